@@ -1,0 +1,502 @@
+"""The root-point search of one ReLU neuron, carried out as named SymPy steps.
+
+A neuron ``x_j = max(0, z_j)``, ``z_j = Σ_i w_i x_i + b_j`` is linear on its
+active set, so a first-order Taylor expansion at a root point ``x̃``
+(``z_j(x̃) = 0``) is exact there. Searching the root on the line
+``x̃ = x − t·v`` and identifying the terms of the expansion gives the
+relevance of each input. :func:`derive` performs that search for a given
+direction ``v`` in five steps:
+
+(a) Taylor expansion at the root, (b) the root on the search line,
+(c) solving ``z_j(x̃) = 0`` for ``t``, (d) substituting, which gives the seed
+paper's Eq. 1, (e) specialising ``v`` and simplifying to the rule.
+
+Examples
+--------
+>>> from symdtd import derive
+>>> d = derive("z+")
+>>> print(d.steps[-1].text().splitlines()[-1])
+    [x_j]_i = x_i·w_i⁺ / Σ_{i'=1}^{n} x_{i'}·w_{i'}⁺ · x_j
+>>> derive("w2", n=2).rule[0]
+w_1**2*x_j/(w_1**2 + w_2**2)
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from . import display
+from .domains import Box, Domain, Positive, Real
+from .rules import Rule, get_rule
+
+__all__ = ["derive", "Derivation", "Step", "neuron_symbols", "rewrite_gates"]
+
+_BIAS_ASSUMPTIONS = {"nonpositive": {"nonpositive": True}, "real": {"real": True},
+                     "positive": {"positive": True}, "nonnegative": {"nonnegative": True}}
+
+
+class NeuronSymbols:
+    """The symbols of one neuron of fan-in *n* (``n=None``: arbitrary fan-in).
+
+    For a concrete *n* the per-input symbols are lists ``x_1 … x_n``; for an
+    arbitrary fan-in they are :class:`sympy.IndexedBase` objects indexed by
+    the integer symbol ``i`` and summed with the dummy ``i'``.
+    """
+
+    def __init__(self, n=None, domain: Domain = Positive(), bias="nonpositive"):
+        if n is not None:
+            if isinstance(n, bool) or not isinstance(n, int):
+                raise TypeError(f"fan-in n must be a positive integer or None, got {n!r}")
+            if n < 1:
+                raise ValueError(f"fan-in n must be a positive integer, got {n}")
+        if bias not in _BIAS_ASSUMPTIONS:
+            raise ValueError(f"bias assumption must be one of {sorted(_BIAS_ASSUMPTIONS)}, "
+                             f"got {bias!r}")
+        self.n = n
+        self.domain = domain
+        x_kw = dict(domain.x_assumptions)
+        self.b = sp.Symbol("b_j", **_BIAS_ASSUMPTIONS[bias])
+        self.x_out = sp.Symbol("x_j", positive=True)   # the activation, on the active set
+        self.z = sp.Symbol("z_j", real=True)
+        self.t = sp.Symbol("t", real=True)
+        self.gamma = sp.Symbol("gamma", nonnegative=True)
+        self.relevance = sp.Function("R")               # R(i) prints as [x_j]_i
+        if n is None:
+            self.i = sp.Symbol("i", integer=True, positive=True)
+            self.k = sp.Symbol("i'", integer=True, positive=True)
+            self.size = sp.Symbol("n", integer=True, positive=True)
+            self.x = sp.IndexedBase("x", **x_kw)
+            self.w = sp.IndexedBase("w", real=True)
+            self.v = sp.IndexedBase("v", real=True)
+            self.x_root = sp.IndexedBase("x̃", real=True)
+            self.l = sp.IndexedBase("l", nonpositive=True)
+            self.h = sp.IndexedBase("h", nonnegative=True)
+        else:
+            def row(name, **kw):
+                return [sp.Symbol(f"{name}_{k}", **kw) for k in range(1, n + 1)]
+            self.x = row("x", **x_kw)
+            self.w = row("w", real=True)
+            self.v = row("v", real=True)
+            self.x_root = row("x̃", real=True)
+            self.l = row("l", nonpositive=True)
+            self.h = row("h", nonnegative=True)
+
+    @property
+    def general(self) -> bool:
+        """True for an arbitrary fan-in (indexed symbols and sums)."""
+        return self.n is None
+
+    @property
+    def indices(self):
+        """The input positions: ``[i]`` for arbitrary fan-in, ``[0, …, n-1]`` else."""
+        return [self.i] if self.general else list(range(self.n))
+
+    def at(self, base, index):
+        """The symbol of *base* (``self.x``, ``self.w``, …) for input *index*."""
+        return base[index]
+
+    def total(self, term):
+        """``Σ_i term(i)``: a :class:`sympy.Sum` or, for concrete n, an ``Add``."""
+        if self.general:
+            return sp.Sum(term(self.k), (self.k, 1, self.size))
+        return sp.Add(*[term(k) for k in range(self.n)])
+
+    def local(self, index) -> dict:
+        """The local quantities of input *index*, as a direction function takes them."""
+        return {"x": self.x[index], "w": self.w[index], "l": self.l[index],
+                "h": self.h[index], "gamma": self.gamma}
+
+    def preactivation(self, point=None):
+        """``z_j`` at *point* (a function index → value; default the data point)."""
+        point = point or (lambda k: self.x[k])
+        return self.total(lambda k: self.w[k] * point(k)) + self.b
+
+
+def neuron_symbols(n=None, rule="w2") -> NeuronSymbols:
+    """The symbols :func:`derive` uses for *rule* and fan-in *n*.
+
+    Use them to write your own search direction as a list of expressions.
+
+    >>> s = neuron_symbols(2, "z+")
+    >>> s.x, s.w, s.b
+    ([x_1, x_2], [w_1, w_2], b_j)
+    """
+    rule = get_rule(rule)
+    return NeuronSymbols(n, rule.domain, rule.bias)
+
+
+@dataclass
+class Step:
+    """One named step of a derivation.
+
+    Attributes
+    ----------
+    key : str
+        ``"a"`` … ``"e"``.
+    name : str
+        Short title of the step.
+    explanation : str
+        One line saying what is done and why.
+    equations : tuple of sympy.Eq
+        The step's equations (the first is the main one).
+    """
+
+    key: str
+    name: str
+    explanation: str
+    equations: tuple
+
+    @property
+    def equation(self):
+        """The main equation of the step."""
+        return self.equations[0]
+
+    def text(self) -> str:
+        """The step as plain text."""
+        lines = [f"({self.key}) {self.name}: {self.explanation}"]
+        lines += ["    " + display.text_eq(eq) for eq in self.equations]
+        return "\n".join(lines)
+
+    def latex(self) -> str:
+        """The step as LaTeX (an ``align*`` body)."""
+        return " \\\\\n".join(display.latex_eq(eq) for eq in self.equations)
+
+
+@dataclass
+class Derivation:
+    """The result of :func:`derive`: the steps, the rule, the root and the symbols.
+
+    Attributes
+    ----------
+    rule_def : Rule
+        The rule (name, domain and search direction) that was derived.
+    n : int or None
+        The fan-in (None: arbitrary).
+    steps : list of Step
+        The five steps (a)–(e).
+    rule : list of sympy.Expr or sympy.Expr
+        Per-input relevance ``[x_j]_i``: one expression per input for a
+        concrete fan-in, one expression in the index ``i`` otherwise.
+    numerator : list or sympy.Expr
+        ``q_i = v_i w_i`` after simplification, so that
+        ``[x_j]_i = q_i / Σ q · x_j``.
+    root : dict
+        ``"t"`` (in terms of ``x``, ``w``, ``b``), ``"t_active"`` (in terms of
+        ``x_j``) and ``"x_tilde"`` (the root point, per input).
+    symbols : dict
+        Role → symbol(s): ``"x"``, ``"w"`` (lists in input order or indexed
+        bases), ``"b"``, ``"x_j"``, ``"t"`` and ``"l"``, ``"h"``, ``"gamma"``
+        where the rule has them.
+    """
+
+    rule_def: Rule
+    n: int | None
+    steps: list
+    rule: object
+    numerator: object
+    denominator: object
+    root: dict
+    symbols: dict
+    space: NeuronSymbols = field(repr=False)
+
+    @property
+    def name(self) -> str:
+        """The rule's name."""
+        return self.rule_def.name
+
+    def local_numerator(self):
+        """``q`` as an expression of scalar symbols ``x, w, l, h, gamma``.
+
+        Only for an arbitrary fan-in derivation of a local direction; this
+        is what networks and the compiler evaluate edge by edge.
+
+        >>> q, syms = derive("zB").local_numerator()
+        >>> q
+        -h*Min(0, w) - l*Max(0, w) + w*x
+        """
+        if not self.space.general:
+            raise ValueError("local_numerator needs a derivation with arbitrary fan-in (n=None)")
+        i = self.space.i
+        scalars = {role: sp.Symbol(role, **_scalar_assumptions(base))
+                   for role, base in (("x", self.space.x), ("w", self.space.w),
+                                      ("l", self.space.l), ("h", self.space.h))}
+        mapping = {self.space.at(base, i): scalars[role] for role, base in
+                   (("x", self.space.x), ("w", self.space.w), ("l", self.space.l),
+                    ("h", self.space.h))}
+        q = self.numerator.xreplace(mapping)
+        scalars["gamma"] = self.space.gamma
+        used = {role: s for role, s in scalars.items() if q.has(s)}
+        return q, used
+
+    # ---- rendering -------------------------------------------------------
+    def title(self) -> str:
+        """One line naming the rule, the fan-in and the domain."""
+        fan_in = "n" if self.n is None else str(self.n)
+        return (f"Derivation of the {self.rule_def.title} "
+                f"(fan-in {fan_in}, domain {self.rule_def.domain.name})")
+
+    def __str__(self):
+        return "\n\n".join([self.title()] + [step.text() for step in self.steps])
+
+    def to_latex(self) -> str:
+        """The whole derivation as a LaTeX fragment (one ``align*`` per step)."""
+        parts = [f"\\textbf{{{display.latex_escape(self.title())}}}"]
+        for step in self.steps:
+            parts.append(f"\\paragraph{{({step.key}) {display.latex_escape(step.name)}}} "
+                         f"{display.latex_escape(step.explanation)}")
+            parts.append("\\begin{align*}\n" + step.latex() + "\n\\end{align*}")
+        return "\n".join(parts)
+
+    def to_markdown(self) -> str:
+        """The whole derivation as Markdown with ``$$`` LaTeX blocks."""
+        parts = [f"### {self.title()}"]
+        for step in self.steps:
+            parts.append(f"**({step.key}) {step.name}.** {step.explanation}")
+            parts += [f"$$ {display.latex_eq(eq)} $$" for eq in step.equations]
+        return "\n\n".join(parts)
+
+    def _repr_latex_(self):
+        body = " \\\\ ".join(f"\\text{{({s.key}) {s.name}}} & \\quad " +
+                             " ,\\quad ".join(display.latex_eq(eq) for eq in s.equations)
+                             for s in self.steps)
+        return f"$\\begin{{array}}{{ll}} {body} \\end{{array}}$"
+
+    def _repr_markdown_(self):
+        return self.to_markdown()
+
+
+def _scalar_assumptions(base):
+    # an IndexedBase keeps its assumptions on the label symbol
+    label = base.label if isinstance(base, sp.IndexedBase) else base
+    return {k: v for k, v in label.assumptions0.items()
+            if k in ("real", "nonnegative", "nonpositive", "positive") and v}
+
+
+def rewrite_gates(expr):
+    """Rewrite ``w·1[w > 0]`` as ``Max(0, w)`` and ``w·1[−w > 0]`` as ``Min(0, w)``.
+
+    The identities hold for every real ``w`` (both sides vanish at 0), so
+    this is exact; it is how ``v_i w_i`` becomes ``x_i w⁺_i`` and the like.
+
+    >>> w, x = sp.symbols("w x", real=True)
+    >>> rewrite_gates(w * x * sp.Heaviside(w, 0) - w * sp.Heaviside(-w, 0))
+    x*Max(0, w) - Min(0, w)
+    """
+    if expr.is_Atom:
+        return expr
+    if isinstance(expr, sp.Sum):
+        return sp.Sum(rewrite_gates(expr.function), *expr.limits)
+    if isinstance(expr, sp.Indexed):
+        return expr
+    rebuilt = expr.func(*[rewrite_gates(arg) for arg in expr.args])
+    if rebuilt.is_Mul and rebuilt.has(sp.Heaviside):
+        return sp.Add(*[_rewrite_term(term) for term in sp.Add.make_args(sp.expand_mul(rebuilt))])
+    return rebuilt
+
+
+def _rewrite_term(term):
+    factors = list(sp.Mul.make_args(term))
+    for gate in [f for f in factors if isinstance(f, sp.Heaviside)]:
+        argument = gate.args[0]
+        if argument in factors:
+            factors.remove(argument)
+            factors.remove(gate)
+            factors.append(sp.Max(argument, 0))
+        elif -argument in factors:
+            factors.remove(-argument)
+            factors.remove(gate)
+            factors.append(sp.Min(-argument, 0))
+    return sp.Mul(*factors)
+
+
+def _direction_exprs(rule, direction, space):
+    """The search direction ``v_i`` per input position, as SymPy expressions."""
+    if direction is None:
+        return {k: sp.sympify(rule.direction_at(**space.local(k))) for k in space.indices}
+    if space.general:
+        raise ValueError("a direction given as a list of expressions needs a concrete fan-in n")
+    if len(direction) != space.n:
+        raise ValueError(f"direction has {len(direction)} entries, expected one per input "
+                         f"(n = {space.n})")
+    return {k: sp.sympify(v) for k, v in zip(space.indices, direction)}
+
+
+def _substitute_direction(expr, space, v_of):
+    """Replace every ``v_k`` in *expr* by the direction of input *k*."""
+    if space.general:
+        return expr.replace(
+            lambda e: isinstance(e, sp.Indexed) and e.base == space.v,
+            lambda e: v_of(e.indices[0]))
+    return expr.xreplace({space.v[k]: v_of(k) for k in space.indices})
+
+
+def _split_sum(expr):
+    """Distribute sums over their terms and pull out factors free of the index."""
+    def split(s):
+        (index, *_), = s.limits
+        pieces = []
+        for term in sp.Add.make_args(sp.expand(s.function)):
+            free, dependent = term.as_independent(index, as_Add=False)
+            pieces.append(free * sp.Sum(dependent, *s.limits))
+        return sp.Add(*pieces)
+    return expr.replace(lambda e: isinstance(e, sp.Sum), split)
+
+
+def _build(rule: Rule, n, direction, bias):
+    space = NeuronSymbols(n, rule.domain, bias)
+    s = space
+    pos = space.indices[0]   # the generic input shown in one-input equations
+    R = s.relevance
+
+    # (a) Taylor expansion at a root point (exact: z is linear on the active set)
+    z_root = s.preactivation(lambda k: s.x_root[k])
+    gradient = {k: sp.diff(z_root, s.x_root[k]) if not s.general
+                else sp.diff(s.w[k] * s.x_root[k] + s.b, s.x_root[k]) for k in s.indices}
+    expansion = s.total(lambda k: (gradient[k] if not s.general
+                                   else sp.diff(s.w[k] * s.x_root[k], s.x_root[k]))
+                        * (s.x[k] - s.x_root[k]))
+    step_a = Step("a", "Taylor expansion at a root point",
+                  "on the active set z_j is linear, so the first-order expansion at a root "
+                  "x̃ (z_j(x̃) = 0) is exact; each input's term is its relevance",
+                  (sp.Eq(s.x_out, expansion),
+                   sp.Eq(R(pos + 1 if not s.general else pos),
+                         gradient[pos] * (s.x[pos] - s.x_root[pos]))))
+
+    # (b) restrict the root to the search line x̃ = x − t v
+    on_line = {k: s.x[k] - s.t * s.v[k] for k in s.indices}
+    root_condition = s.preactivation(lambda k: s.x[k] - s.t * s.v[k])
+    step_b = Step("b", "root on the search line",
+                  "look for the root along the direction v starting from the data point",
+                  (sp.Eq(s.x_root[pos], on_line[pos]), sp.Eq(root_condition, 0)))
+
+    # (c) solve z(x − t v) = 0 for t
+    t_solutions = sp.solve(_split_sum(root_condition), s.t)
+    if len(t_solutions) != 1:
+        raise ValueError(f"rule {rule.name!r}: z(x - t v) = 0 has {len(t_solutions)} "
+                         "solutions for t; expected exactly one")
+    t_general = sp.factor_terms(t_solutions[0])
+    denominator_v = s.total(lambda k: s.v[k] * s.w[k])
+    z_expr = s.preactivation()
+    if sp.simplify(t_general * denominator_v - _split_sum(z_expr)) != 0:
+        raise AssertionError("solved t does not have the form z / Σ v w")  # engine bug
+    t_active = s.x_out / denominator_v
+    step_c = Step("c", "solve for t",
+                  "z_j(x − t v) = z_j − t Σ v w is linear in t; on the active set z_j = x_j",
+                  (sp.Eq(s.t, z_expr / denominator_v), sp.Eq(s.t, t_active)))
+
+    # (d) substitute the root into the Taylor term: the seed paper's Eq. 1
+    term = gradient[pos] * (s.x[pos] - s.x_root[pos])
+    eq1 = sp.factor_terms(term.xreplace({s.x_root[pos]: on_line[pos]}).xreplace({s.t: t_active}))
+    step_d = Step("d", "substitute the root (Eq. 1)",
+                  "x_i − x̃_i = t v_i, so each term is w_i v_i / Σ v w · x_j",
+                  (sp.Eq(R(pos + 1 if not s.general else pos), eq1),))
+
+    # (e) specialise the direction and simplify
+    v_of = _direction_exprs(rule, direction, s)
+    if s.general:
+        def v_at(k):
+            return sp.sympify(rule.direction_at(**s.local(k)))
+    else:
+        def v_at(k):
+            return v_of[k]
+    numerators = {k: sp.factor_terms(rewrite_gates(sp.expand(v_at(k) * s.w[k])))
+                  for k in s.indices}
+    if s.general:
+        denominator = s.total(lambda k: sp.factor_terms(rewrite_gates(sp.expand(v_at(k) * s.w[k]))))
+    else:
+        denominator = sp.Add(*numerators.values())
+    rules = {k: numerators[k] / denominator * s.x_out for k in s.indices}
+    derived = _substitute_direction(eq1, s, v_at)
+    # the tidy q / Σ q · x_j form must be Eq. 1 with v inserted, nothing else
+    if not s.general and sp.simplify(rewrite_gates(derived) - rules[pos]) != 0:
+        raise AssertionError("specialised Eq. 1 does not match the rule")  # engine bug
+    step_e = Step("e", "specialise the direction",
+                  rule.description or "insert the chosen search direction and simplify",
+                  (sp.Eq(s.v[pos], v_of[pos] if not s.general else v_at(pos)),
+                   sp.Eq(R(pos + 1 if not s.general else pos), rules[pos])))
+
+    t_rule = z_expr / denominator
+    x_tilde = {k: s.x[k] - t_rule * v_at(k) for k in s.indices}
+    symbols = {"x": s.x, "w": s.w, "b": s.b, "x_j": s.x_out, "t": s.t}
+    used = sp.Add(*numerators.values(), *[v_at(k) for k in s.indices])
+    for role, base in (("l", s.l), ("h", s.h)):
+        if any(used.has(s.at(base, k)) for k in s.indices):
+            symbols[role] = base
+    if used.has(s.gamma):
+        symbols["gamma"] = s.gamma
+    if s.general:
+        rule_out, numer_out = rules[s.i], numerators[s.i]
+        root = {"t": t_rule, "t_active": s.x_out / denominator, "x_tilde": x_tilde[s.i]}
+    else:
+        rule_out = [rules[k] for k in s.indices]
+        numer_out = [numerators[k] for k in s.indices]
+        root = {"t": t_rule, "t_active": s.x_out / denominator,
+                "x_tilde": [x_tilde[k] for k in s.indices]}
+    root["v"] = (v_at(s.i) if s.general else [v_at(k) for k in s.indices])
+    return Derivation(rule, n, [step_a, step_b, step_c, step_d, step_e], rule_out,
+                      numer_out, denominator, root, symbols, space)
+
+
+@functools.lru_cache(maxsize=256)
+def _cached(rule, n, bias):
+    return _build(rule, n, None, bias)
+
+
+def derive(rule, n=None, *, domain=None, bias=None) -> Derivation:
+    """Derive a deep Taylor rule from its search direction, step by step.
+
+    Parameters
+    ----------
+    rule : str, Rule, callable or sequence of sympy.Expr
+        A built-in name (``"w2"``, ``"z+"``, ``"zB"``, ``"z"``, ``"gamma"``),
+        a registered :class:`~symdtd.rules.Rule`, a *local* direction
+        function taking any of ``x, w, l, h, gamma`` (one input's
+        quantities), or one SymPy expression per input written in the
+        symbols of :func:`neuron_symbols` (needs a concrete *n*).
+    n : int, optional
+        Fan-in. ``None`` (default) derives for an arbitrary fan-in with
+        indexed symbols and sums.
+    domain : Domain, optional
+        Input domain of a user direction (default ℝⁿ). Ignored for rules
+        that carry their own domain.
+    bias : str, optional
+        Assumption on the bias ``b_j``: ``"nonpositive"`` (the rule's
+        default), ``"real"`` or ``"positive"``.
+
+    Returns
+    -------
+    Derivation
+
+    Raises
+    ------
+    ValueError
+        Unknown rule name, direction of the wrong length, fan-in < 1.
+
+    Examples
+    --------
+    >>> d = derive(lambda x, w: x * w**2, n=2)
+    >>> d.rule[0]
+    w_1**3*x_1*x_j/(w_1**3*x_1 + w_2**3*x_2)
+    >>> derive("z+", n=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: fan-in n must be a positive integer, got 0
+    """
+    if isinstance(rule, (str, Rule)):
+        rule_obj = get_rule(rule)
+        return _cached(rule_obj, n, bias or rule_obj.bias)
+    if callable(rule):
+        name = getattr(rule, "__name__", "custom")
+        rule_obj = Rule("custom" if name == "<lambda>" else name, "user direction rule",
+                        domain or Real(), rule, "the user's search direction")
+        return _build(rule_obj, n, None, bias or "nonpositive")
+    if isinstance(rule, (list, tuple)):
+        if n is None:
+            n = len(rule)
+        rule_obj = Rule("custom", "user direction rule", domain or Real(),
+                        lambda x: x, "the user's search direction")
+        return _build(rule_obj, n, list(rule), bias or "nonpositive")
+    raise TypeError(f"rule must be a rule name, a Rule, a direction function or a list of "
+                    f"expressions, got {type(rule).__name__}")

@@ -1,0 +1,177 @@
+"""The rule registry: each rule is a name, an input domain and a search direction.
+
+A deep Taylor rule is fully determined by the direction ``v_i`` along which
+the root point is searched, ``x̃ = x − t·v``. The registry stores that
+direction as a *local* function of one input's quantities — its value
+``x``, its weight ``w``, the box bounds ``l``, ``h`` and the rule parameter
+``gamma`` — and nothing else: the formula for the relevance is not stored
+here but derived by :func:`symdtd.derive`.
+
+Examples
+--------
+>>> from symdtd.rules import get_rule, rule_names
+>>> rule_names()
+['gamma', 'w2', 'z', 'z+', 'zB']
+>>> get_rule("z+").direction(x=2, w=-1)
+0
+>>> rule = get_rule("zB")
+>>> rule.domain
+Box()
+"""
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from typing import Callable
+
+import sympy as sp
+
+from .domains import Box, Domain, Positive, Real
+
+__all__ = ["Rule", "get_rule", "register_rule", "rule_names", "indicator"]
+
+#: names a local direction function may take, in this order
+LOCAL_ARGUMENTS = ("x", "w", "l", "h", "gamma")
+
+
+def indicator(condition_argument):
+    """The indicator ``1[a > 0]`` as ``Heaviside(a, 0)`` (0 at ``a = 0``).
+
+    >>> w = sp.Symbol("w", real=True)
+    >>> indicator(w).subs(w, 0), indicator(w).subs(w, 3)
+    (0, 1)
+    """
+    return sp.Heaviside(condition_argument, 0)
+
+
+@dataclass(frozen=True, eq=False)
+class Rule:
+    """A deep Taylor rule, defined by its root-search direction.
+
+    Parameters
+    ----------
+    name : str
+        Short name used in the registry and on the command line.
+    title : str
+        Human name, e.g. ``"z+ rule"``.
+    domain : Domain
+        The input domain the rule is designed for.
+    direction : callable
+        ``direction(x=..., w=..., l=..., h=..., gamma=...)`` returning the
+        search direction ``v_i`` of one input; it may take any subset of
+        those keyword names (see :data:`LOCAL_ARGUMENTS`).
+    description : str
+        One sentence on why this direction is chosen.
+    bias : str
+        The bias assumption under which the rule is meant to be applied:
+        ``"nonpositive"`` (the usual case) or ``"real"``.
+    parameters : dict
+        Default numeric values of rule parameters (``{"gamma": 0.25}``).
+    """
+
+    name: str
+    title: str
+    domain: Domain
+    direction: Callable
+    description: str = ""
+    bias: str = "nonpositive"
+    parameters: dict = field(default_factory=dict)
+
+    @property
+    def arguments(self) -> tuple:
+        """The local quantities the direction depends on, e.g. ``('x', 'w')``."""
+        names = inspect.signature(self.direction).parameters
+        unknown = [n for n in names if n not in LOCAL_ARGUMENTS]
+        if unknown:
+            raise ValueError(
+                f"rule {self.name!r}: direction takes unknown argument(s) {unknown}; "
+                f"allowed names are {list(LOCAL_ARGUMENTS)}")
+        return tuple(n for n in LOCAL_ARGUMENTS if n in names)
+
+    def direction_at(self, **quantities):
+        """Evaluate the direction, passing only the quantities it takes."""
+        return self.direction(**{k: quantities[k] for k in self.arguments})
+
+    def __repr__(self):
+        return f"Rule({self.name!r}, domain={self.domain!r})"
+
+
+_REGISTRY: dict[str, Rule] = {}
+
+
+def register_rule(rule: Rule, *, replace: bool = False) -> Rule:
+    """Add *rule* to the registry so it can be named in ``derive`` and networks.
+
+    Raises
+    ------
+    ValueError
+        If the name is taken (pass ``replace=True`` to overwrite) or the
+        direction takes arguments other than :data:`LOCAL_ARGUMENTS`.
+    """
+    if not isinstance(rule, Rule):
+        raise TypeError(f"register_rule expects a Rule, got {type(rule).__name__}")
+    rule.arguments  # validates the direction's signature
+    if rule.name in _REGISTRY and not replace:
+        raise ValueError(f"a rule named {rule.name!r} is already registered")
+    _REGISTRY[rule.name] = rule
+    return rule
+
+
+def rule_names() -> list:
+    """Sorted names of the registered rules."""
+    return sorted(_REGISTRY)
+
+
+def get_rule(rule) -> Rule:
+    """Look up a rule by name (a :class:`Rule` is returned as it is).
+
+    Raises
+    ------
+    ValueError
+        For an unknown name; the message lists the known ones.
+    """
+    if isinstance(rule, Rule):
+        return rule
+    if not isinstance(rule, str):
+        raise TypeError(f"rule must be a name or a Rule, got {type(rule).__name__}")
+    try:
+        return _REGISTRY[rule]
+    except KeyError:
+        raise ValueError(
+            f"unknown rule {rule!r}; known rules: {', '.join(rule_names())}") from None
+
+
+def _w2(w):
+    return w
+
+
+def _z_plus(x, w):
+    return x * indicator(w)
+
+
+def _z_box(x, w, l, h):
+    return x - l * indicator(w) - h * indicator(-w)
+
+
+def _z(x):
+    return x
+
+
+def _gamma(x, w, gamma):
+    return x * (1 + gamma * indicator(w))
+
+
+for _rule in (
+    Rule("w2", "w² rule", Real(), _w2,
+         "search along the gradient: the nearest root in an unconstrained space"),
+    Rule("z+", "z⁺ rule", Positive(), _z_plus,
+         "shrink the positively weighted inputs towards 0: the root stays in ℝⁿ₊"),
+    Rule("zB", "zᴮ rule", Box(), _z_box,
+         "move each input towards the box corner that lowers the neuron most"),
+    Rule("z", "z rule (LRP-0)", Positive(), _z,
+         "shrink all inputs towards the origin"),
+    Rule("gamma", "γ rule", Positive(), _gamma,
+         "like the z rule, with positive contributions boosted by a factor 1+γ",
+         parameters={"gamma": sp.Rational(1, 4)}),
+):
+    register_rule(_rule)
