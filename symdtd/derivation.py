@@ -164,7 +164,7 @@ class Step:
         return " \\\\\n".join(display.latex_eq(eq) for eq in self.equations)
 
 
-@dataclass
+@dataclass(eq=False)
 class Derivation:
     """The result of :func:`derive`: the steps, the rule, the root and the symbols.
 
@@ -296,16 +296,27 @@ def rewrite_gates(expr):
     return rebuilt
 
 
+def _take_factor(factors, base):
+    """Remove one power of *base* from *factors*; False if it is not there."""
+    for position, factor in enumerate(factors):
+        if factor == base:
+            del factors[position]
+            return True
+        if (factor.is_Pow and factor.base == base and factor.exp.is_Integer
+                and factor.exp > 1):
+            factors[position] = base ** (factor.exp - 1)
+            return True
+    return False
+
+
 def _rewrite_term(term):
     factors = list(sp.Mul.make_args(term))
     for gate in [f for f in factors if isinstance(f, sp.Heaviside)]:
         argument = gate.args[0]
-        if argument in factors:
-            factors.remove(argument)
+        if _take_factor(factors, argument):
             factors.remove(gate)
             factors.append(sp.Max(argument, 0))
-        elif -argument in factors:
-            factors.remove(-argument)
+        elif _take_factor(factors, -argument):
             factors.remove(gate)
             factors.append(sp.Min(-argument, 0))
     return sp.Mul(*factors)

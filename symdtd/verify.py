@@ -27,6 +27,7 @@ Examples
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import sympy as sp
@@ -326,6 +327,7 @@ def verify(subject, *args, bias=None, n=None, seed=0, **kwargs):
     Returns
     -------
     Report
+        Repeated calls on the same derivation return the same (cached) report.
     """
     if not isinstance(subject, (Derivation, str)):
         from .network import Network
@@ -335,6 +337,12 @@ def verify(subject, *args, bias=None, n=None, seed=0, **kwargs):
         raise TypeError(f"verify expects a Derivation, a rule name or a Network, "
                         f"got {type(subject).__name__}")
     d = subject if isinstance(subject, Derivation) else derive(subject, n, bias=bias)
+    return _verify_derivation(d, seed)
+
+
+@functools.lru_cache(maxsize=128)
+def _verify_derivation(d: Derivation, seed: int) -> Report:
+    # derivations of named rules are cached, so a repeated verify is a lookup
     ctx = _Context(d)
     claims = [_conservation(d), _hyperplane(d), _root_in_domain(ctx), _positivity(ctx)]
     claims = [_refute(c, d, seed) for c in claims]

@@ -1,0 +1,40 @@
+import subprocess
+import sys
+
+from symdtd.cli import main
+
+
+def test_derive_prints_steps(capsys):
+    assert main(["derive", "z+"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n(") == 5 and "x_i·w_i⁺ / Σ_{i'=1}^{n} x_{i'}·w_{i'}⁺ · x_j" in out
+
+
+def test_verify_zb_all_proved(capsys):
+    assert main(["verify", "zB"]) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.split()[:1] in (["conservation"], ["root"], ["positivity"])]
+    assert len(rows) == 4 and all("proved" in row for row in rows)
+
+
+def test_formats(capsys, tmp_path):
+    assert main(["derive", "w2", "--latex"]) == 0
+    assert "\\begin{align*}" in capsys.readouterr().out
+    target = tmp_path / "d.md"
+    assert main(["verify", "z", "--markdown", "-o", str(target)]) == 0
+    assert "**refuted**" in target.read_text()
+
+
+def test_errors_are_one_line_exit_2():
+    result = subprocess.run([sys.executable, "-m", "symdtd.cli", "derive", "q+"],
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "symdtd: error: unknown rule 'q+'; known rules: gamma, w2, z, z+, zB"
+    assert "Traceback" not in result.stderr
+
+
+def test_help_lists_commands():
+    result = subprocess.run([sys.executable, "-m", "symdtd.cli", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0
+    for command in ("derive", "verify", "demo"):
+        assert command in result.stdout
