@@ -43,13 +43,13 @@ class _TextPrinter(StrPrinter):
     def _print_Max(self, expr):
         other = _zero_and_other(expr.args)
         if other is None:
-            return super()._print_Max(expr)
+            return self._print_Function(expr)
         return self._atom(other) + "⁺"
 
     def _print_Min(self, expr):
         other = _zero_and_other(expr.args)
         if other is None:
-            return super()._print_Min(expr)
+            return self._print_Function(expr)
         return self._atom(other) + "⁻"
 
     def _print_Heaviside(self, expr):

@@ -19,3 +19,10 @@ def test_indicator_and_sum():
 
 def test_latex_escape():
     assert display.latex_escape("z⁺ & ℝⁿ₊") == r"z$^+$ \& $\mathbb{R}^n_+$"
+
+
+def test_general_max_and_min_print():
+    a, b = sp.symbols("a b", real=True)
+    assert display.text(sp.Max(a, b)) == "Max(a, b)"
+    assert display.text(sp.Min(a, b)) == "Min(a, b)"
+    assert "max" in display.latex(sp.Max(a, b))
