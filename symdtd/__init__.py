@@ -21,13 +21,15 @@ _EXPORTS = {
     "derive": "derivation", "Derivation": "derivation", "Step": "derivation",
     "neuron_symbols": "derivation",
     "verify": "verify", "Report": "verify", "Claim": "verify",
+    "verify_network": "network_verify", "NetworkReport": "network_verify",
+    "save_network": "netjson", "load_network": "netjson",
     "Network": "network",
     "propagate": "propagate", "Explanation": "propagate",
     "examples": "examples",
     "compile": "compile", "CompiledNetwork": "compile",
-    "render": "render",
+    "render": "render", "render_to_files": "render",
     "heatmap": "plotting", "heatmap_grid": "plotting", "plot_root_search": "plotting",
-    "plot_pixel_flipping": "plotting",
+    "plot_pixel_flipping": "plotting", "find_root": "plotting", "save_figure": "plotting",
     "pixel_flipping": "evaluate", "sensitivity": "evaluate",
     "gradient_x_input": "evaluate", "random_attribution": "evaluate",
     "from_sklearn": "interop", "from_torch": "interop",
@@ -53,6 +55,8 @@ def __getattr__(name):
 # once a sibling imports ``symdtd.verify``, the package attribute would be the
 # module, and ``__getattr__`` is never consulted again.
 from .verify import verify  # noqa: E402
+from .propagate import propagate  # noqa: E402
+from .render import render  # noqa: E402
 
 
 def __dir__():

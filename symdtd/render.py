@@ -26,8 +26,6 @@ n1 [label="x2\\nx = 1/2\\nR = 1/6" fillcolor="#e5b2b8" fontcolor="#000000" shape
 from __future__ import annotations
 
 import math
-import sys
-import types
 from collections.abc import Mapping
 from numbers import Number
 from pathlib import Path
@@ -362,15 +360,3 @@ def render_to_files(network, relevance, stem, formats=("svg", "png"), **options)
     graph = render(network, relevance, **options)
     stem = Path(stem)
     return [write(graph, stem.with_name(f"{stem.name}.{fmt}")) for fmt in formats]
-
-
-class _CallableModule(types.ModuleType):
-    """``symdtd.render`` is both this module and the function (as ``symdtd.propagate``):
-    importing the submodule rebinds the package attribute to the module, so the
-    module forwards calls to :func:`render`."""
-
-    def __call__(self, *args, **kwargs):
-        return render(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -1,0 +1,516 @@
+"""Relevance propagation on a network: one backward pass, three arithmetics.
+
+The output ``x_f`` is redistributed from the output back to the inputs. A
+neuron ``j`` with relevance ``R_j`` sends its input ``i`` the message
+
+``[[x_f]_j]_i = q_ij / Σ_i' q_i'j · R_j``
+
+where ``q = v·w`` is the numerator that :func:`symdtd.derive` derives for the
+neuron's rule (:meth:`Network.rule_for`); ``R_i = Σ_j [[x_f]_j]_i``. The
+traversal is the same for every arithmetic; only the numbers change:
+
+``"symbolic"``
+    SymPy expressions: input symbols (``inputs=None``) or any values; numbers
+    become exact. Activations are piecewise (``Max``) unless ``at=`` names a
+    point, in which case every expression is the closed form valid on that
+    point's activation region.
+``"exact"``
+    SymPy ``Rational`` numbers (floats are converted exactly).
+``"float"``
+    Python floats.
+
+A neuron whose denominator ``Σ q`` is zero passes on nothing: its messages
+are 0 (never NaN), it is listed in ``zero_denominators`` and relevance it
+held is listed in ``lost``.
+
+Examples
+--------
+>>> from symdtd import Network, propagate
+>>> net = Network.from_dense([[[1, 1], [1, 1]], [[1], [-2]]], [[0, -1], [0]])
+>>> e = propagate(net, {"x1": 1, "x2": "1/2"}, arithmetic="exact")
+>>> e.output, e.input_relevance
+(1/2, {'x1': 1/3, 'x2': 1/6})
+>>> e.messages[("h1_1", "y1")], e.factors["x2"]
+(1/2, 1/3)
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from numbers import Number
+
+import networkx as nx
+import sympy as sp
+
+from .domains import Box, Positive, Real
+from .network import WINNER_TAKE_ALL
+
+__all__ = ["propagate", "Explanation", "forward_values", "ARITHMETICS"]
+
+ARITHMETICS = ("symbolic", "exact", "float")
+
+
+# ------------------------------------------------------------------ arithmetic
+class _Exact:
+    """Exact SymPy numbers; symbols are refused."""
+
+    name = "exact"
+    zero = sp.Integer(0)
+
+    def number(self, value, what):
+        if type(value) is int:  # fast paths: weights are mostly plain numbers
+            return sp.Integer(value)
+        if type(value) is float and math.isfinite(value):
+            return sp.Rational(value)
+        if isinstance(value, str):
+            try:
+                value = sp.Rational(value)
+            except (TypeError, ValueError, ZeroDivisionError, sp.SympifyError):
+                raise ValueError(f"{what}: {value!r} is not a number") from None
+        if isinstance(value, Fraction):
+            return sp.Rational(value.numerator, value.denominator)
+        value = sp.sympify(value.item() if hasattr(value, "item") else value)
+        if not value.is_number:
+            raise ValueError(f"{what} is symbolic ({value}); use arithmetic='symbolic'")
+        return sp.Rational(value) if value.is_Float else value
+
+    def total(self, values):
+        return sp.Add(*values)
+
+    def relu(self, z):
+        return z if z > 0 else self.zero
+
+    def maximum(self, values):
+        return max(values)
+
+    def is_zero(self, value):
+        return value == 0
+
+    def sign(self, value):
+        return int(bool(value > 0)) - int(bool(value < 0))
+
+    def positive_part(self, value):
+        return value if value > 0 else self.zero
+
+
+class _Float(_Exact):
+    name = "float"
+    zero = 0.0
+
+    def number(self, value, what):
+        if type(value) in (float, int) and math.isfinite(value):
+            return float(value)
+        return float(super().number(value, what))  # same checks, then a float
+
+    def total(self, values):
+        return math.fsum(values)
+
+
+class _Symbolic(_Exact):
+    name = "symbolic"
+
+    def number(self, value, what):
+        if isinstance(value, sp.Basic) and not value.is_number:
+            return value
+        return super().number(value, what)
+
+    def relu(self, z):
+        return sp.Max(0, z)
+
+    def maximum(self, values):
+        return sp.Max(*values)
+
+    def is_zero(self, value):
+        return value == 0 or value.is_zero is True
+
+    def sign(self, value):
+        value = sp.sympify(value)
+        return 1 if value.is_positive else -1 if value.is_negative else 0 if value.is_zero else None
+
+    def positive_part(self, value):
+        return sp.Max(value, 0)
+
+
+_ARITH = {"symbolic": _Symbolic(), "exact": _Exact(), "float": _Float()}
+
+
+def _evaluator(q, syms, convert):
+    """A Python function of the role values computing ``q``, built by walking q once.
+
+    Rebuilding SymPy trees edge by edge (``xreplace``) costs ~0.2 ms; this
+    costs a few arithmetic operations. Not code generation: it only nests the
+    operations of q's tree (Add, Mul, integer Pow, Max, Min).
+    """
+    role = {s: r for r, s in syms.items()}
+
+    def build(e):
+        if e in role:
+            name = role[e]
+            return lambda env: env[name]
+        if e.is_Number:
+            c = convert(e)
+            return lambda env: c
+        parts = [build(a) for a in e.args]
+        if (e.is_Add or e.is_Mul) and len(parts) == 2:  # the common case, kept cheap
+            a, b = parts
+            return (lambda env: a(env) + b(env)) if e.is_Add else (lambda env: a(env) * b(env))
+        if e.is_Add:
+            return lambda env: sum(p(env) for p in parts)
+        if e.is_Mul:
+            return lambda env: math.prod(p(env) for p in parts)
+        if e.is_Pow and e.exp.is_Integer:
+            k = int(e.exp)
+            return lambda env: parts[0](env) ** k
+        if isinstance(e, (sp.Max, sp.Min)):
+            pick = max if isinstance(e, sp.Max) else min
+            return lambda env: pick(p(env) for p in parts)
+        raise NotImplementedError(type(e).__name__)
+
+    try:
+        return build(q)
+    except NotImplementedError:  # an unusual user rule: let SymPy evaluate it
+        return lambda env: convert(q.xreplace({syms[r]: sp.sympify(v) for r, v in env.items()}))
+
+
+_NUMERATORS: dict = {}
+
+
+def _numerator(rule, ar):
+    """``(function of role values, roles used)`` for *rule*, cached per rule and arithmetic."""
+    key = (id(rule), ar.name)
+    if key not in _NUMERATORS:
+        from .derivation import derive
+
+        q, syms = derive(rule).local_numerator()
+        if ar.name == "symbolic":
+            fn = lambda env, q=q, syms=syms: q.xreplace({syms[r]: v for r, v in env.items()})
+        else:
+            fn = _evaluator(q, syms, lambda c: ar.number(c, "rule constant"))
+        _NUMERATORS[key] = (rule, fn, tuple(syms))  # keep the rule alive: id stays unique
+    return _NUMERATORS[key][1:]
+
+
+# --------------------------------------------------------------------- forward
+def _inputs(network, inputs, ar, needed):
+    """Input values checked against names and domains."""
+    if inputs is None:
+        if ar.name != "symbolic":
+            raise ValueError(f"inputs are required for arithmetic={ar.name!r}")
+        return {p: network.graph.nodes[p]["symbol"] for p in needed}
+    if not hasattr(inputs, "items"):
+        raise TypeError("inputs must be a mapping {input name: value}")
+    for name in inputs:
+        if name not in network.graph or network.graph.nodes[name]["kind"] != "input":
+            raise ValueError(f"unknown input {name!r}; the inputs are {network.inputs}")
+    missing = [p for p in needed if p not in inputs]
+    if missing:
+        raise ValueError(f"missing value for input {missing[0]!r}")
+    values = {p: ar.number(inputs[p], f"input {p!r}") for p in needed}
+    for p, value in values.items():
+        _check_domain(network, p, value)
+    return values
+
+
+def _check_domain(network, name, value):
+    if isinstance(value, sp.Basic) and not value.is_number:
+        return
+    domain = network.graph.nodes[name]["domain"]
+    bad = not sp.sympify(value).is_finite
+    if isinstance(domain, Positive):
+        bad = bad or value < 0
+    elif isinstance(domain, Box) and not domain.symbolic:
+        bad = bad or value < domain.low or value > domain.high
+    if bad:
+        raise ValueError(f"input {name!r} = {value} lies outside its domain {domain!r}")
+
+
+def _order(network, output):
+    nodes = nx.ancestors(network.graph, output) | {output}
+    return [n for n in nx.topological_sort(network.graph) if n in nodes]
+
+
+def _winner(values):
+    best = max(values)
+    return next(k for k, v in enumerate(values) if v == best)  # first one on ties
+
+
+def forward_values(network, inputs, arithmetic="exact", at=None, output=None, region=None):
+    """Activation of every node (or of *output*'s ancestors) in one arithmetic.
+
+    Parameters
+    ----------
+    inputs : dict or None
+        ``{input name: value}``; ``None`` means the input symbols (symbolic only).
+    at : dict, optional
+        Symbolic only: a numeric point fixing the activation region.
+
+    Examples
+    --------
+    >>> from symdtd import Network
+    >>> net = Network.from_dense([[[1], [-1]], [[2]]])
+    >>> forward_values(net, {"x1": 1, "x2": "1/2"})["y1"]
+    1
+    """
+    ar = _ARITH[arithmetic]
+    G = network.graph
+    order = _order(network, output) if output else list(nx.topological_sort(G))
+    needed = [n for n in order if G.nodes[n]["kind"] == "input"]
+    if at is not None and region is None:
+        if arithmetic != "symbolic":
+            raise ValueError("at= is for arithmetic='symbolic'; pass the point as inputs")
+        region = forward_values(network, at, "exact", output=output)
+    values = _inputs(network, inputs, ar, needed)
+    act = {}
+    for n in order:
+        data = G.nodes[n]
+        kind = data["kind"]
+        if kind == "input":
+            act[n] = values[n]
+            continue
+        preds = G.pred[n]
+        if kind == "maxpool":
+            if region is not None:
+                act[n] = act[list(preds)[_winner([region[p] for p in preds])]]
+            else:
+                act[n] = ar.maximum([act[p] for p in preds])
+            continue
+        z = ar.total([act[p] * ar.number(e["weight"], f"weight of edge {p!r} -> {n!r}")
+                      for p, e in preds.items()]
+                     + [ar.number(data["bias"], f"bias of neuron {n!r}")])
+        if kind == "relu":
+            act[n] = ar.relu(z) if region is None else (z if region[n] > 0 else ar.zero)
+        else:
+            act[n] = z
+    return act
+
+
+# -------------------------------------------------------------------- backward
+@dataclass
+class Explanation:
+    """The result of :func:`propagate`.
+
+    Attributes
+    ----------
+    output : number or sympy.Expr
+        ``x_f``, the explained output's activation.
+    output_node : str
+    arithmetic : str
+    relevance : dict
+        ``node -> [x_f]_node`` for the output's ancestors (and the output).
+    messages : dict
+        ``(i, j) -> [[x_f]_j]_i`` for every edge among them.
+    activations : dict
+        ``node -> x_node``.
+    rules : dict
+        ``neuron -> rule name`` used (``"winner"`` for winner-take-all).
+    zero_denominators : list
+        Neurons whose denominator ``Σ q`` was zero (they send nothing).
+    lost : dict
+        ``neuron -> relevance`` it held but could not pass on (zero denominator).
+    absorbed : dict
+        ``neuron -> relevance`` absorbed by a positive bias (``absorb_bias=True``).
+    positive_bias : list
+        Neurons with a positive bias: their root point leaves the domain.
+    note : str or None
+        Set when the output is negative (a linear output).
+    at : dict or None
+        The point fixing the activation region (symbolic arithmetic).
+    """
+
+    output: object
+    output_node: str
+    arithmetic: str
+    relevance: dict
+    messages: dict
+    activations: dict
+    rules: dict
+    zero_denominators: list = field(default_factory=list)
+    lost: dict = field(default_factory=dict)
+    absorbed: dict = field(default_factory=dict)
+    positive_bias: list = field(default_factory=list)
+    note: str | None = None
+    at: dict | None = None
+    inputs: list = field(default_factory=list, repr=False)
+    _factors: dict | None = field(default=None, repr=False)
+
+    @property
+    def input_relevance(self):
+        """``{input: [x_f]_input}`` in the network's input order."""
+        return {p: self.relevance[p] for p in self.inputs}
+
+    @property
+    def total(self):
+        """``Σ_p [x_f]_p`` over the inputs."""
+        return _ARITH[self.arithmetic].total(list(self.input_relevance.values()))
+
+    @property
+    def factors(self):
+        """``node -> c``, with ``[x_f]_node = x_node · c`` (0 where ``x_node = 0``)."""
+        if self._factors is None:
+            ar = _ARITH[self.arithmetic]
+            self._factors = {}
+            for n, r in self.relevance.items():
+                x = self.activations[n]
+                if ar.is_zero(x):
+                    self._factors[n] = ar.zero
+                else:
+                    self._factors[n] = sp.cancel(r / x) if self.arithmetic == "symbolic" else r / x
+        return self._factors
+
+    def table(self):
+        """Per-input relevance as a small text table."""
+        rows = [("input", "value", "relevance")]
+        rows += [(p, str(self.activations[p]), str(r)) for p, r in self.input_relevance.items()]
+        rows += [("total", "", str(self.total)), (f"x_f ({self.output_node})", "", str(self.output))]
+        widths = [max(len(r[k]) for r in rows) for k in range(3)]
+        lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+        if self.note:
+            lines.append(f"note: {self.note}")
+        return "\n".join(lines)
+
+    __str__ = table
+
+
+def propagate(network, inputs=None, output=None, arithmetic="symbolic", *, at=None,
+              absorb_bias=False, maxpool=None):
+    """Deep Taylor decomposition of one output onto the inputs.
+
+    Parameters
+    ----------
+    network : Network
+    inputs : dict, optional
+        ``{input name: value}``: numbers, fraction strings (``"3/4"``) or, in
+        symbolic arithmetic, SymPy symbols. ``None`` (symbolic only) uses
+        the input symbols. Values must lie in the inputs' domains.
+    output : str, optional
+        The output neuron to explain; needed when there are several.
+    arithmetic : {"symbolic", "exact", "float"}
+    at : dict, optional
+        Symbolic only: a numeric point; expressions are then those of its
+        activation region and zero denominators are decided there.
+    absorb_bias : bool
+        Put ``b⁺ = max(0, b)`` in each denominator, ``Σ q + b⁺``: the share
+        ``b⁺ / (Σ q + b⁺) · R_j`` is absorbed by the bias (see ``absorbed``).
+    maxpool : {"winner", "proportional"}, optional
+        Overrides the network's max-pooling mode for this call.
+
+    Returns
+    -------
+    Explanation
+
+    Examples
+    --------
+    >>> from symdtd import examples
+    >>> e = propagate(examples.xor(), at={"x1": 1, "x2": 0})
+    >>> e.input_relevance
+    {'x1': x1, 'x2': x2}
+    """
+    if arithmetic not in _ARITH:
+        raise ValueError(f"arithmetic must be one of {ARITHMETICS}, got {arithmetic!r}")
+    ar = _ARITH[arithmetic]
+    G = network.graph
+    f = network._output_name(output)
+    order = _order(network, f)
+    region = None
+    if at is not None:
+        if arithmetic != "symbolic":
+            raise ValueError("at= is for arithmetic='symbolic'; pass the point as inputs")
+        region = forward_values(network, at, "exact", output=f)
+    act = forward_values(network, inputs, arithmetic, output=f, region=region)
+    point = None
+    if region is not None:  # input value -> number: decides zero denominators at the point
+        point = {act[p]: region[p] for p in order if G.nodes[p]["kind"] == "input"
+                 and isinstance(act[p], sp.Symbol)}
+    incoming = {n: [] for n in order}
+    box = {}  # node -> (l, h) for box rules
+    incoming[f].append(act[f])
+    exp = Explanation(act[f], f, arithmetic, {}, {}, act, {},
+                      inputs=[p for p in network.inputs if p in act], at=at)
+    for j in reversed(order):
+        R_j = exp.relevance[j] = ar.total(incoming[j])
+        data = G.nodes[j]
+        if data["kind"] == "input":
+            continue
+        preds = list(G.pred[j].items())
+        rule = network.rule_for(j, maxpool=maxpool)
+        exp.rules[j] = rule if rule == WINNER_TAKE_ALL else rule.name
+        if rule == WINNER_TAKE_ALL:
+            _winner_messages(exp, j, preds, R_j, act, region, ar, incoming)
+            continue
+        fn, roles = _numerator(rule, ar)
+        gamma = (ar.number(rule.parameters["gamma"], f"rule {rule.name!r}: gamma")
+                 if "gamma" in roles else None)
+        qs = []
+        for i, edge in preds:
+            env = {"x": act[i], "w": ar.number(edge["weight"], f"weight of edge {i!r} -> {j!r}"),
+                   "gamma": gamma}
+            if "l" in roles or "h" in roles:
+                if i not in box:
+                    box[i] = _bounds(network, i, act[i], ar)
+                env["l"], env["h"] = box[i]
+            qs.append(fn({r: env[r] for r in roles}))
+        D = ar.total(qs)
+        bias = ar.number(data["bias"], f"bias of neuron {j!r}")
+        if data["kind"] in ("relu", "linear") and ar.sign(bias) == 1:
+            exp.positive_bias.append(j)
+        b_plus = ar.positive_part(bias) if absorb_bias and data["kind"] in ("relu", "linear") else 0
+        D = D + b_plus
+        D_at = D.xreplace(point) if point else D
+        if ar.is_zero(D_at):
+            exp.zero_denominators.append(j)
+            if not ar.is_zero(R_j.xreplace(point) if point else R_j):
+                exp.lost[j] = R_j
+            for i, _ in preds:
+                exp.messages[(i, j)] = ar.zero
+            continue
+        scale = R_j / D
+        for (i, _), q in zip(preds, qs):
+            exp.messages[(i, j)] = m = q * scale
+            incoming[i].append(m)
+        if not ar.is_zero(b_plus) and not ar.is_zero(R_j):
+            exp.absorbed[j] = b_plus * scale
+    sign = ar.sign(act[f].xreplace(point) if point else act[f])
+    if sign == -1:
+        exp.note = (f"the output {f!r} is negative ({act[f]}): a linear output; "
+                    "the relevance redistributes a negative value")
+    exp.positive_bias.reverse()  # topological order
+    exp.zero_denominators.reverse()
+    return exp
+
+
+def _bounds(network, node, x, ar):
+    """``(l, h)`` of a predecessor for box rules; an infinite bound becomes ``x``.
+
+    A ≥ 0 predecessor acts as the box ``[0, x]`` and a real-valued one as
+    ``[x, x]``: the root search then only moves it towards a finite bound.
+    """
+    kind = network.input_class(node)
+    if kind == "positive":
+        return ar.zero, x
+    if kind == "real":
+        return x, x
+    domain = network.graph.nodes[node]["domain"]
+    if domain.symbolic:
+        if ar.name != "symbolic":
+            raise ValueError(f"input {node!r} has a symbolic Box(); give numeric bounds "
+                             "or use arithmetic='symbolic'")
+        return sp.Symbol(f"l_{node}", nonpositive=True), sp.Symbol(f"h_{node}", nonnegative=True)
+    return tuple(x if isinstance(b, Number) and math.isinf(b) else ar.number(b, f"bound of {node!r}")
+                 for b in (domain.low, domain.high))
+
+
+def _winner_messages(exp, j, preds, R_j, act, region, ar, incoming):
+    names = [i for i, _ in preds]
+    values = [act[i] for i in names]
+    if ar.name != "symbolic" or region is not None:
+        win = _winner([region[i] for i in names] if region is not None else values)
+        messages = [R_j if k == win else ar.zero for k in range(len(names))]
+    else:  # piecewise: the first of the largest inputs takes everything
+        messages = []
+        for k, v in enumerate(values):
+            cond = sp.And(*[v > u if m < k else v >= u for m, u in enumerate(values) if m != k])
+            messages.append(sp.Piecewise((R_j, cond), (0, True)))
+    for i, m in zip(names, messages):
+        exp.messages[(i, j)] = m
+        incoming[i].append(m)
