@@ -1,51 +1,46 @@
-"""``symdtd demo``: derive and verify the built-in rules, print them, write files.
+"""``symdtd demo`` (what ``make demo`` runs): derive, verify, propagate and draw.
+
+It writes into one folder: the derivations and verification reports of the
+built-in rules (Markdown and LaTeX), the relevance flow of the built-in
+networks (SVG and PNG), a root-search figure for two neurons, and — with the
+shipped digit models — heatmaps, the pixel-flipping plot and the AOPC table.
+It prints one progress line per step and a summary at the end.
 
 Examples
 --------
 >>> import tempfile
 >>> with tempfile.TemporaryDirectory() as folder:
-...     summary = run_demo(folder, quiet=True)
->>> summary["verdicts"]["z+"]
-'all proved'
+...     summary = run_demo(folder, quiet=True, digits=False)
+>>> summary["verdicts"]["z+"], summary["networks"]["figure3"]
+('all proved', 'proved')
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["run_demo"]
+__all__ = ["run_demo", "ROOT_SEARCH_NEURONS"]
 
 _RULES = ("w2", "z+", "zB", "z", "gamma")
+_NETWORKS = ("figure3", "skip_dag")
+#: the two neurons of the root-search figure: (weights, bias, data point)
+ROOT_SEARCH_NEURONS = [((1, -1), -0.25, (1.5, 0.5)), ((-0.5, 1), -0.25, (0.5, 1.0))]
 
 
-def _progress(step, total, message, quiet):
-    if not quiet:
-        print(f"[{step}/{total}] {message}", flush=True)
+class _Progress:
+    def __init__(self, total, quiet):
+        self.step, self.total, self.quiet = 0, total, quiet
+
+    def __call__(self, message):
+        self.step += 1
+        if not self.quiet:
+            print(f"[{self.step}/{self.total}] {message}", flush=True)
 
 
-def run_demo(output="demo-output", *, quiet=False) -> dict:
-    """Derive and verify every built-in rule, writing Markdown and LaTeX files.
-
-    Parameters
-    ----------
-    output : str or Path
-        Folder for the files (created if needed).
-    quiet : bool
-        Print nothing (for tests).
-
-    Returns
-    -------
-    dict
-        ``{"files": [...], "verdicts": {rule: text}}``.
-    """
+def _rules_part(folder, progress, files, verdicts, quiet):
     from .derivation import derive
     from .verify import verify
-
-    folder = Path(output)
-    folder.mkdir(parents=True, exist_ok=True)
-    files, verdicts = [], {}
-    total = len(_RULES)
-    for step, name in enumerate(_RULES, start=1):
-        _progress(step, total, f"deriving and verifying the {name} rule", quiet)
+    for name in _RULES:
+        progress(f"deriving and verifying the {name} rule")
         derivation = derive(name)
         report = verify(derivation)
         stem = name.replace("+", "plus")
@@ -55,13 +50,79 @@ def run_demo(output="demo-output", *, quiet=False) -> dict:
             path.write_text(text + "\n", encoding="utf-8")
             files.append(path)
         if not quiet:
-            print(derivation.steps[-1].text().splitlines()[-1].strip())
-            print(report)
-            print()
+            print("      " + derivation.steps[-1].text().splitlines()[-1].strip())
         failing = [c.name + " " + c.verdict for c in report.claims if c.verdict != "proved"]
         verdicts[name] = "all proved" if not failing else ", ".join(failing)
+
+
+def _networks_part(folder, progress, files, network_verdicts):
+    from . import examples
+    from .network_verify import verify_network
+    from .render import render_to_files
+    for name in _NETWORKS:
+        progress(f"propagating and drawing the {name} network")
+        network = examples.get(name)
+        report = verify_network(network, examples.example_inputs(name)[0])
+        network_verdicts[name] = report.status
+        files += render_to_files(network, report.explanation, folder / f"flow-{name}")
+
+
+def _root_part(folder, progress, files):
+    from .plotting import plot_root_search, save_figure
+    progress("drawing the root search of two neurons")
+    figure = plot_root_search(ROOT_SEARCH_NEURONS, rules=["w2", "z+", "zB"], box=(0, 2))
+    files.append(save_figure(figure, folder / "root-search.png"))
+
+
+def _digits_part(folder, progress, files, quiet):
+    """Heatmaps, pixel-flipping and AOPC on the shipped digit models (issue 6)."""
+    try:
+        from .evaluate import demo_digits
+    except ImportError:   # the evaluation module is not part of this build
+        return None
+    progress("explaining the shipped digit models and evaluating by pixel-flipping")
+    written, table = demo_digits(folder)
+    files += written
     if not quiet:
-        print(f"wrote {len(files)} files to {folder}/")
+        print(table)
+    return table
+
+
+def run_demo(output="demo-output", *, quiet=False, digits=True) -> dict:
+    """Run the whole demo, writing files into *output*.
+
+    Parameters
+    ----------
+    output : str or Path
+        Folder for the files (created if needed).
+    quiet : bool
+        Print nothing (for tests).
+    digits : bool
+        Include the digit models (heatmaps, pixel-flipping, AOPC table).
+
+    Returns
+    -------
+    dict
+        ``files`` (paths written), ``verdicts`` (rule → verdict text),
+        ``networks`` (example network → conservation status) and ``aopc``
+        (the AOPC table text, or None).
+    """
+    folder = Path(output)
+    folder.mkdir(parents=True, exist_ok=True)
+    progress = _Progress(len(_RULES) + len(_NETWORKS) + 1 + int(digits), quiet)
+    files, verdicts, networks = [], {}, {}
+    _rules_part(folder, progress, files, verdicts, quiet)
+    _networks_part(folder, progress, files, networks)
+    _root_part(folder, progress, files)
+    table = _digits_part(folder, progress, files, quiet) if digits else None
+    if not quiet:
+        print(f"\nwrote {len(files)} files to {folder}/:")
+        for path in files:
+            print(f"  {path}")
+        print("rule verdicts:")
         for name, verdict in verdicts.items():
             print(f"  {name:6s} {verdict}")
-    return {"files": files, "verdicts": verdicts}
+        print("network conservation (Σ_p [x_f]_p = x_f):")
+        for name, status in networks.items():
+            print(f"  {name:9s} {status}")
+    return {"files": files, "verdicts": verdicts, "networks": networks, "aopc": table}

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from .network import WINNER_TAKE_ALL
+from .network import WINNER_TAKE_ALL, Network
 from .propagate import _ARITH, _bounds, forward_values, propagate
 
 __all__ = ["verify_network", "NetworkReport", "root_checks", "explain_command"]
@@ -290,8 +290,9 @@ def explain_command(path, inputs, output=None, arithmetic="exact"):
 
     Parameters
     ----------
-    path : str or Path
-        A network saved with :func:`symdtd.netjson.save_network`.
+    path : str, Path or Network
+        A network saved with :func:`symdtd.netjson.save_network`, or the
+        network itself.
     inputs : dict
         ``{input name: number or string like "3/4"}``.
     output : str, optional
@@ -304,7 +305,7 @@ def explain_command(path, inputs, output=None, arithmetic="exact"):
     """
     from .netjson import load_network
 
-    network = load_network(path)
+    network = path if isinstance(path, Network) else load_network(path)
     if arithmetic == "symbolic":
         report = verify_network(network, None, output, arithmetic="symbolic", at=inputs)
     elif arithmetic in ("exact", "float"):
@@ -314,7 +315,8 @@ def explain_command(path, inputs, output=None, arithmetic="exact"):
     e = report.explanation
     if arithmetic == "float":
         e = propagate(network, inputs, e.output_node, "float")
-    head = [f"{network!r} from {path}", f"output {e.output_node} = {_fmt(e.output)}"]
+    source = "" if isinstance(path, Network) else f" from {path}"
+    head = [f"{network!r}{source}", f"output {e.output_node} = {_fmt(e.output)}"]
     relevance = e.input_relevance
     if arithmetic == "symbolic":  # closed forms on the region; also their value there
         relevance = {p: sp.factor(sp.cancel(r)) for p, r in relevance.items()}
