@@ -32,8 +32,11 @@ _EXPORTS = {
     "plot_pixel_flipping": "plotting", "find_root": "plotting", "save_figure": "plotting",
     "pixel_flipping": "evaluate", "sensitivity": "evaluate",
     "gradient_x_input": "evaluate", "random_attribution": "evaluate",
-    "from_sklearn": "interop", "from_torch": "interop",
-    "load_model": "interop", "load_digits_data": "interop",
+    "from_sklearn": "interop", "from_torch": "interop", "positive_biases": "interop",
+    "ConvNetBuilder": "conv",
+    "load_model": "models", "load_digits_data": "models", "model_info": "models",
+    "evaluate_models": "models", "write_evaluation_figures": "models",
+    "dtd": "evaluate", "gradient": "evaluate",
 }
 
 _MODULE_EXPORTS = {"examples"}

@@ -162,4 +162,42 @@ def _register_plot_root(sub, make):
     p.set_defaults(run=_plot_root)
 
 
-REGISTRY = [_register_explain, _register_render, _register_plot_root]
+def progress_bar(done, total, label, *, width=30, stream=None):
+    """Draw a one-line progress bar on standard error (redrawn in place)."""
+    import sys
+    stream = stream or sys.stderr
+    filled = int(width * done / max(total, 1))
+    end = "\n" if done >= total else ""
+    stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label:<30}{end}")
+    stream.flush()
+
+
+def _evaluate(args) -> int:
+    from .models import evaluate_models, write_evaluation_figures
+    baselines = {"zero": "zero", "mean": "train mean"}
+    evaluation = evaluate_models(args.models, baselines=[baselines[b] for b in args.baseline],
+                                 n=args.n, patch=args.patch, steps=args.steps,
+                                 progress=None if args.quiet else progress_bar)
+    print(evaluation)
+    if args.output:
+        for path in write_evaluation_figures(evaluation, args.output):
+            print(f"wrote {path}")
+    return 0
+
+
+def _register_evaluate(sub, make):
+    p = make(sub, "evaluate", "pixel-flipping evaluation (AOPC) of DTD and baselines on the "
+             "shipped digit models", "symdtd evaluate --models mlp --n 100 -o figures")
+    p.add_argument("--models", nargs="+", choices=("mlp", "cnn"), default=["mlp", "cnn"],
+                   help="shipped models to evaluate (default: both)")
+    p.add_argument("--n", type=int, default=None, help="use the first N held-out digits")
+    p.add_argument("--patch", type=int, default=None, help="flip PATCH×PATCH tiles")
+    p.add_argument("--steps", type=int, default=None, help="number of flipping steps")
+    p.add_argument("--baseline", nargs="+", choices=("zero", "mean"), default=["zero", "mean"],
+                   help="value a flipped pixel takes: 0 or the mean training image")
+    p.add_argument("-o", "--output", default=None, help="folder for heatmaps and curves (PNG)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=_evaluate)
+
+
+REGISTRY = [_register_explain, _register_render, _register_plot_root, _register_evaluate]

@@ -1,0 +1,502 @@
+"""Numeric kernels of compiled networks: blocks of neurons as matrix products.
+
+:mod:`symdtd.compile` turns each rule's derived numerator into separable,
+lambdified terms ``f_k(x, l, h) · g_k(w, γ)`` and groups the network's
+neurons into blocks (topological generation × rule). The objects here run
+those blocks on arrays — no SymPy — with the formulas of DESIGN.md §4::
+
+    Z     = Σ_k f_k(X) @ g_k(W)            (denominators, one per neuron)
+    S     = R / Z                          (0 where Z = 0)
+    R_in  = Σ_k f_k(X) * (S @ g_k(W).T)    (relevance of the inputs)
+
+Terms whose ``f`` does not involve ``x`` (``−l·w⁺``, ``−h·w⁻``, the ``1`` of
+the w² rule) are constants per input and are folded into one matrix
+``C = Σ_k diag(f_k(l, h)) · g_k(W)``. A numerator that does not split is
+evaluated edge by edge over the batch (in row chunks): correct, but it
+costs ``batch × edges`` time and memory instead of matrix products.
+
+It also holds the batch results (:class:`BatchExplanation`,
+:class:`ConservationReport`) and the checks of ``X`` and ``target``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["Matrix", "Segment", "Block", "MaxPool", "Pass", "BatchExplanation",
+           "ConservationReport", "check_inputs", "check_target"]
+
+class Matrix:
+    """A block's ``(n_in, n_out)`` matrix, dense or CSR, with the two products needed.
+
+    Built from edge arrays (row, column, value); absent edges are zeros.
+
+    >>> m = Matrix([0, 1], [1, 0], [2.0, 3.0], (2, 2), np.float64, dense=False)
+    >>> m.left(np.array([[1.0, 1.0]])), m.left_t(np.array([[1.0, 0.0]]))
+    (array([[3., 2.]]), array([[0., 3.]]))
+    """
+
+    def __init__(self, rows, cols, values, shape, dtype, dense):
+        values = np.asarray(values, dtype=dtype)
+        self.shape = shape
+        self.dense = dense
+        if dense:
+            self.M = np.zeros(shape, dtype=dtype)
+            self.M[rows, cols] = values
+        else:
+            import scipy.sparse as sps  # only when a block is sparse: the import costs ~0.2 s
+
+            self.M = sps.csr_array((values, (rows, cols)), shape=shape)
+            self.T = sps.csr_array((values, (cols, rows)), shape=shape[::-1])
+
+    def left(self, F):
+        """``F @ M`` for a dense batch ``F`` of shape ``(batch, n_in)``."""
+        if self.dense:
+            return F @ self.M
+        return np.asarray(self.T @ F.T).T
+
+    def left_t(self, S):
+        """``S @ M.T`` for a dense ``S`` of shape ``(batch, n_out)``."""
+        if self.dense:
+            return S @ self.M.T
+        return np.asarray(self.M @ S.T).T
+
+
+def use_dense(n_edges, shape, threshold):
+    """Store a block's edges as a dense matrix? Yes when they fill at least
+    *threshold* of it (BLAS beats ``scipy.sparse`` from ~2–5 % on), or it is
+    tiny; a huge matrix (over 2²⁴ entries) must also be ≥ 25 % full. A
+    threshold above 1 stores everything sparse.
+
+    >>> use_dense(3920, (784, 100), 0.02), use_dense(500, (10**5, 10**3), 0.0)
+    (True, False)
+    """
+    entries = shape[0] * shape[1]
+    density = n_edges / max(1, entries)
+    if threshold > 1:
+        return False
+    return entries <= 4096 or (density >= threshold and (entries <= 2**24 or density >= 0.25))
+
+# --------------------------------------------------------------------- runtime
+# The objects below are built by symdtd.compile and run on arrays only.
+
+def _add(total, part):
+    """``total + part``, in place when *total* already exists."""
+    if total is None:
+        return part
+    total += part
+    return total
+
+
+class Pass:
+    """The state of one batched backward pass: relevance per generation and tallies."""
+
+    def __init__(self, A, P, slots, sizes, n_edges, absorb):
+        batch = len(A[0])
+        self.A, self.P, self.slots, self.sizes, self.absorb = A, P, slots, sizes, absorb
+        self.dtype = A[0].dtype
+        self.R = [None] * len(A)
+        self.lost = np.zeros(batch)
+        self.zero_count = np.zeros(batch, dtype=np.int64)
+        self.absorbed = np.zeros(batch)
+        self.edges = None if n_edges is None else np.zeros((batch, n_edges), self.dtype)
+
+    def add(self, gen, part, rows=None):
+        """Add a contribution to the relevance of generation *gen* (all or some rows)."""
+        if part is None:  # every term vanished on these edges
+            return
+        if rows is None:
+            self.R[gen] = _add(self.R[gen], part)
+            return
+        if self.R[gen] is None:
+            self.R[gen] = np.zeros((len(self.A[0]), self.sizes[gen]), self.dtype)
+        self.R[gen][rows] += part
+
+    def scale(self, Rb, Z, bplus, rows=slice(None)):
+        """``S = R / Z`` with 0 where ``Z = 0``; tallies lost and absorbed relevance."""
+        if self.absorb and bplus is not None:
+            Z += bplus
+        zero = Z == 0
+        S = np.divide(Rb, Z, out=np.zeros_like(Z), where=~zero)
+        if zero.any():
+            held = np.where(zero, Rb, 0)
+            self.lost[rows] += held.sum(axis=1)
+            self.zero_count[rows] += np.count_nonzero(held, axis=1)
+        if self.absorb and bplus is not None:
+            self.absorbed[rows] += S @ bplus
+        return S
+
+
+class Segment:
+    """A block's edges from one source generation, for one binding of the bounds.
+
+    Holds one :class:`Matrix` per row-dependent term and one for all the
+    constant terms together (``Σ_k diag(f_k(l, h)) · g_k(W)``).
+    """
+
+    def __init__(self, kernel, src, n_src, e_src, e_dst, e_id, w, l_vec, h_vec, gamma,
+                 n_out, dtype, dense_threshold):
+        self.kernel, self.src, self.n_src = kernel, src, n_src
+        self.e_src, self.e_dst, self.e_id = e_src, e_dst, e_id
+        self.l, self.h = l_vec.astype(dtype), h_vec.astype(dtype)
+        self.dense = use_dense(len(w), (n_src, n_out), dense_threshold)
+        self.zc = self.c_e = None
+        self.terms = []  # [term, Matrix, g per edge, skip in Z]
+        l_e, h_e = l_vec[e_src], h_vec[e_src]
+        if not kernel.separable:
+            self.w, self.l_e, self.h_e, self.gamma = w, l_e, h_e, gamma
+            idx, ones = np.arange(len(w)), np.ones(len(w))
+            self.to_out = Matrix(idx, e_dst, ones, (len(w), n_out), dtype, dense=False)
+            self.to_src = Matrix(idx, e_src, ones, (len(w), n_src), dtype, dense=False)
+            return
+        c_e = np.zeros(len(w))
+        for t in kernel.terms:
+            g_e = np.broadcast_to(np.asarray(t.g_fn(w, gamma), dtype=float), w.shape)
+            if t.batch:
+                M = Matrix(e_src, e_dst, g_e, (n_src, n_out), dtype, self.dense)
+                self.terms.append([t, M, g_e.astype(dtype), False])
+            else:
+                c_e = c_e + np.broadcast_to(t.f_fn(0.0, l_e, h_e), w.shape) * g_e
+        if c_e.any():
+            self.c_e = c_e.astype(dtype)
+            self.const = Matrix(e_src, e_dst, c_e, (n_src, n_out), dtype, self.dense)
+            self.zc = np.bincount(e_dst, c_e, n_out)
+
+    def f_values(self, A):
+        """The row-dependent factors ``f_k(A, l, h)``."""
+        return [t.f_fn(A, self.l, self.h) for t, *_ in self.terms]
+
+    def add_z(self, F, Z):
+        """Add ``Σ_k f_k @ g_k(W)`` (except terms the forward pass gave) to *Z*."""
+        for (_, M, _, skip), f in zip(self.terms, F):
+            if not skip:
+                Z = _add(Z, M.left(f))
+        return Z
+
+    def backward(self, F, S):
+        """``Σ_k f_k * (S @ g_k(W).T)`` plus the constant terms' ``S @ C.T``."""
+        out = None
+        for (_, M, _, _), f in zip(self.terms, F):
+            T = M.left_t(S)
+            T *= f
+            out = _add(out, T)
+        if self.c_e is not None:
+            out = _add(out, self.const.left_t(S))
+        return out
+
+    def messages(self, F, S):
+        """The message on each edge, shape ``(batch, n_edges)``."""
+        q = 0 if self.c_e is None else self.c_e
+        for (_, _, g_e, _), f in zip(self.terms, F):
+            q = q + f[:, self.e_src] * g_e
+        return q * S[:, self.e_dst]
+
+    def q_edges(self, A):
+        """Non-separable rules: ``q`` on every edge, shape ``(rows, n_edges)``."""
+        Q = self.kernel.q_fn(A[:, self.e_src], self.w, self.l_e, self.h_e, self.gamma)
+        return np.broadcast_to(Q, (len(A), len(self.w))).astype(A.dtype)
+
+
+class Block:
+    """The neurons of one topological generation that share a rule.
+
+    ``rule`` is a :class:`~symdtd.rules.Rule` or ``"winner"`` (winner-take-all
+    max-pooling, which uses the generation's :class:`MaxPool` table).
+    """
+
+    def __init__(self, gen, cols, n_gen, rule, segments, bplus, dtype, maxpool=None,
+                 affine=True):
+        self.gen, self.cols, self.rule, self.segments = gen, cols, rule, segments
+        self.full = len(cols) == n_gen
+        self.maxpool = maxpool
+        self.name = rule if isinstance(rule, str) else rule.name
+        self.separable = all(s.kernel.separable for s in segments)
+        zc = sum(s.zc for s in segments if s.zc is not None)
+        self.zc = None if np.isscalar(zc) else zc.astype(dtype)
+        self.bplus = bplus.astype(dtype) if bplus is not None and bplus.any() else None
+        self.reuse = bool(segments) and self.separable and affine and all(
+            any(t.is_xw for t, *_ in s.terms) for s in segments)
+        if self.reuse:  # Z's x·w part is the forward pre-activation
+            for s in segments:
+                next(entry for entry in s.terms if entry[0].is_xw)[3] = True
+
+    def run(self, ps, Rb):
+        """Redistribute the block's relevance *Rb* onto its sources."""
+        if self.maxpool is not None:
+            return self._winner(ps, Rb)
+        if not self.separable:
+            return self._edgewise(ps, Rb)
+        Z = None
+        if self.reuse:
+            P = ps.P[self.gen]
+            Z = P if self.full else P[:, self.cols]  # P is not needed afterwards
+        F = [s.f_values(ps.A[s.src]) for s in self.segments]
+        for s, f in zip(self.segments, F):
+            Z = s.add_z(f, Z)
+        if Z is None:
+            Z = np.zeros(Rb.shape, Rb.dtype)
+        if self.zc is not None:
+            Z += self.zc
+        S = ps.scale(Rb, Z, self.bplus)
+        for s, f in zip(self.segments, F):
+            ps.add(s.src, s.backward(f, S))
+            if ps.edges is not None:
+                ps.edges[:, s.e_id] = s.messages(f, S)
+
+    def _edgewise(self, ps, Rb):
+        # q on every edge: batch × edges memory, so walk the batch in chunks
+        n_edges = sum(len(s.e_id) for s in self.segments)
+        step = max(1, 2 ** 22 // max(1, n_edges))
+        for start in range(0, len(Rb), step):
+            rows = slice(start, start + step)
+            Q = [s.q_edges(ps.A[s.src][rows]) for s in self.segments]
+            Z = np.zeros(Rb[rows].shape, Rb.dtype)
+            for s, q in zip(self.segments, Q):
+                Z += s.to_out.left(q)
+            S = ps.scale(Rb[rows], Z, self.bplus, rows)
+            for s, q in zip(self.segments, Q):
+                M = q * S[:, s.e_dst]
+                ps.add(s.src, s.to_src.left(M), rows)
+                if ps.edges is not None:
+                    ps.edges[rows, s.e_id] = M
+
+    def _winner(self, ps, Rb):
+        mp, pos = self.maxpool, self.maxpool.position[self.cols]
+        slot = ps.slots[self.gen][:, pos]
+        where = mp.idx[pos, slot]                      # column of the concatenated sources
+        rows = np.broadcast_to(np.arange(len(Rb))[:, None], where.shape)
+        for src, offset, n in mp.sources:
+            mask = (where >= offset) & (where < offset + n)
+            if mask.any():
+                flat = rows[mask] * n + (where[mask] - offset)
+                part = np.bincount(flat, Rb[mask], len(Rb) * n).reshape(len(Rb), n)
+                ps.add(src, part.astype(Rb.dtype))
+        if ps.edges is not None:
+            ps.edges[rows, mp.edge_idx[pos, slot]] = Rb
+
+
+class MaxPool:
+    """Max-pooling neurons of one generation: a padded table of their inputs.
+
+    ``idx[k]`` lists neuron ``k``'s inputs (in predecessor order, so ties go
+    to the first) as columns of the concatenated source generations, padded
+    with a column of ``-inf``.
+    """
+
+    def __init__(self, cols, n_gen, sources, idx, edge_idx):
+        self.cols, self.sources, self.idx, self.edge_idx = cols, sources, idx, edge_idx
+        self.position = np.full(n_gen, -1)
+        self.position[cols] = np.arange(len(cols))
+
+    def forward(self, A, out):
+        """Write the maxima into *out*'s pooling columns; return the winning slots."""
+        batch = len(out)
+        pad = np.full((batch, 1), -np.inf, out.dtype)
+        V = np.concatenate([A[src] for src, _, _ in self.sources] + [pad], axis=1)[:, self.idx]
+        slot = V.argmax(axis=2)
+        out[:, self.cols] = np.take_along_axis(V, slot[..., None], axis=2)[..., 0]
+        return slot
+
+
+# ------------------------------------------------------------------ checks
+def check_inputs(X, inputs, domains, low, high, dtype, domain=True):
+    """``X`` as a C-contiguous *dtype* array of shape ``(batch, len(inputs))``.
+
+    Raises ValueError naming ``X`` and the offending rows for a wrong dtype
+    or width, NaN or inf, and (with *domain*) values outside ``[low, high]``.
+
+    >>> check_inputs([[0.5, 2]], ["a", "b"], ["[0, 1]", "[0, 1]"], 0, 1, np.float64)
+    Traceback (most recent call last):
+    ...
+    ValueError: X has values outside the input domains in rows [0]: X[0, 1] = 2.0 ...
+    """
+    arr = np.asarray(X)
+    if arr.dtype.kind not in "iuf":
+        raise ValueError(f"X must be a real numeric array (float or int), got dtype {arr.dtype}")
+    if arr.ndim == 1:
+        arr = arr[None, :]
+    n = len(inputs)
+    if arr.ndim != 2 or arr.shape[1] != n or arr.shape[0] == 0:
+        raise ValueError(f"X must have shape (batch, {n}), one column per input "
+                         f"{_few(inputs)}, got shape {np.shape(X)}")
+    given = arr
+    with np.errstate(over="ignore"):
+        arr = np.ascontiguousarray(arr, dtype=dtype)
+    lo, hi = arr.min(axis=0), arr.max(axis=0)
+    ok = np.isfinite(lo).all() and np.isfinite(hi).all()
+    if ok and domain:
+        ok = (lo >= low).all() and (hi <= high).all()
+    if not ok:
+        bad, what = ~np.isfinite(arr), "NaN or inf"
+        if not bad.any():
+            bad, what = (arr < low) | (arr > high), "values outside the input domains"
+        r, c = np.argwhere(bad)[0]
+        value = arr[r, c]
+        if not np.isfinite(value) and np.isfinite(given[r, c]):
+            value = f"{given[r, c]} (not finite as {np.dtype(dtype)})"
+        raise ValueError(f"X has {what} in rows {_few(np.flatnonzero(bad.any(axis=1)))}: "
+                         f"X[{r}, {c}] = {value} for input {inputs[c]!r} "
+                         f"(domain {domains[c]!r})")
+    return arr
+
+
+def check_target(target, batch, outputs):
+    """``target`` as one output index per row; ValueError naming the bad rows.
+
+    >>> check_target(["y2", "y1"], 2, ["y1", "y2"])
+    array([1, 0])
+    """
+    n = len(outputs)
+    if target is None:
+        if n != 1:
+            raise ValueError(f"target is required: the network has {n} outputs "
+                             f"{_few(outputs)}")
+        return np.zeros(batch, dtype=np.int64)
+    arr = np.asarray(target)
+    if arr.dtype.kind in "UO":
+        index = {o: k for k, o in enumerate(outputs)}
+        unknown = [v for v in arr.ravel().tolist() if v not in index]
+        if unknown:
+            raise ValueError(f"target {unknown[0]!r} is not an output; outputs are "
+                             f"{_few(outputs)}")
+        arr = np.vectorize(index.get, otypes=[np.int64])(arr)
+    if arr.dtype.kind not in "iu":
+        raise ValueError(f"target must be an output index (int) or one per row, "
+                         f"got dtype {arr.dtype}")
+    if arr.ndim == 0:
+        arr = np.full(batch, int(arr))
+    if arr.shape != (batch,):
+        raise ValueError(f"target must be one index or one per row (shape ({batch},)), "
+                         f"got shape {arr.shape}")
+    bad = (arr < 0) | (arr >= n)
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        raise ValueError(f"target out of range 0..{n - 1} in rows {_few(rows)} "
+                         f"(e.g. {arr[rows[0]]}); the outputs are {_few(outputs)}")
+    return arr.astype(np.int64)
+
+
+@dataclass
+class ConservationReport:
+    """Conservation of a batch: ``Σ_p R_p = x_f − lost − absorbed`` per row.
+
+    Attributes
+    ----------
+    residual : ndarray, shape (batch,)
+        ``Σ_p R_p − x_f`` over the inputs ``p``.
+    output : ndarray
+        ``x_f`` per row.
+    lost : ndarray
+        Relevance held by neurons whose denominator was zero.
+    zero_denominators : ndarray of int
+        How many neurons per row had a zero denominator and relevance to pass.
+    absorbed : ndarray
+        Relevance absorbed by positive biases (``absorb_bias=True``).
+    blocks : list of (str, ndarray)
+        Relevance entering each block (generation × rule), per row.
+    positive_bias : list of str
+        Neurons whose positive bias takes the root out of the domain.
+    """
+
+    residual: np.ndarray
+    output: np.ndarray
+    lost: np.ndarray
+    zero_denominators: np.ndarray
+    absorbed: np.ndarray
+    blocks: list
+    positive_bias: list
+    dtype: np.dtype = field(default=np.dtype(np.float64), repr=False)
+
+    def conserved(self, rtol=None):
+        """Per row: ``|residual + lost + absorbed| ≤ rtol · max(1, |x_f|)``
+        (default ``rtol`` 1e-9 for float64, 1e-4 for float32)."""
+        rtol = rtol if rtol is not None else (1e-9 if self.dtype == np.float64 else 1e-4)
+        gap = np.abs(self.residual + self.lost + self.absorbed)
+        return gap <= rtol * np.maximum(1.0, np.abs(self.output))
+
+    def __str__(self):
+        lines = [f"rows: {len(self.residual)}, max |residual| = {np.abs(self.residual).max():.3g}",
+                 f"rows with zero denominators: {int(np.count_nonzero(self.zero_denominators))}, "
+                 f"lost {self.lost.sum():.6g}, absorbed {self.absorbed.sum():.6g}",
+                 f"rows conserved (beyond lost/absorbed): {int(self.conserved().sum())}"]
+        lines += [f"  {label}: total {tot.sum():.6g}" for label, tot in self.blocks]
+        if self.positive_bias:
+            lines.append(f"positive bias (root leaves the domain): {_few(self.positive_bias)}")
+        return "\n".join(lines)
+
+
+@dataclass
+class BatchExplanation:
+    """The result of :meth:`CompiledNetwork.explain`.
+
+    Attributes
+    ----------
+    relevance : ndarray, shape (batch, n_inputs)
+        ``[x_f]_p`` per row and input, columns in ``inputs`` order.
+    output : ndarray, shape (batch,)
+        ``x_f`` per row.
+    target : ndarray of int
+        The explained output per row (index into ``outputs``).
+    conservation : ConservationReport
+    neurons, neuron_names : ndarray (batch, n_neurons) and list, or None
+        With ``return_neurons=True``.
+    edges, edge_names : ndarray (batch, n_edges) and list of (u, v), or None
+        With ``return_edges=True``.
+    """
+
+    relevance: np.ndarray
+    output: np.ndarray
+    target: np.ndarray
+    inputs: list
+    outputs: list
+    conservation: ConservationReport
+    neurons: np.ndarray | None = None
+    neuron_names: list | None = None
+    edges: np.ndarray | None = None
+    edge_names: list | None = None
+
+    def __len__(self):
+        return len(self.relevance)
+
+    def node(self, name):
+        """Relevance of one input (or, with ``return_neurons``, neuron) per row."""
+        if name in self.inputs:
+            return self.relevance[:, self.inputs.index(name)]
+        if self.neuron_names is None or name not in self.neuron_names:
+            raise ValueError(f"no relevance for {name!r}: not an input"
+                             + ("" if self.neuron_names else "; use return_neurons=True"))
+        return self.neurons[:, self.neuron_names.index(name)]
+
+    def message(self, source, target):
+        """The message on edge ``source -> target`` per row (``return_edges=True``)."""
+        if self.edge_names is None:
+            raise ValueError("no messages: use return_edges=True")
+        try:
+            return self.edges[:, self.edge_names.index((source, target))]
+        except ValueError:
+            raise ValueError(f"no edge {source!r} -> {target!r}") from None
+
+
+# ------------------------------------------------------------------ helpers
+def _floats(values, what):
+    try:
+        arr = np.array(values, dtype=float)
+    except (TypeError, ValueError):
+        for k, v in enumerate(values):
+            try:
+                float(v)
+            except (TypeError, ValueError):
+                raise ValueError(f"{what(k)} is {v!r}; compile needs numbers, "
+                                 "not symbols") from None
+        raise
+    bad = np.flatnonzero(~np.isfinite(arr))
+    if len(bad):
+        raise ValueError(f"{what(bad[0])} is not finite ({arr[bad[0]]})")
+    return arr
+
+
+def _few(items, k=5):
+    items = list(items)
+    return "[" + ", ".join(repr(i.item() if hasattr(i, "item") else i) for i in items[:k]) + (
+        f", … ({len(items)} in all)]" if len(items) > k else "]")
