@@ -57,9 +57,9 @@ def __getattr__(name):
 # Functions named like the module that defines them must be bound eagerly:
 # once a sibling imports ``symdtd.verify``, the package attribute would be the
 # module, and ``__getattr__`` is never consulted again.
-from .verify import verify  # noqa: E402
-from .propagate import propagate  # noqa: E402
-from .render import render  # noqa: E402
+from .verify import verify  # noqa: E402,F401
+from .propagate import propagate  # noqa: E402,F401
+from .render import render  # noqa: E402,F401
 
 
 def __dir__():

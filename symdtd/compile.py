@@ -474,12 +474,17 @@ class CompiledNetwork:
 
     # ------------------------------------------------------------------- run
     def forward(self, X):
-        """Outputs for a batch: shape ``(batch, len(outputs))``.
+        """The outputs for a batch.
 
         Parameters
         ----------
         X : array-like, shape (batch, n_inputs)
             Columns in the order of :attr:`inputs` (a 1-D array is one row).
+            Values outside the input domains are allowed here (not NaN/inf).
+
+        Returns
+        -------
+        numpy.ndarray, shape (batch, len(outputs))
         """
         X = check_inputs(X, self.inputs, self._domains, self._low, self._high, self.dtype,
                          domain=False)

@@ -28,104 +28,12 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from . import display
-from .domains import Box, Domain, Positive, Real
+from .algebra import rewrite_gates, split_sum
+from .domains import Real
 from .rules import Rule, get_rule
+from .symbols import NeuronSymbols, neuron_symbols
 
 __all__ = ["derive", "Derivation", "Step", "neuron_symbols", "rewrite_gates"]
-
-_BIAS_ASSUMPTIONS = {"nonpositive": {"nonpositive": True}, "real": {"real": True},
-                     "positive": {"positive": True}, "nonnegative": {"nonnegative": True}}
-
-
-class NeuronSymbols:
-    """The symbols of one neuron of fan-in *n* (``n=None``: arbitrary fan-in).
-
-    For a concrete *n* the per-input symbols are lists ``x_1 … x_n``; for an
-    arbitrary fan-in they are :class:`sympy.IndexedBase` objects indexed by
-    the integer symbol ``i`` and summed with the dummy ``i'``.
-    """
-
-    def __init__(self, n=None, domain: Domain = Positive(), bias="nonpositive"):
-        if n is not None:
-            if isinstance(n, bool) or not isinstance(n, int):
-                raise TypeError(f"fan-in n must be a positive integer or None, got {n!r}")
-            if n < 1:
-                raise ValueError(f"fan-in n must be a positive integer, got {n}")
-        if bias not in _BIAS_ASSUMPTIONS:
-            raise ValueError(f"bias assumption must be one of {sorted(_BIAS_ASSUMPTIONS)}, "
-                             f"got {bias!r}")
-        self.n = n
-        self.domain = domain
-        x_kw = dict(domain.x_assumptions)
-        self.b = sp.Symbol("b_j", **_BIAS_ASSUMPTIONS[bias])
-        self.x_out = sp.Symbol("x_j", positive=True)   # the activation, on the active set
-        self.z = sp.Symbol("z_j", real=True)
-        self.t = sp.Symbol("t", real=True)
-        self.gamma = sp.Symbol("gamma", nonnegative=True)
-        self.relevance = sp.Function("R")               # R(i) prints as [x_j]_i
-        if n is None:
-            self.i = sp.Symbol("i", integer=True, positive=True)
-            self.k = sp.Symbol("i'", integer=True, positive=True)
-            self.size = sp.Symbol("n", integer=True, positive=True)
-            self.x = sp.IndexedBase("x", **x_kw)
-            self.w = sp.IndexedBase("w", real=True)
-            self.v = sp.IndexedBase("v", real=True)
-            self.x_root = sp.IndexedBase("x̃", real=True)
-            self.l = sp.IndexedBase("l", nonpositive=True)
-            self.h = sp.IndexedBase("h", nonnegative=True)
-        else:
-            def row(name, **kw):
-                return [sp.Symbol(f"{name}_{k}", **kw) for k in range(1, n + 1)]
-            self.x = row("x", **x_kw)
-            self.w = row("w", real=True)
-            self.v = row("v", real=True)
-            self.x_root = row("x̃", real=True)
-            self.l = row("l", nonpositive=True)
-            self.h = row("h", nonnegative=True)
-
-    @property
-    def general(self) -> bool:
-        """True for an arbitrary fan-in (indexed symbols and sums)."""
-        return self.n is None
-
-    @property
-    def indices(self):
-        """The input positions: ``[i]`` for arbitrary fan-in, ``[0, …, n-1]`` else."""
-        return [self.i] if self.general else list(range(self.n))
-
-    def at(self, base, index):
-        """The symbol of *base* (``self.x``, ``self.w``, …) for input *index*."""
-        return base[index]
-
-    def total(self, term):
-        """``Σ_i term(i)``: a :class:`sympy.Sum` or, for concrete n, an ``Add``."""
-        if self.general:
-            return sp.Sum(term(self.k), (self.k, 1, self.size))
-        return sp.Add(*[term(k) for k in range(self.n)])
-
-    def local(self, index) -> dict:
-        """The local quantities of input *index*, as a direction function takes them."""
-        return {"x": self.x[index], "w": self.w[index], "l": self.l[index],
-                "h": self.h[index], "gamma": self.gamma}
-
-    def preactivation(self, point=None):
-        """``z_j`` at *point* (a function index → value; default the data point)."""
-        point = point or (lambda k: self.x[k])
-        return self.total(lambda k: self.w[k] * point(k)) + self.b
-
-
-def neuron_symbols(n=None, rule="w2") -> NeuronSymbols:
-    """The symbols :func:`derive` uses for *rule* and fan-in *n*.
-
-    Use them to write your own search direction as a list of expressions.
-
-    >>> s = neuron_symbols(2, "z+")
-    >>> s.x, s.w, s.b
-    ([x_1, x_2], [w_1, w_2], b_j)
-    """
-    rule = get_rule(rule)
-    return NeuronSymbols(n, rule.domain, rule.bias)
-
 
 @dataclass
 class Step:
@@ -274,54 +182,6 @@ def _scalar_assumptions(base):
             if k in ("real", "nonnegative", "nonpositive", "positive") and v}
 
 
-def rewrite_gates(expr):
-    """Rewrite ``w·1[w > 0]`` as ``Max(0, w)`` and ``w·1[−w > 0]`` as ``Min(0, w)``.
-
-    The identities hold for every real ``w`` (both sides vanish at 0), so
-    this is exact; it is how ``v_i w_i`` becomes ``x_i w⁺_i`` and the like.
-
-    >>> w, x = sp.symbols("w x", real=True)
-    >>> rewrite_gates(w * x * sp.Heaviside(w, 0) - w * sp.Heaviside(-w, 0))
-    x*Max(0, w) - Min(0, w)
-    """
-    if expr.is_Atom:
-        return expr
-    if isinstance(expr, sp.Sum):
-        return sp.Sum(rewrite_gates(expr.function), *expr.limits)
-    if isinstance(expr, sp.Indexed):
-        return expr
-    rebuilt = expr.func(*[rewrite_gates(arg) for arg in expr.args])
-    if rebuilt.is_Mul and rebuilt.has(sp.Heaviside):
-        return sp.Add(*[_rewrite_term(term) for term in sp.Add.make_args(sp.expand_mul(rebuilt))])
-    return rebuilt
-
-
-def _take_factor(factors, base):
-    """Remove one power of *base* from *factors*; False if it is not there."""
-    for position, factor in enumerate(factors):
-        if factor == base:
-            del factors[position]
-            return True
-        if (factor.is_Pow and factor.base == base and factor.exp.is_Integer
-                and factor.exp > 1):
-            factors[position] = base ** (factor.exp - 1)
-            return True
-    return False
-
-
-def _rewrite_term(term):
-    factors = list(sp.Mul.make_args(term))
-    for gate in [f for f in factors if isinstance(f, sp.Heaviside)]:
-        argument = gate.args[0]
-        if _take_factor(factors, argument):
-            factors.remove(gate)
-            factors.append(sp.Max(argument, 0))
-        elif _take_factor(factors, -argument):
-            factors.remove(gate)
-            factors.append(sp.Min(-argument, 0))
-    return sp.Mul(*factors)
-
-
 def _direction_exprs(rule, direction, space):
     """The search direction ``v_i`` per input position, as SymPy expressions."""
     if direction is None:
@@ -341,18 +201,6 @@ def _substitute_direction(expr, space, v_of):
             lambda e: isinstance(e, sp.Indexed) and e.base == space.v,
             lambda e: v_of(e.indices[0]))
     return expr.xreplace({space.v[k]: v_of(k) for k in space.indices})
-
-
-def _split_sum(expr):
-    """Distribute sums over their terms and pull out factors free of the index."""
-    def split(s):
-        (index, *_), = s.limits
-        pieces = []
-        for term in sp.Add.make_args(sp.expand(s.function)):
-            free, dependent = term.as_independent(index, as_Add=False)
-            pieces.append(free * sp.Sum(dependent, *s.limits))
-        return sp.Add(*pieces)
-    return expr.replace(lambda e: isinstance(e, sp.Sum), split)
 
 
 def _build(rule: Rule, n, direction, bias):
@@ -383,14 +231,14 @@ def _build(rule: Rule, n, direction, bias):
                   (sp.Eq(s.x_root[pos], on_line[pos]), sp.Eq(root_condition, 0)))
 
     # (c) solve z(x − t v) = 0 for t
-    t_solutions = sp.solve(_split_sum(root_condition), s.t)
+    t_solutions = sp.solve(split_sum(root_condition), s.t)
     if len(t_solutions) != 1:
         raise ValueError(f"rule {rule.name!r}: z(x - t v) = 0 has {len(t_solutions)} "
                          "solutions for t; expected exactly one")
     t_general = sp.factor_terms(t_solutions[0])
     denominator_v = s.total(lambda k: s.v[k] * s.w[k])
     z_expr = s.preactivation()
-    if sp.simplify(t_general * denominator_v - _split_sum(z_expr)) != 0:
+    if sp.simplify(t_general * denominator_v - split_sum(z_expr)) != 0:
         raise AssertionError("solved t does not have the form z / Σ v w")  # engine bug
     t_active = s.x_out / denominator_v
     step_c = Step("c", "solve for t",

@@ -28,7 +28,6 @@ import numpy as np
 
 from .conv import ConvNetBuilder
 from .domains import Real
-from .models import load_digits_data, load_model  # noqa: F401  (also exported from here)
 from .network import Network
 
 __all__ = ["from_sklearn", "from_torch", "positive_biases", "TORCH_LAYERS"]

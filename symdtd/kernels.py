@@ -78,6 +78,7 @@ def use_dense(n_edges, shape, threshold):
         return False
     return entries <= 4096 or (density >= threshold and (entries <= 2**24 or density >= 0.25))
 
+
 # --------------------------------------------------------------------- runtime
 # The objects below are built by symdtd.compile and run on arrays only.
 

@@ -43,7 +43,7 @@ from numbers import Number
 import networkx as nx
 import sympy as sp
 
-from .domains import Box, Positive, Real
+from .domains import Box, Positive
 from .network import WINNER_TAKE_ALL
 
 __all__ = ["propagate", "Explanation", "forward_values", "ARITHMETICS"]

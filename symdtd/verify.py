@@ -34,7 +34,8 @@ import sympy as sp
 
 from . import display
 from .counterexample import find_counterexample
-from .derivation import Derivation, _split_sum, derive, rewrite_gates
+from .algebra import rewrite_gates, split_sum
+from .derivation import Derivation, derive
 from .domains import Box, Real
 from .prover import prove_nonnegative
 
@@ -190,9 +191,9 @@ def _hyperplane(d: Derivation) -> Claim:
     t = d.root["t"]
     if s.general:
         point = s.preactivation(lambda k: s.x[k] - t * d.root["v"].xreplace({s.i: k}))
-        residual = rewrite_gates(_split_sum(rewrite_gates(_split_sum(point))))
-        residual = residual.xreplace({d.denominator: _split_sum(d.denominator)})
-        residual = rewrite_gates(_split_sum(residual))
+        residual = rewrite_gates(split_sum(rewrite_gates(split_sum(point))))
+        residual = residual.xreplace({d.denominator: split_sum(d.denominator)})
+        residual = rewrite_gates(split_sum(residual))
     else:
         residual = rewrite_gates(sp.expand(s.preactivation(lambda k: d.root["x_tilde"][k])))
     verdict = "proved" if _is_zero(residual) else "unknown"

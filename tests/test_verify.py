@@ -2,7 +2,6 @@
 from fractions import Fraction
 
 import pytest
-import sympy as sp
 
 from symdtd import derive, verify
 
