@@ -32,7 +32,7 @@ myst_enable_extensions = ["dollarmath", "amsmath"]
 nb_execution_mode = os.environ.get("SYMDTD_DOCS_EXECUTE", "cache")
 nb_execution_timeout = 600
 nb_execution_raise_on_error = True
-exclude_patterns = ["_build", "**.ipynb_checkpoints", "jupyter_execute"]
+exclude_patterns = ["_build", "**.ipynb_checkpoints", "jupyter_execute", "images", "_generated"]
 html_theme = "furo"
 html_title = "symdtd"
 suppress_warnings = ["mystnb.unknown_mime_type"]
@@ -48,8 +48,19 @@ def _write_generated():
         stem = name.replace("+", "plus")
         derivation = derive(name)
         report = verify(derivation)
-        text = derivation.to_markdown().replace("### ", "#### ") + "\n\n" + report.to_markdown()
+        text = derivation.to_markdown() + "\n\n" + report.to_markdown()
         (target / f"derivation-{stem}.md").write_text(text + "\n", encoding="utf-8")
 
 
+def _copy_tutorials():
+    """Sphinx reads only its source folder: copy the notebooks in."""
+    import shutil
+
+    target = HERE / "_tutorials"
+    target.mkdir(exist_ok=True)
+    for notebook in sorted((HERE.parent / "tutorials").glob("*.ipynb")):
+        shutil.copyfile(notebook, target / notebook.name)
+
+
 _write_generated()
+_copy_tutorials()

@@ -26,7 +26,8 @@ _EXPORTS = {
     "Network": "network",
     "propagate": "propagate", "Explanation": "propagate",
     "examples": "examples",
-    "compile": "compile", "CompiledNetwork": "compile",
+    "compile": "compile", "CompiledNetwork": "compile", "BatchExplanation": "compile",
+    "ConservationReport": "compile", "rule_kernel": "compile",
     "render": "render", "render_to_files": "render",
     "heatmap": "plotting", "heatmap_grid": "plotting", "plot_root_search": "plotting",
     "plot_pixel_flipping": "plotting", "find_root": "plotting", "save_figure": "plotting",
@@ -60,6 +61,7 @@ def __getattr__(name):
 from .verify import verify  # noqa: E402,F401
 from .propagate import propagate  # noqa: E402,F401
 from .render import render  # noqa: E402,F401
+from .compile import compile  # noqa: E402,F401
 
 
 def __dir__():

@@ -16,7 +16,10 @@ connections, pooling, arbitrary DAGs); :mod:`symdtd.kernels` runs them:
 
 The answers are those of ``propagate(..., arithmetic="exact")`` — same
 rules, same zero-denominator, bound and positive-bias conventions — in
-floating point. A numerator that does not split (a user direction such as
+floating point. A zero denominator gives 0 (never NaN or inf); ``Z`` also
+counts as zero when parts of it computed apart cancel to rounding level
+(``|Z| ≤ 2⁻³⁶ Σ|part|`` in float64, ``2⁻¹³`` in float32), as ``X @ W``
+and zᴮ's folded ``−l·w⁺ − h·w⁻`` do at a box corner where every ``q`` is 0. A numerator that does not split (a user direction such as
 ``x·1[x w > 0]``) is evaluated edge by edge over the batch instead:
 correct, but slower (``batch × edges`` work and memory).
 
@@ -44,8 +47,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import sys
-import types
 from dataclasses import dataclass
 from operator import itemgetter
 
@@ -638,15 +639,3 @@ def _parameter(rule, name, parameters):
 
 def _matrix(rows, cols, values, shape, dtype, threshold):
     return Matrix(rows, cols, values, shape, dtype, use_dense(len(values), shape, threshold))
-
-
-class _CallableModule(types.ModuleType):
-    """``symdtd.compile`` is both this module and the function (as ``propagate``
-    is): importing the submodule sets the package attribute to the module, so
-    the module forwards calls to :func:`compile`."""
-
-    def __call__(self, *args, **kwargs):
-        return compile(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

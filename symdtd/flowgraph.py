@@ -65,18 +65,34 @@ class FlowGraph(graphviz.Digraph):
         self.node_ids = {}
         self.summaries = {}
 
-    def copy(self):  # noqa: D102 -- graphviz's docstring applies
+    def copy(self):
+        """A copy of the graph, with its node ids and layer summaries."""
         new = super().copy()
         new.node_ids, new.summaries = dict(self.node_ids), dict(self.summaries)
         return new
 
-    def render(self, *args, **kwargs):  # noqa: D102 -- graphviz's docstring applies
+    def render(self, *args, **kwargs):
+        """Write the graph with ``dot`` (arguments of :meth:`graphviz.Digraph.render`).
+
+        Raises
+        ------
+        GraphvizNotFoundError
+            When Graphviz's ``dot`` program is missing; the message says how
+            to install it.
+        """
         try:
             return super().render(*args, **kwargs)
         except graphviz.ExecutableNotFound as err:
             raise _missing_dot(err) from err
 
-    def pipe(self, *args, **kwargs):  # noqa: D102
+    def pipe(self, *args, **kwargs):
+        """Return the rendered bytes (arguments of :meth:`graphviz.Digraph.pipe`).
+
+        Raises
+        ------
+        GraphvizNotFoundError
+            When Graphviz's ``dot`` program is missing.
+        """
         try:
             return super().pipe(*args, **kwargs)
         except graphviz.ExecutableNotFound as err:

@@ -114,11 +114,20 @@ class Pass:
             self.R[gen] = np.zeros((len(self.A[0]), self.sizes[gen]), self.dtype)
         self.R[gen][rows] += part
 
-    def scale(self, Rb, Z, bplus, rows=slice(None)):
-        """``S = R / Z`` with 0 where ``Z = 0``; tallies lost and absorbed relevance."""
+    def scale(self, Rb, Z, bplus, rows=slice(None), mag=None):
+        """``S = R / Z`` with 0 where ``Z = 0``; tallies lost and absorbed relevance.
+
+        *mag* (``Σ |part|`` of ``Z``'s separately computed parts) marks ``Z`` as
+        zero when ``|Z| ≤ tol · mag``: a rounding residue of parts that cancel
+        exactly (tol is 2⁻³⁶ in float64, 2⁻¹³ in float32).
+        """
         if self.absorb and bplus is not None:
             Z += bplus
-        zero = Z == 0
+            mag = None if mag is None else mag + bplus
+        if mag is None:
+            zero = Z == 0
+        else:
+            zero = np.abs(Z) <= (2.0 ** -36 if Z.dtype == np.float64 else 2.0 ** -13) * mag
         S = np.divide(Rb, Z, out=np.zeros_like(Z), where=~zero)
         if zero.any():
             held = np.where(zero, Rb, 0)
@@ -168,12 +177,9 @@ class Segment:
         """The row-dependent factors ``f_k(A, l, h)``."""
         return [t.f_fn(A, self.l, self.h) for t, *_ in self.terms]
 
-    def add_z(self, F, Z):
-        """Add ``Σ_k f_k @ g_k(W)`` (except terms the forward pass gave) to *Z*."""
-        for (_, M, _, skip), f in zip(self.terms, F):
-            if not skip:
-                Z = _add(Z, M.left(f))
-        return Z
+    def z_parts(self, F):
+        """The products ``f_k @ g_k(W)`` of ``Z`` (except the one the forward pass gave)."""
+        return [M.left(f) for (_, M, _, skip), f in zip(self.terms, F) if not skip]
 
     def backward(self, F, S):
         """``Σ_k f_k * (S @ g_k(W).T)`` plus the constant terms' ``S @ C.T``."""
@@ -228,18 +234,21 @@ class Block:
             return self._winner(ps, Rb)
         if not self.separable:
             return self._edgewise(ps, Rb)
-        Z = None
+        parts = []
         if self.reuse:
             P = ps.P[self.gen]
-            Z = P if self.full else P[:, self.cols]  # P is not needed afterwards
+            parts.append(P if self.full else P[:, self.cols])  # P is not needed afterwards
         F = [s.f_values(ps.A[s.src]) for s in self.segments]
-        for s, f in zip(self.segments, F):
-            Z = s.add_z(f, Z)
-        if Z is None:
-            Z = np.zeros(Rb.shape, Rb.dtype)
+        parts += [p for s, f in zip(self.segments, F) for p in s.z_parts(f)]
         if self.zc is not None:
-            Z += self.zc
-        S = ps.scale(Rb, Z, self.bplus)
+            parts.append(self.zc)
+        # parts computed apart can cancel (x·w against −l·w⁺ − h·w⁻ at a box corner):
+        # their magnitude tells a rounding residue from a real denominator
+        mag = sum(np.abs(p) for p in parts) if len(parts) > 1 else None
+        Z = parts[0] if parts and parts[0].ndim == 2 else np.zeros(Rb.shape, Rb.dtype)
+        for p in parts[1:] if Z is parts[0] else parts:
+            Z += p
+        S = ps.scale(Rb, Z, self.bplus, mag=mag)
         for s, f in zip(self.segments, F):
             ps.add(s.src, s.backward(f, S))
             if ps.edges is not None:

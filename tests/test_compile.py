@@ -151,6 +151,21 @@ def test_zero_denominators_give_zero_and_other_rows_conserve():
     assert "rows with zero denominators: 2" in str(c)
 
 
+@pytest.mark.parametrize("seed", range(10))
+def test_cancelling_parts_at_a_box_corner_are_a_zero_denominator(seed):
+    # zB folds −l·w⁺ − h·w⁻ into a constant computed apart from X @ W; at the box
+    # corner where every q of h1_1 vanishes the two cancel only up to rounding
+    # (random, non-dyadic weights). A positive bias keeps h1_1 active, so its
+    # relevance is lost (exact path) instead of being spread as rounding noise.
+    rng = np.random.default_rng(seed)
+    W = rng.normal(0, 0.01, (40, 3))
+    net = Network.from_dense([W, np.ones((3, 1))], [[0.5, 0.5, 0.5], [0.0]],
+                             input_domain=Box(0, 1))
+    X = np.stack([(W[:, 0] < 0).astype(float), rng.random(40)])
+    e = assert_matches_exact(net, X, 0)
+    assert e.conservation.zero_denominators.tolist() == [1, 0]
+
+
 def test_positive_bias_reported_and_absorbed():
     net = Network.from_dense([[[1, 1], [1, -1]], [[1], [1]]], [[R(1, 2), 0], [0]],
                              input_domain=Box(0, 1))
