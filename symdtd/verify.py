@@ -37,7 +37,7 @@ from .counterexample import find_counterexample
 from .algebra import rewrite_gates, split_sum
 from .derivation import Derivation, derive
 from .domains import Box, Real
-from .prover import prove_nonnegative
+from .prover import merge_sums, prove_nonnegative
 
 __all__ = ["verify", "Report", "Claim", "CONSERVATION_FAN_INS"]
 
@@ -141,8 +141,10 @@ def _combine(verdicts):
 
 
 def _is_zero(expr) -> bool:
-    expr = sp.simplify(expr)
-    return expr == 0
+    """SymPy reduces *expr* to 0: rational normalisation first, then simplify."""
+    if not expr.has(sp.Sum) and sp.cancel(sp.together(expr)) == 0:
+        return True
+    return sp.simplify(expr) == 0
 
 
 # ---- conservation -------------------------------------------------------
@@ -190,13 +192,22 @@ def _hyperplane(d: Derivation) -> Claim:
     s = d.space
     t = d.root["t"]
     if s.general:
-        point = s.preactivation(lambda k: s.x[k] - t * d.root["v"].xreplace({s.i: k}))
-        residual = rewrite_gates(split_sum(rewrite_gates(split_sum(point))))
-        residual = residual.xreplace({d.denominator: split_sum(d.denominator)})
-        residual = rewrite_gates(split_sum(residual))
+        # z(x − t v) = z − t·Σ w v by linearity, and t = z / Σ q: the root is on
+        # the hyperplane exactly when Σ w v − Σ q reduces to 0 (one merged sum)
+        v, step = d.root["v"], s.t     # t kept as a symbol for the linearity identity
+        point = s.preactivation(lambda k: s.x[k] - step * v.xreplace({s.i: k}))
+        w_v = s.total(lambda k: s.w[k] * v.xreplace({s.i: k}))
+        linear = sp.expand(split_sum(point) - split_sum(s.preactivation()) + step * split_sum(w_v))
+        gap = merge_sums(split_sum(w_v) - split_sum(d.denominator))
+        gap = gap.replace(lambda e: isinstance(e, sp.Sum),
+                          lambda e: sp.Sum(sp.expand(rewrite_gates(sp.expand(e.function))),
+                                           *e.limits))
+        at_root = sp.expand(s.preactivation() - t * d.denominator)   # z − (z/Σq)·Σq
+        proved = linear == 0 and (gap == 0 or _is_zero(gap)) and at_root == 0
     else:
         residual = rewrite_gates(sp.expand(s.preactivation(lambda k: d.root["x_tilde"][k])))
-    verdict = "proved" if _is_zero(residual) else "unknown"
+        proved = _is_zero(residual)
+    verdict = "proved" if proved else "unknown"
     return Claim("root on hyperplane", verdict, "z_j(x̃) = 0 with x̃ = x − t·v")
 
 
@@ -284,10 +295,15 @@ def _root_in_domain(ctx: _Context) -> Claim:
 
 def _positivity(ctx: _Context) -> Claim:
     s = ctx.s
-    pos = s.indices[0]
-    q = ctx.d.numerator if s.general else ctx.d.numerator[pos]
     x_j = s.x_out
-    verdict = ctx.nonnegative(q * ctx.Q * x_j, q * (x_j + ctx.D) * x_j, q)
+    numerators = [ctx.d.numerator] if s.general else ctx.d.numerator
+    # every q_i ≥ 0 already suffices: then Σ q ≥ 0, and Σ q ≠ 0 makes it > 0;
+    # the multiplied-out forms are tried when single terms cannot be signed
+    if all(ctx.nonnegative(q) == "proved" for q in numerators):
+        verdict = "proved"
+    else:
+        verdict = _combine([ctx.nonnegative(q * ctx.Q * x_j, q * (x_j + ctx.D) * x_j)
+                            for q in numerators])
     return Claim("positivity", verdict, "[x_j]_i ≥ 0 for every input",
                  [("[x_j]_i ≥ 0", verdict)])
 
