@@ -15,6 +15,7 @@ Examples
 """
 from __future__ import annotations
 
+import math
 import random
 
 import sympy as sp
@@ -42,9 +43,20 @@ def _sample(d, rng, denominator):
     s = d.space
     values = {}
     boxed = isinstance(d.rule_def.domain, Box)
+    numeric = boxed and not d.rule_def.domain.symbolic
+    lows, highs = d.rule_def.domain.bounds(len(s.indices)) if numeric else (None, None)
     for k in s.indices:
         values[s.w[k]] = _draw(rng, -3, 3, denominator)
-        if boxed:
+        if numeric:
+            # a numeric box fixes the bounds; an open side is sampled 3 units wide
+            low = sp.nsimplify(lows[k]) if math.isfinite(lows[k]) else None
+            high = sp.nsimplify(highs[k]) if math.isfinite(highs[k]) else None
+            base = low if low is not None else (high - 3 if high is not None else -3)
+            top = high if high is not None else base + 3
+            values[s.l[k]] = low if low is not None else -sp.oo
+            values[s.h[k]] = high if high is not None else sp.oo
+            values[s.x[k]] = base + (top - base) * _draw(rng, 0, 1, 4)
+        elif boxed:
             low = values[s.l[k]] = _draw(rng, -2, 0, denominator)
             high = values[s.h[k]] = _draw(rng, 0, 2, denominator)
             values[s.x[k]] = low + (high - low) * _draw(rng, 0, 1, 4)
@@ -58,6 +70,13 @@ def _sample(d, rng, denominator):
 
 
 def _breaks(d, claim, values):
+    try:
+        return _evaluate_break(d, claim, values)
+    except TypeError:     # an infinite bound entered the formula: no verdict here
+        return False
+
+
+def _evaluate_break(d, claim, values):
     s = d.space
     z = s.preactivation().xreplace(values)
     if not z > 0:

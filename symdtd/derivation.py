@@ -162,12 +162,13 @@ class Derivation:
         parts = [f"### {self.title()}"]
         for step in self.steps:
             parts.append(f"**({step.key}) {step.name}.** {step.explanation}")
-            parts += [f"$$ {display.latex_eq(eq)} $$" for eq in step.equations]
+            parts += [f"$$ {display.latex_eq(eq, align=False)} $$" for eq in step.equations]
         return "\n\n".join(parts)
 
     def _repr_latex_(self):
         body = " \\\\ ".join(f"\\text{{({s.key}) {s.name}}} & \\quad " +
-                             " ,\\quad ".join(display.latex_eq(eq) for eq in s.equations)
+                             " ,\\quad ".join(display.latex_eq(eq, align=False)
+                                              for eq in s.equations)
                              for s in self.steps)
         return f"$\\begin{{array}}{{ll}} {body} \\end{{array}}$"
 

@@ -156,15 +156,15 @@ def text_eq(eq) -> str:
     return f"{text(eq.lhs)} = {rhs}"
 
 
-def latex_eq(eq) -> str:
-    """``lhs &= rhs`` in LaTeX, a rule as ``\\frac{q}{Σ q}\\, x_j``."""
+def latex_eq(eq, align=True) -> str:
+    """``lhs &= rhs`` in LaTeX (``lhs = rhs`` with ``align=False``), a rule as ``\\frac{q}{Σ q}\\, x_j``."""
     parts = _is_rule(eq.rhs) if eq.rhs.is_Mul else None
     if parts:
         q, denom, x_j = parts
         rhs = f"\\frac{{{latex(q)}}}{{{latex(denom)}}}\\, {latex(x_j)}"
     else:
         rhs = latex(eq.rhs)
-    return f"{latex(eq.lhs)} &= {rhs}"
+    return f"{latex(eq.lhs)} {'&=' if align else '='} {rhs}"
 
 
 def latex_escape(value: str) -> str:

@@ -4,8 +4,9 @@ SymPy's assumption system decides the sign of many expressions on its own
 (``x ≥ 0, b ≤ 0 ⇒ −x·min(w, 0) − b ≥ 0``). What it cannot do alone, this
 module helps with, without ever deciding anything itself:
 
-* **case split** on the sign of each weight, so ``Max(0, w)``, ``Min(0, w)``
-  and ``Heaviside(w, 0)`` become plain symbols;
+* **case split** on the sign of each weight — and of each box input that
+  appears inside a gate — so ``Max(0, w)``, ``Min(0, w)`` and
+  ``Heaviside(w, 0)`` become plain symbols;
 * **box parametrisation**: ``x = l + a`` or ``x = h − c`` with gaps
   ``a, c ≥ 0``, which encodes ``l ≤ x ≤ h`` in symbol assumptions;
 * **sums** of arbitrary length: a sum whose term is provably ``≥ 0`` (or
@@ -32,10 +33,60 @@ import sympy as sp
 __all__ = ["prove_nonnegative", "merge_sums"]
 
 
+def _allowed_signs(symbol):
+    """The signs a symbol can take under its assumptions (+1, -1, 0)."""
+    if symbol.is_positive:
+        return (1,)
+    if symbol.is_negative:
+        return (-1,)
+    if symbol.is_nonnegative:
+        return (1, 0)
+    if symbol.is_nonpositive:
+        return (-1, 0)
+    return (1, -1, 0)
+
+
+def _gated_inputs(expr, weights, box):
+    """Inputs of a box that appear as the argument of a gate (max, min, 1[·])."""
+    gated = set()
+    for gate in expr.atoms(sp.Max, sp.Min, sp.Heaviside):
+        args = [gate.args[0]] if isinstance(gate, sp.Heaviside) else \
+            [a for a in gate.args if a != 0]
+        gated.update(a for a in args if a in (box or {}) and a not in weights)
+    return sorted(gated, key=sp.default_sort_key)
+
+
+def _input_sign_cases(inputs, box):
+    """Split box inputs by sign, with the bounds that keep ``l ≤ x ≤ h`` exact.
+
+    With ``l ≤ 0 ≤ h``: ``x > 0`` leaves ``l`` free and sets ``h = x + c``;
+    ``x < 0`` sets ``l = x − a`` and leaves ``h`` free; ``x = 0`` needs nothing.
+    """
+    options = []
+    for x in inputs:
+        low, high = box[x]
+        choices = []
+        for sign in _allowed_signs(x):
+            if sign > 0:
+                p = sp.Dummy("xp", positive=True)
+                choices.append({x: p, high: p + sp.Dummy("c", nonnegative=True)})
+            elif sign < 0:
+                m = sp.Dummy("xm", positive=True)
+                choices.append({x: -m, low: -m - sp.Dummy("a", nonnegative=True)})
+            else:
+                choices.append({x: sp.S.Zero})
+        options.append(choices)
+    for combination in itertools.product(*options):
+        merged = {}
+        for part in combination:
+            merged.update(part)
+        yield merged
+
+
 def _sign_cases(weights):
     """Substitutions that put each weight on one side of 0."""
     cases = []
-    for signs in itertools.product((1, -1, 0), repeat=len(weights)):
+    for signs in itertools.product(*[_allowed_signs(w) for w in weights]):
         mapping, side = {}, {}
         for w, sign in zip(weights, signs):
             # strict signs plus the zero case, so that 1[w > 0] is decided
@@ -148,6 +199,16 @@ def prove_nonnegative(expr, weights=(), box=None, *, sum_weights=None, box_of_su
     if expr.has(sp.Sum) and sum_weights is not None:
         expr = _abstract_sums(merge_sums(expr), sum_weights, box_of_sum or (lambda s: None))
     present = [w for w in weights if expr.has(w)]
+    gated = _gated_inputs(expr, present, box)
+    if gated:
+        # gates on the inputs themselves: split those inputs by sign as well
+        # (the box bounds come with each case), then prove every case
+        verdicts = [prove_nonnegative(expr.xreplace(case), weights,
+                                      {x: b for x, b in box.items() if x not in gated})
+                    for case in _input_sign_cases(gated, box)]
+        if all(v is True for v in verdicts):
+            return True
+        return False if False in verdicts else None
     failed = False
     for mapping, side in _sign_cases(present):
         case = expr.xreplace(mapping)

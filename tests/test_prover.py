@@ -32,3 +32,15 @@ def test_merge_sums_is_linear():
     merged = merge_sums(expr)
     assert len(merged.atoms(sp.Sum)) == 1
     assert sp.simplify((merged - expr).subs(n, 3).doit()) == 0
+
+
+def test_gates_on_box_inputs_are_split_with_their_bounds():
+    x, w = sp.Symbol("x", real=True), sp.Symbol("w", real=True)
+    l, h = sp.Symbol("l", nonpositive=True), sp.Symbol("h", nonnegative=True)
+    # x − min(x, 0) = max(x, 0) ≥ 0 for any x; h − min(x, 0) ≥ 0 needs h ≥ 0
+    assert prove_nonnegative(x - sp.Min(x, 0), [w], {x: (l, h)}) is True
+    assert prove_nonnegative(h - sp.Min(x, 0), [w], {x: (l, h)}) is True
+    # x − l·1[x > 0] can be negative only if x < 0 — but then the gate is 0 and x ≥ l
+    assert prove_nonnegative(x - l * sp.Heaviside(x, 0) - l, [w], {x: (l, h)}) is True
+    # and a false claim stays unproved: min(x, 0) ≥ 0 fails for x < 0
+    assert prove_nonnegative(sp.Min(x, 0), [w], {x: (l, h)}) is not True
