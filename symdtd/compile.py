@@ -3,11 +3,11 @@
 The only module that calls :func:`sympy.lambdify`. The rules are not
 hand-coded: each rule's numerator ``q(x, w, l, h, γ)`` comes from
 :func:`symdtd.derive`; :class:`RuleKernel` splits it with SymPy into
-separable terms ``f_k(x, l, h) · g_k(w, γ)`` (``Add.make_args``,
-``as_independent``) and lambdifies each factor with common-subexpression
-elimination. :class:`CompiledNetwork` groups the neurons into blocks — one
-per topological generation and rule — whose weights are dense matrices where
-the block is dense and ``scipy.sparse`` ones where it is not (skip
+separable terms ``f_k(x, l, h) · g_k(w, γ)`` (:mod:`symdtd.separable`) and
+lambdifies each factor with common-subexpression elimination.
+:class:`CompiledNetwork` groups the neurons into blocks (:mod:`symdtd.blocks`)
+— one per topological generation and rule — whose weights are dense matrices
+where the block is dense and ``scipy.sparse`` ones where it is not (skip
 connections, pooling, arbitrary DAGs); :mod:`symdtd.kernels` runs them:
 
 * forward: ``P = Σ_src A_src @ W``, ``A = max(0, P + b)`` (ReLU columns);
@@ -47,95 +47,31 @@ from __future__ import annotations
 
 import functools
 import inspect
-from dataclasses import dataclass
-from operator import itemgetter
 
-import networkx as nx
 import numpy as np
 import sympy as sp
 
-from .domains import Box
-from .kernels import (BatchExplanation, Block, ConservationReport, MaxPool, Matrix, Pass,
-                      Segment, _add, _floats, check_inputs, check_target, use_dense)
-from .network import WINNER_TAKE_ALL
+from .batch import BatchExplanation, ConservationReport, _bound, check_inputs, check_target
+from .blocks import DENSE_THRESHOLD, NetworkBlocks
+from .kernels import Pass, _add
 from .rules import get_rule
+from .separable import EDGE_ROLES, INPUT_ROLES, Term, split_separable
+
+# importable from here as before the split into batch, blocks, kernels and separable
+from .batch import _floats  # noqa: F401
+from .blocks import _BOUND, Generation as _Generation, _matrix, _parameter, _weight  # noqa: F401
+from .domains import Box  # noqa: F401
+from .kernels import Block, MaxPool, Matrix, Segment, use_dense  # noqa: F401
+from .network import WINNER_TAKE_ALL  # noqa: F401
+from .separable import _split_term  # noqa: F401
 
 __all__ = ["compile", "CompiledNetwork", "BatchExplanation", "ConservationReport",
            "RuleKernel", "Term", "rule_kernel", "split_separable", "lambdify"]
-
-#: a block's edges from one generation use a dense matrix above this density
-DENSE_THRESHOLD = 0.02
-#: roles of a per-input quantity (``f`` side) and of a per-edge one (``g`` side)
-INPUT_ROLES = ("x", "l", "h")
-EDGE_ROLES = ("w", "gamma")
-_weight = itemgetter("weight")
-_BOUND = {(False, False): "", (False, True): ", h=x", (True, False): ", l=x",
-          (True, True): ", l=h=x"}
 
 
 def lambdify(args, expr):
     """``sympy.lambdify`` for NumPy with common-subexpression elimination."""
     return sp.lambdify(args, expr, modules=[np], cse=True)  # the module: no `from numpy import *`
-
-
-@dataclass(frozen=True)
-class Term:
-    """One separable term ``f(x, l, h) · g(w, γ)`` of a numerator.
-
-    Attributes
-    ----------
-    f, g : sympy.Expr
-        The two factors.
-    f_fn, g_fn : callable
-        ``f_fn(x, l, h)`` and ``g_fn(w, gamma)``, lambdified for NumPy.
-    batch : bool
-        True when ``f`` depends on ``x``, i.e. changes from row to row.
-    """
-
-    f: sp.Expr
-    g: sp.Expr
-    f_fn: object
-    g_fn: object
-    batch: bool
-
-    @property
-    def is_xw(self) -> bool:
-        """True for the term ``x · w`` (its products are the forward pass's)."""
-        return self.f.is_Symbol and self.f.name == "x" and self.g.is_Symbol and self.g.name == "w"
-
-
-def split_separable(q, edge_symbols):
-    """Split *q* into ``[(f, g), …]`` with ``g`` holding every *edge_symbols*.
-
-    Terms with the same ``f`` are merged; numeric coefficients go to ``g``.
-    Returns None if some term mixes edge symbols with the others.
-
-    >>> x, w, l = sp.symbols("x w l")
-    >>> split_separable(x*w + 2*x*w**2 - l*sp.Max(0, w), [w])
-    [(x, 2*w**2 + w), (l, -Max(0, w))]
-    >>> split_separable(sp.Max(0, x*w), [w]) is None
-    True
-    """
-    edge_symbols = set(edge_symbols)
-    groups = {}
-    for term in sp.Add.make_args(q):
-        pieces = _split_term(term, edge_symbols)
-        if pieces is None:  # e.g. x*(w + l): expanding separates it
-            pieces = [_split_term(t, edge_symbols) for t in sp.Add.make_args(sp.expand(term))]
-            if any(p is None for p in pieces):
-                return None
-            pieces = [p[0] for p in pieces]
-        for f, g in pieces:
-            groups[f] = groups.get(f, sp.Integer(0)) + g
-    return [(f, g) for f, g in groups.items() if g != 0]
-
-
-def _split_term(term, edge_symbols):
-    coeff, rest = term.as_coeff_Mul()
-    f, g = rest.as_independent(*edge_symbols, as_Add=False)
-    if g.free_symbols - edge_symbols:
-        return None
-    return [(f, coeff * g)]
 
 
 class RuleKernel:
@@ -271,14 +207,6 @@ def compile(network, dtype=np.float64, *, maxpool=None, parameters=None,
                            dense_threshold=dense_threshold)
 
 
-class _Generation:
-    """One topological generation: forward matrices, pooling table, blocks."""
-
-    def __init__(self, index, names):
-        self.index, self.names, self.n = index, names, len(names)
-        self.fwd, self.maxpool, self.blocks = [], None, []
-
-
 class CompiledNetwork:
     """A network compiled to NumPy; build it with :func:`compile`.
 
@@ -299,179 +227,16 @@ class CompiledNetwork:
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
-        G = network.graph
-        try:
-            layers = network.layers()
-        except nx.NetworkXUnfeasible:
-            raise ValueError("the network has a cycle; compile needs a DAG") from None
-        self.inputs, self.outputs = network.inputs, network.outputs
-        if not layers or layers[0] != self.inputs:
-            stray = [n for n in (layers or [[]])[0] if G.nodes[n]["kind"] != "input"]
-            raise ValueError(f"neuron {stray[0]!r} has no inputs" if stray
-                             else "the network has no inputs")
-        if not self.outputs:
-            raise ValueError("the network has no output neuron")
-        self._names = layers
-        self._pos = {n: (g, c) for g, names in enumerate(layers) for c, n in enumerate(names)}
-        self._index = {n: k for k, n in enumerate(self._pos)}
-        self._gen_of, self._col_of = np.array(list(self._pos.values())).reshape(-1, 2).T
-        self._out = np.array([self._pos[o] for o in self.outputs]).reshape(-1, 2)
-        self._domains = [G.nodes[p]["domain"] for p in self.inputs]
+        self._blocks = blocks = NetworkBlocks(network, self.dtype, rule_kernel, maxpool=maxpool,
+                                              parameters=parameters,
+                                              dense_threshold=dense_threshold)
+        self.inputs, self.outputs = blocks.inputs, blocks.outputs
+        self.positive_bias, self.rules, self.n_edges = (blocks.positive_bias, blocks.rules,
+                                                        blocks.n_edges)
+        self._names, self._gens, self._out = blocks.names, blocks.gens, blocks.out
+        self._domains = [network.graph.nodes[p]["domain"] for p in self.inputs]
         self._low = np.array([_bound(d, 0) for d in self._domains])
         self._high = np.array([_bound(d, 1) for d in self._domains])
-        self._bindings, self._edge_ends = {}, []
-        self._kernels, self.positive_bias, self.n_edges, self.rules = {}, [], 0, {}
-        self._gens = [self._generation(network, g, maxpool, parameters or {}, dense_threshold)
-                      for g in range(1, len(layers))]
-
-    # ------------------------------------------------------------------ build
-    def _generation(self, network, g, maxpool, parameters, threshold):
-        G, names, dtype = network.graph, self._names[g], self.dtype
-        gen = _Generation(g, names)
-        kinds, biases, attrs, srcs, dsts, ws = [], [], [], [], [], []
-        for c, v in enumerate(names):
-            data, pred = G.nodes[v], G._pred[v]  # the adjacency dict: bulk reads are 3× faster
-            kinds.append(data["kind"])
-            biases.append(data["bias"])
-            attrs.append(data["rule"])
-            srcs.extend(pred)
-            try:
-                ws.extend(map(_weight, pred.values()))
-            except KeyError:
-                u = next(u for u, e in pred.items() if "weight" not in e)
-                raise ValueError(f"weight of edge {u!r} -> {v!r} is missing") from None
-            dsts.extend([c] * len(pred))
-        w = _floats(ws, lambda k: f"weight of edge {srcs[k]!r} -> {names[dsts[k]]!r}")
-        b = _floats(biases, lambda k: f"bias of neuron {names[k]!r}")
-        kinds = np.array(kinds)
-        affine_col = np.isin(kinds, ("relu", "linear"))
-        self.positive_bias += [names[k] for k in np.flatnonzero(affine_col & (b > 0))]
-        node = np.fromiter(map(self._index.__getitem__, srcs), np.int64, len(srcs))
-        sg, sc = self._gen_of[node], self._col_of[node]
-        dst = np.array(dsts, dtype=np.int64)
-        rules = self._rules(network, names, kinds, attrs, sg, sc, dst, maxpool)
-        e_id = np.arange(self.n_edges, self.n_edges + len(w))
-        self.n_edges += len(w)
-        self._edge_ends.append((srcs, dst))
-        gen.bias = b.astype(dtype)
-        relu = kinds == "relu"
-        gen.floor = (0.0 if relu.all() else None if not relu.any()
-                     else np.where(relu, 0.0, -np.inf).astype(dtype))
-        pool = kinds == "maxpool"
-        for s in np.unique(sg[~pool[dst]]):
-            m = ~pool[dst] & (sg == s)
-            gen.fwd.append((s, _matrix(sc[m], dst[m], w[m], (len(self._names[s]), gen.n),
-                                       dtype, threshold)))
-        if pool.any():
-            gen.maxpool = self._maxpool_table(gen, np.flatnonzero(pool), pool[dst], sg, sc, dst,
-                                              e_id)
-        groups = {}
-        for c, rule in enumerate(rules):
-            groups.setdefault(id(rule), (rule, []))[1].append(c)
-        block_of = np.empty(gen.n, dtype=np.int64)
-        for k, (rule, cols) in enumerate(groups.values()):
-            block_of[cols] = k
-        for k, (rule, cols) in enumerate(groups.values()):
-            self.rules.update((names[c], getattr(rule, "name", rule)) for c in cols)
-            cols = np.array(cols)
-            if rule == WINNER_TAKE_ALL:
-                gen.blocks.append(Block(g, cols, gen.n, "winner", [], None, dtype, gen.maxpool))
-                continue
-            local = np.full(gen.n, -1)
-            local[cols] = np.arange(len(cols))
-            em = block_of[dst] == k
-            segs = self._segments(network, rule, parameters, threshold, len(cols), sg[em], sc[em],
-                                  local[dst[em]], e_id[em], w[em])
-            bplus = np.where(affine_col[cols], np.maximum(b[cols], 0), 0)
-            gen.blocks.append(Block(g, cols, gen.n, rule, segs, bplus, dtype,
-                                    affine=not pool[cols].any()))
-        gen.keep_p = any(bl.reuse for bl in gen.blocks)
-        return gen
-
-    def _rules(self, network, names, kinds, attrs, sg, sc, dst, maxpool):
-        """``network.rule_for`` of every neuron, asked once per distinct (kind, rule
-        attribute, classes of the predecessors) — what the rule choice depends on."""
-        present = np.zeros(len(names), dtype=np.int64)
-        code = np.concatenate([self._classes(network, s) for s in range(len(self._names))])
-        offsets = np.cumsum([0] + [len(n) for n in self._names])
-        edge_code = code[offsets[sg] + sc]
-        for k in range(3):
-            present |= (np.bincount(dst[edge_code == k], minlength=len(names)) > 0) << k
-        cache, rules = {}, []
-        for c, v in enumerate(names):
-            attr = attrs[c] if attrs[c] is None or isinstance(attrs[c], str) else id(attrs[c])
-            key = (kinds[c], attr, present[c])
-            if key not in cache:
-                cache[key] = network.rule_for(v, maxpool=maxpool)
-            rules.append(cache[key])
-        return rules
-
-    def _classes(self, network, s):
-        """``network.input_class`` of generation *s*'s nodes: 0 positive, 1 box, 2 real."""
-        key = ("classes", s)
-        if key not in self._bindings:
-            codes = {"positive": 0, "box": 1, "real": 2}
-            self._bindings[key] = np.array([codes[network.input_class(n)]
-                                            for n in self._names[s]], dtype=np.int64)
-        return self._bindings[key]
-
-    def _segments(self, network, rule, parameters, threshold, n_out, sg, sc, dst, e_id, w):
-        base = rule_kernel(rule)
-        gamma = _parameter(rule, "gamma", parameters) if base.parameters else None
-        segs = []
-        for s in np.unique(sg):
-            m = np.flatnonzero(sg == s)
-            n_s = len(self._names[s])
-            lx, hx, lv, hv = self._binding(network, s, rule) if base.uses_bounds else (
-                np.zeros(n_s, bool), np.zeros(n_s, bool), np.zeros(n_s), np.zeros(n_s))
-            key = lx[sc[m]] * 2 + hx[sc[m]]
-            for k in np.unique(key):
-                mk = m[key == k]
-                kernel = rule_kernel(rule, bool(k & 2), bool(k & 1))
-                self._kernels[(rule.name, kernel.binding)] = kernel
-                segs.append(Segment(kernel, s, n_s, sc[mk], dst[mk], e_id[mk], w[mk], lv, hv,
-                                    gamma, n_out, self.dtype, threshold))
-        return segs
-
-    def _binding(self, network, s, rule):
-        """Box bounds of generation *s*'s nodes as propagate uses them: (l is x,
-        h is x, l value, h value); ≥ 0 nodes act as [0, x], real ones as [x, x]."""
-        if s not in self._bindings:
-            rows = []
-            for node in self._names[s]:
-                kind = network.input_class(node)
-                if kind == "box":
-                    d = network.graph.nodes[node]["domain"]
-                    if d.symbolic:
-                        raise ValueError(f"input {node!r} has a symbolic Box(); rule {rule.name!r} "
-                                         "needs numeric bounds to be compiled")
-                    lo, hi = float(d.low), float(d.high)
-                    rows.append((np.isinf(lo), np.isinf(hi), 0.0 if np.isinf(lo) else lo,
-                                 0.0 if np.isinf(hi) else hi))
-                else:
-                    rows.append((kind == "real", True, 0.0, 0.0))
-            lx, hx, lv, hv = (np.array(col) for col in zip(*rows))
-            self._bindings[s] = (lx.astype(bool), hx.astype(bool), lv.astype(float),
-                                 hv.astype(float))
-        return self._bindings[s]
-
-    def _maxpool_table(self, gen, cols, mask, sg, sc, dst, e_id):
-        sources, offsets, total = [], {}, 0
-        for s in np.unique(sg[mask]):
-            n = len(self._names[s])
-            sources.append((int(s), total, n))
-            offsets[s] = total
-            total += n
-        position = np.full(gen.n, -1)
-        position[cols] = np.arange(len(cols))
-        k = position[dst[mask]]
-        fan = np.bincount(k, minlength=len(cols))
-        rank = np.arange(len(k)) - np.concatenate([[0], np.cumsum(fan)[:-1]])[k]
-        idx = np.full((len(cols), fan.max()), total)
-        edge_idx = np.zeros((len(cols), fan.max()), dtype=np.int64)
-        idx[k, rank] = np.array([offsets[s] for s in sg[mask]]) + sc[mask]
-        edge_idx[k, rank] = e_id[mask]
-        return MaxPool(cols, gen.n, sources, idx, edge_idx)
 
     # ------------------------------------------------------------------- run
     def forward(self, X):
@@ -577,17 +342,16 @@ class CompiledNetwork:
     # --------------------------------------------------------------- display
     def edge_names(self):
         """``[(source, target), …]`` in the order of the ``edges`` columns."""
-        return [(u, names[c]) for names, (srcs, dst) in zip(self._names[1:], self._edge_ends)
-                for u, c in zip(srcs, dst.tolist())]
+        return self._blocks.edge_names()
 
     @property
     def kernels(self):
         """``{(rule name, binding): RuleKernel}`` of the rules in use."""
-        return dict(self._kernels)
+        return dict(self._blocks.kernels)
 
     def source(self):
         """The generated NumPy source of every rule kernel in use (for teaching)."""
-        return "\n\n".join(k.source() for k in self._kernels.values())
+        return "\n\n".join(k.source() for k in self._blocks.kernels.values())
 
     def describe(self):
         """One line per block: generation, rule, size, and each source's storage.
@@ -604,38 +368,9 @@ class CompiledNetwork:
             from generation 1: 2×1 dense, 1 edges, h=x
             from generation 2: 1×1 dense, 1 edges, h=x
         """
-        lines = []
-        for gen in self._gens:
-            for b in gen.blocks:
-                lines.append(f"generation {gen.index}: {b.name}, {len(b.cols)} neurons")
-                lines += [f"    from generation {s.src}: {s.n_src}×{len(b.cols)} "
-                          f"{'dense' if s.dense else 'sparse'}, {len(s.e_id)} edges"
-                          f"{_BOUND[s.kernel.binding]}{'' if s.kernel.separable else ', edge-wise'}"
-                          for s in b.segments] or ["    a max-pool table (winner takes all)"]
-        return "\n".join(lines)
+        return self._blocks.describe()
 
     def __repr__(self):
         n_blocks = sum(len(g.blocks) for g in self._gens)
         return (f"CompiledNetwork({len(self.inputs)} inputs, {len(self.outputs)} outputs, "
                 f"{len(self._gens)} generations, {n_blocks} blocks, {self.dtype})")
-
-
-# ------------------------------------------------------------------ helpers
-def _bound(domain, side):
-    if isinstance(domain, Box) and domain.symbolic:
-        return (-np.inf, np.inf)[side]
-    low, high = domain.bounds(1)
-    return float((low, high)[side][0])
-
-
-def _parameter(rule, name, parameters):
-    if name in parameters:
-        return float(parameters[name])
-    if name in rule.parameters:
-        return float(rule.parameters[name])
-    raise ValueError(f"rule {rule.name!r} needs parameter {name!r}; "
-                     f"pass compile(..., parameters={{{name!r}: value}})")
-
-
-def _matrix(rows, cols, values, shape, dtype, threshold):
-    return Matrix(rows, cols, values, shape, dtype, use_dense(len(values), shape, threshold))

@@ -55,92 +55,27 @@ array([[2.5]])
 """
 from __future__ import annotations
 
-import math
-from fractions import Fraction
 from functools import partial
-from numbers import Number
 
 import networkx as nx
-import numpy as np
-import sympy as sp
 
-from .domains import Box, Domain, Positive, Real
-from .rules import Rule, get_rule
+from . import neurons
+from .arithmetic import forward_values
+from .dense import dense_layers, forward_pass, numeric_plan
+from .domains import Positive
+from .neurons import KINDS, WINNER_TAKE_ALL, NetworkGraph, as_weight, build_expr, input_symbol
+from .neurons import MAXPOOL_MODES as _MAXPOOL_MODES
+from .neurons import check_rule as _check_rule
+from .neurons import neuron_symbol as _neuron_symbol
+
+# still importable from here, as before the split into symdtd.neurons and symdtd.dense
+from .dense import _entries, _matrix, _names, _split_domain, _vector  # noqa: F401
+from .domains import Box, Domain, Real  # noqa: F401
+from .neurons import POSITIVE_KINDS  # noqa: F401
+from .neurons import NetworkGraph as _Graph, NodeAttributes as _NodeAttributes  # noqa: F401
+from .rules import Rule, get_rule  # noqa: F401
 
 __all__ = ["Network", "KINDS", "WINNER_TAKE_ALL", "as_weight"]
-
-KINDS = ("input", "relu", "linear", "sumpool", "maxpool")
-#: what :meth:`Network.rule_for` returns for a winner-take-all max-pooling neuron
-WINNER_TAKE_ALL = "winner"
-_MAXPOOL_MODES = ("winner", "proportional")
-#: kinds whose activation is ≥ 0 (their successors see inputs in ℝ₊)
-POSITIVE_KINDS = ("relu", "sumpool", "maxpool")
-
-
-def as_weight(value, what):
-    """Check and normalise a weight or bias; *what* names it in errors.
-
-    Numbers stay Python numbers, ``Fraction`` and fraction strings (``"3/4"``)
-    become ``Rational``; SymPy symbols are kept.
-
-    >>> as_weight("3/4", "weight of edge a -> b")
-    3/4
-    >>> as_weight(float("nan"), "bias of neuron h")
-    Traceback (most recent call last):
-    ...
-    ValueError: bias of neuron h is not finite (nan)
-    """
-    if value is None:
-        raise ValueError(f"{what} is missing")
-    if isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{what} must be a number, got a bool")
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, Fraction):
-        value = sp.Rational(value.numerator, value.denominator)
-    elif isinstance(value, str):
-        try:
-            value = sp.Rational(value)
-        except (TypeError, ValueError, ZeroDivisionError, sp.SympifyError):
-            raise ValueError(f"{what} {value!r} is not a number or a fraction like '3/4'") from None
-    if isinstance(value, sp.Basic):
-        if value.is_number and not value.is_finite:
-            raise ValueError(f"{what} is not finite ({value})")
-        if not value.is_number and not value.free_symbols:
-            raise ValueError(f"{what} must be a number or a symbol, got {value}")
-        return value
-    if not isinstance(value, Number) or isinstance(value, complex):
-        raise TypeError(f"{what} must be a real number, got {type(value).__name__}")
-    if not math.isfinite(value):
-        raise ValueError(f"{what} is not finite ({value})")
-    return value
-
-
-class _NodeAttributes(dict):
-    """A node's attribute dict that builds ``expr`` on first read (then caches it)."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.builder = None
-
-    def __missing__(self, key):
-        if key == "expr" and self.builder is not None:
-            value = self["expr"] = self.builder()
-            return value
-        raise KeyError(key)
-
-    def get(self, key, default=None):
-        try:
-            return self[key]
-        except KeyError:
-            return default
-
-    def __contains__(self, key):
-        return dict.__contains__(self, key) or (key == "expr" and self.builder is not None)
-
-
-class _Graph(nx.DiGraph):
-    node_attr_dict_factory = _NodeAttributes
 
 
 class Network:
@@ -161,7 +96,7 @@ class Network:
     def __init__(self, maxpool="winner"):
         if maxpool not in _MAXPOOL_MODES:
             raise ValueError(f"maxpool must be one of {_MAXPOOL_MODES}, got {maxpool!r}")
-        self.graph = _Graph()
+        self.graph = NetworkGraph()
         self.maxpool = maxpool
         self._outputs = None
         self._version = 0  # bumped on every change; keys the numeric forward plan
@@ -172,13 +107,7 @@ class Network:
         """Add an input variable with its domain (default ``Positive()``)."""
         domain = Positive() if domain is None else domain
         self._check_new_name(name)
-        if not isinstance(domain, Domain):
-            raise TypeError(f"input {name!r}: domain must be a Domain, got {type(domain).__name__}")
-        if isinstance(domain, Box) and (isinstance(domain.low, list) or isinstance(domain.high, list)):
-            raise ValueError(f"input {name!r}: give a Box with scalar bounds (one input, one box)")
-        nonnegative = isinstance(domain, Positive) or (
-            isinstance(domain, Box) and not domain.symbolic and domain.low >= 0)
-        symbol = sp.Symbol(name, nonnegative=True) if nonnegative else sp.Symbol(name, real=True)
+        symbol = input_symbol(name, domain)  # checks the domain
         self._add_node(name, kind="input", bias=0, domain=domain, rule=None, symbol=symbol)
 
     def add_neuron(self, name, inputs, bias=0, kind="relu", rule=None):
@@ -272,32 +201,14 @@ class Network:
         >>> net.inputs, net.outputs, net.graph.nodes["h1_2"]["expr"]
         (['x1', 'x2'], ['y1'], Max(0, -x1 + x2 - 1))
         """
-        mats = [_matrix(W, f"weights[{k}]") for k, W in enumerate(weights)]
-        if not mats:
-            raise ValueError("weights: give at least one weight matrix")
-        for k in range(1, len(mats)):
-            if len(mats[k]) != len(mats[k - 1][0]):
-                raise ValueError(f"weights[{k}] has {len(mats[k])} rows but layer {k} "
-                                 f"has {len(mats[k - 1][0])} neurons")
-        sizes = [len(mats[0])] + [len(W[0]) for W in mats]
-        biases = [[0] * n for n in sizes[1:]] if biases is None else list(biases)
-        if len(biases) != len(mats):
-            raise ValueError(f"biases: expected {len(mats)} vectors, got {len(biases)}")
-        biases = [_vector(b, sizes[k + 1], f"biases[{k}]") for k, b in enumerate(biases)]
-        names = [_names(input_names, sizes[0], "x", "input_names")]
-        names += [[f"{hidden_prefix}{k}_{j + 1}" for j in range(n)]
-                  for k, n in enumerate(sizes[1:-1], start=1)]
-        names.append(_names(output_names, sizes[-1], "y", "output_names"))
-        flat = [n for layer in names for n in layer]
-        if len(set(flat)) != len(flat):
-            raise ValueError("from_dense: node names are not unique")
-        domains = _split_domain(Positive() if input_domain is None else input_domain, sizes[0])
-
+        layers = dense_layers(weights, biases, input_domain, input_names=input_names,
+                              output_names=output_names, hidden_prefix=hidden_prefix)
+        names = layers.names
         net = cls(maxpool=maxpool)
-        for name, domain in zip(names[0], domains):
+        for name, domain in zip(names[0], layers.domains):
             net.add_input(name, domain)
-        for k, (W, b) in enumerate(zip(mats, biases)):
-            kind = "linear" if k == len(mats) - 1 else "relu"
+        for k, (W, b) in enumerate(zip(layers.weights, layers.biases)):
+            kind = "linear" if k == len(layers.weights) - 1 else "relu"
             src, dst = names[k], names[k + 1]
             # plain tuples and Python numbers: 266k edges build in well under a second
             net.graph.add_nodes_from((d, {"kind": kind, "bias": b[j], "rule": None,
@@ -368,29 +279,7 @@ class Network:
         biases, and input domains; then calls :meth:`changed`.
         """
         self.changed()
-        try:
-            cycle = nx.find_cycle(self.graph)
-        except nx.NetworkXNoCycle:
-            cycle = None
-        if cycle:
-            path = " -> ".join([str(u) for u, _ in cycle] + [str(cycle[0][0])])
-            raise ValueError(f"the network has a cycle: {path}")
-        for node, data in self.graph.nodes(data=True):
-            kind = data.get("kind")
-            if kind not in KINDS:
-                raise ValueError(f"node {node!r}: kind must be one of {KINDS}, got {kind!r}")
-            if kind == "input":
-                if self.graph.in_degree(node):
-                    raise ValueError(f"input {node!r} has incoming edges")
-                if not isinstance(data.get("domain"), Domain):
-                    raise ValueError(f"input {node!r}: domain must be a Domain")
-                continue
-            if not self.graph.in_degree(node):
-                raise ValueError(f"neuron {node!r} has no inputs")
-            as_weight(data.get("bias"), f"bias of neuron {node!r}")
-            _check_rule(node, data.get("rule"), kind)
-            for source, edge in self.graph.pred[node].items():
-                as_weight(edge.get("weight"), f"weight of edge {source!r} -> {node!r}")
+        neurons.check_graph(self.graph)
 
     # -------------------------------------------------------------------- rules
     def set_rule(self, target, rule):
@@ -404,22 +293,7 @@ class Network:
         rule : str, Rule or None
             ``None`` restores the default choice.
         """
-        if isinstance(target, (int, np.integer)) and not isinstance(target, bool):
-            layers = self.layers()
-            if not 0 <= target < len(layers):
-                raise ValueError(f"layer {target} does not exist; the network has {len(layers)}")
-            names = [n for n in layers[target] if self.graph.nodes[n]["kind"] != "input"]
-        elif isinstance(target, str):
-            names = [target]
-        else:
-            names = list(target)
-        for name in names:  # validate all before changing any
-            if name not in self.graph:
-                raise ValueError(f"set_rule: {name!r} is not in the network")
-            kind = self.graph.nodes[name]["kind"]
-            if kind == "input":
-                raise ValueError(f"set_rule: {name!r} is an input; inputs have no rule")
-            _check_rule(name, rule, kind)
+        names = neurons.rule_targets(self, target, rule)  # all checked before any changes
         for name in names:
             self.graph.nodes[name]["rule"] = rule
         self._version += 1
@@ -427,46 +301,19 @@ class Network:
     def rule_for(self, node, maxpool=None):
         """The rule used to redistribute *node*'s relevance onto its inputs.
 
-        Without an override the deep Taylor choice is made from the
-        predecessors: z⁺ when all are ≥ 0 (ReLU, pooling, ℝ₊ inputs); zᴮ when
-        some are box inputs and none is real-valued (then a ≥ 0 predecessor
-        acts as the box ``[0, x_i]``, which gives its z⁺ term); w² when a
-        predecessor is real-valued (ℝ input or linear neuron). Sum-pooling
-        and proportional max-pooling use the z rule with unit weights
-        (``[x_j]_i = x_i / Σ x_i' · x_j``).
+        An override set with :meth:`set_rule` (or ``add_*(rule=...)``), else
+        the deep Taylor choice of :func:`symdtd.neurons.rule_for` (z⁺, zᴮ or w²
+        from the predecessors' :meth:`input_class`; z for pooling).
+        *maxpool* overrides the network's max-pooling mode.
 
         Returns
         -------
         Rule or str
-            A :class:`~symdtd.rules.Rule`, or :data:`WINNER_TAKE_ALL` for a
-            winner-take-all max-pooling neuron.
+            A :class:`~symdtd.rules.Rule`, or
+            :data:`~symdtd.neurons.WINNER_TAKE_ALL` for a winner-take-all
+            max-pooling neuron.
         """
-        if node not in self.graph:
-            raise ValueError(f"{node!r} is not in the network")
-        data = self.graph.nodes[node]
-        kind, rule = data["kind"], data["rule"]
-        if kind == "input":
-            raise ValueError(f"{node!r} is an input; inputs have no rule")
-        if kind == "maxpool":
-            mode = rule if rule in _MAXPOOL_MODES else None
-            if rule is None:
-                mode = maxpool or self.maxpool
-            if mode == "winner":
-                return WINNER_TAKE_ALL
-            if mode == "proportional":
-                return get_rule("z")
-        if rule == "proportional":
-            return get_rule("z")
-        if rule is not None:
-            return get_rule(rule)
-        if kind == "sumpool":
-            return get_rule("z")
-        kinds = {self.input_class(p) for p in self.graph.pred[node]}
-        if "real" in kinds:
-            return get_rule("w2")
-        if "box" in kinds:
-            return get_rule("zB")
-        return get_rule("z+")
+        return neurons.rule_for(self, node, maxpool)
 
     def input_class(self, node):
         """``"positive"``, ``"box"`` or ``"real"``: the values *node* can take.
@@ -474,28 +321,11 @@ class Network:
         ReLU and pooling outputs and ℝ₊ inputs are ``"positive"``, box inputs
         ``"box"``, ℝ inputs and linear neurons ``"real"``.
         """
-        data = self.graph.nodes[node]
-        if data["kind"] in POSITIVE_KINDS:
-            return "positive"
-        if data["kind"] == "linear" or isinstance(data["domain"], Real):
-            return "real"
-        return "box" if isinstance(data["domain"], Box) else "positive"
+        return neurons.input_class(self, node)
 
     # ------------------------------------------------------------------ forward
-    def _build_expr(self, node):
-        data = self.graph.nodes[node]
-        kind = data["kind"]
-        if kind == "input":
-            return data["symbol"]
-        preds = self.graph.pred[node]
-        args = [self.graph.nodes[p]["symbol"] for p in preds]
-        if kind == "sumpool":
-            return sp.Add(*args)
-        if kind == "maxpool":
-            return sp.Max(*args)
-        z = sp.Add(*[sp.sympify(e["weight"]) * a for a, e in zip(args, preds.values())],
-                   sp.sympify(data["bias"]))
-        return sp.Max(0, z) if kind == "relu" else z
+    def _build_expr(self, node):  # the lazy ``expr`` of a node (pickled by reference)
+        return build_expr(self.graph, node)
 
     def forward(self, X, nodes=False):
         """Numeric forward pass (float64, batched).
@@ -514,45 +344,11 @@ class Network:
             the order of :attr:`outputs`; with ``nodes=True`` a dict
             ``{node: array of shape (batch,)}`` (``()`` for 1-D *X*).
         """
-        X = np.asarray(X, dtype=float)
-        single = X.ndim == 1
-        X = np.atleast_2d(X)
-        inputs = self.inputs
-        if X.ndim != 2 or X.shape[1] != len(inputs):
-            raise ValueError(f"X must have shape (batch, {len(inputs)}), got {np.shape(X)}")
-        order, index, steps = self._numeric_plan()
-        A = np.zeros((X.shape[0], len(order)))
-        A[:, [index[n] for n in inputs]] = X
-        for k, kind, pred_idx, w, b in steps:
-            if kind == "maxpool":
-                A[:, k] = A[:, pred_idx].max(axis=1)
-                continue
-            z = A[:, pred_idx] @ w + b
-            A[:, k] = np.maximum(z, 0.0) if kind == "relu" else z
-        if nodes:
-            return {n: (A[0, index[n]] if single else A[:, index[n]]) for n in order}
-        out = A[:, [index[n] for n in self.outputs]]
-        return out[0] if single else out
+        return forward_pass(X, self.inputs, self.outputs, self._numeric_plan, nodes)
 
     def _numeric_plan(self):
-        if self._plan is not None and self._plan[0] == self._version:
-            return self._plan[1]
-        order = list(nx.topological_sort(self.graph))
-        index = {n: k for k, n in enumerate(order)}
-        steps = []
-        for n in order:
-            data = self.graph.nodes[n]
-            if data["kind"] == "input":
-                continue
-            preds = self.graph.pred[n]
-            try:
-                w = np.array([float(e["weight"]) for e in preds.values()])
-                b = float(data["bias"])
-            except TypeError:
-                raise ValueError(f"neuron {n!r}: the numeric forward pass needs numeric "
-                                 "weights and bias, not symbols") from None
-            steps.append((index[n], data["kind"], np.array([index[p] for p in preds]), w, b))
-        self._plan = (self._version, (order, index, steps))
+        if self._plan is None or self._plan[0] != self._version:
+            self._plan = (self._version, numeric_plan(self.graph))
         return self._plan[1]
 
     def symbolic_forward(self, at=None):
@@ -573,8 +369,6 @@ class Network:
         >>> net.symbolic_forward(at={"x1": 2, "x2": 1})["y1"]
         2*x1 - 2*x2
         """
-        from .propagate import forward_values  # propagate imports this module
-
         return forward_values(self, None, arithmetic="symbolic", at=at)
 
     def output_expr(self, output=None, at=None):
@@ -598,70 +392,3 @@ class Network:
                   len(self.outputs), self.graph.number_of_edges())
         words = ("input", "neuron", "output", "edge")
         return "Network(" + ", ".join(f"{c} {w}{'s' * (c != 1)}" for c, w in zip(counts, words)) + ")"
-
-
-def _neuron_symbol(name, kind):
-    return sp.Symbol(name, nonnegative=True) if kind in POSITIVE_KINDS else sp.Symbol(name, real=True)
-
-
-def _check_rule(name, rule, kind):
-    if rule is None or (kind == "maxpool" and rule in _MAXPOOL_MODES):
-        return
-    if rule == "proportional" and kind in ("sumpool", "maxpool"):
-        return
-    if isinstance(rule, Rule):
-        return
-    if not isinstance(rule, str):
-        raise TypeError(f"neuron {name!r}: rule must be a name or a Rule, got {type(rule).__name__}")
-    try:
-        get_rule(rule)
-    except ValueError as err:
-        raise ValueError(f"neuron {name!r}: {err}") from None
-
-
-def _matrix(W, what):
-    arr = np.asarray(W)
-    if arr.ndim != 2 or 0 in arr.shape:
-        raise ValueError(f"{what} must be a non-empty 2-D matrix (n_in, n_out), got shape {arr.shape}")
-    return _entries(arr, what)
-
-
-def _vector(b, n, what):
-    arr = np.asarray(b).ravel()
-    if arr.shape != (n,):
-        raise ValueError(f"{what} has {arr.size} entries, expected {n}")
-    return _entries(arr, what)
-
-
-def _entries(arr, what):
-    """Nested lists of checked Python numbers (or exact/symbolic SymPy entries)."""
-    if arr.dtype.kind in "iuf":
-        bad = np.argwhere(~np.isfinite(arr))
-        if len(bad):
-            raise ValueError(f"{what}{''.join(f'[{i}]' for i in bad[0])} is not finite "
-                             f"({arr[tuple(bad[0])]})")
-        return arr.tolist()  # Python numbers: no per-edge NumPy or SymPy objects
-    if arr.ndim == 1:
-        return [as_weight(v, f"{what}[{j}]") for j, v in enumerate(arr.tolist())]
-    return [[as_weight(v, f"{what}[{i}][{j}]") for j, v in enumerate(row)]
-            for i, row in enumerate(arr.tolist())]
-
-
-def _names(names, n, prefix, what):
-    if names is None:
-        return [f"{prefix}{k + 1}" for k in range(n)]
-    names = list(names)
-    if len(names) != n:
-        raise ValueError(f"{what} has {len(names)} names, expected {n}")
-    return names
-
-
-def _split_domain(domain, n):
-    if not isinstance(domain, Domain):
-        raise TypeError(f"input_domain must be a Domain, got {type(domain).__name__}")
-    if isinstance(domain, Box) and not domain.symbolic:
-        lows, highs = (v if isinstance(v, list) else [v] * n for v in (domain.low, domain.high))
-        if len(lows) != n or len(highs) != n:
-            raise ValueError(f"input_domain: the Box has {len(lows)} bounds for {n} inputs")
-        return [Box(lo, hi) for lo, hi in zip(lows, highs)]
-    return [domain] * n

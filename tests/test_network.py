@@ -7,7 +7,7 @@ import sympy as sp
 
 from symdtd import examples
 from symdtd.domains import Box, Positive, Real
-from symdtd.network import WINNER_TAKE_ALL, Network, as_weight
+from symdtd.network import WINNER_TAKE_ALL, Network
 from symdtd.propagate import forward_values
 from symdtd.rules import Rule
 
@@ -71,17 +71,6 @@ def test_bad_input_raises_and_leaves_network_unchanged(call, message):
         call(net)
     assert snapshot(net) == before
     assert [net.graph.nodes[n]["rule"] for n in ("h", "y")] == [None, None]
-
-
-def test_weight_types():
-    assert as_weight("3/4", "w") == R(3, 4)
-    assert as_weight(np.float32(0.5), "w") == 0.5 and type(as_weight(np.int64(2), "w")) is int
-    w = sp.Symbol("w")
-    assert as_weight(w, "w") is w
-    with pytest.raises(TypeError, match="got a bool"):
-        as_weight(True, "weight of edge a -> b")
-    with pytest.raises(ValueError, match="'abc' is not a number"):
-        as_weight("abc", "w")
 
 
 def test_validate_finds_cycles_and_missing_weights():
@@ -162,19 +151,6 @@ def test_from_dense_structure_and_types():
     assert exact.graph.edges["x2", "y1"]["weight"] == R(2, 3)
     named = Network.from_dense([W1, W2], input_names=["u", "v"], output_names=["out"])
     assert named.inputs == ["u", "v"] and named.outputs == ["out"]
-
-
-@pytest.mark.parametrize("weights, biases, message", [
-    ([np.ones((2, 3)), np.ones((2, 1))], None, r"weights\[1\] has 2 rows but layer 1 has 3"),
-    ([np.array([[1.0, np.nan]])], None, r"weights\[0\]\[0\]\[1\] is not finite"),
-    ([np.ones((2, 2))], [np.ones(3)], r"biases\[0\] has 3 entries, expected 2"),
-    ([np.ones((2, 2))], [np.ones(2), np.ones(2)], "expected 1 vectors"),
-    ([np.ones(3)], None, "2-D matrix"),
-    ([[[1, "x"]]], None, r"weights\[0\]\[0\]\[1\] 'x' is not a number"),
-])
-def test_from_dense_errors(weights, biases, message):
-    with pytest.raises(ValueError, match=message):
-        Network.from_dense(weights, biases)
 
 
 def test_numeric_forward_matches_exact_forward():

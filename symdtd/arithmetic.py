@@ -1,0 +1,221 @@
+"""The three arithmetics of :func:`~symdtd.propagate.propagate`, and the forward pass.
+
+A backend turns weights, biases and input values into its numbers and does
+the few operations relevance propagation needs (sums, ReLU, max, sign,
+positive part, zero test); ``_ARITH`` maps each name of :data:`ARITHMETICS`
+to its backend:
+
+``"symbolic"``
+    SymPy expressions; symbols are kept, numbers become exact.
+``"exact"``
+    SymPy ``Rational`` numbers (floats are converted exactly); symbols are
+    refused.
+``"float"``
+    Python floats (sums with ``math.fsum``).
+
+:func:`forward_values` computes every activation in one of them, checking
+the input values against the inputs' domains.
+
+Examples
+--------
+>>> from symdtd import examples
+>>> from symdtd.arithmetic import forward_values
+>>> net = examples.xor()
+>>> forward_values(net, {"x1": "3/4", "x2": "1/2"})["y"]
+3/4
+>>> forward_values(net, {"x1": 0.75, "x2": 0.5}, arithmetic="float")["y"]
+0.75
+>>> forward_values(net, None, arithmetic="symbolic", at={"x1": 1, "x2": 1})["y"]
+-x1 - x2 + 2
+"""
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import networkx as nx
+import sympy as sp
+
+from .domains import Box, Positive
+
+__all__ = ["ARITHMETICS", "forward_values"]
+
+ARITHMETICS = ("symbolic", "exact", "float")
+
+
+# ------------------------------------------------------------------ arithmetic
+class _Exact:
+    """Exact SymPy numbers; symbols are refused."""
+
+    name = "exact"
+    zero = sp.Integer(0)
+
+    def number(self, value, what):
+        if type(value) is int:  # fast paths: weights are mostly plain numbers
+            return sp.Integer(value)
+        if type(value) is float and math.isfinite(value):
+            return sp.Rational(value)
+        if isinstance(value, str):
+            try:
+                value = sp.Rational(value)
+            except (TypeError, ValueError, ZeroDivisionError, sp.SympifyError):
+                raise ValueError(f"{what}: {value!r} is not a number") from None
+        if isinstance(value, Fraction):
+            return sp.Rational(value.numerator, value.denominator)
+        value = sp.sympify(value.item() if hasattr(value, "item") else value)
+        if not value.is_number:
+            raise ValueError(f"{what} is symbolic ({value}); use arithmetic='symbolic'")
+        return sp.Rational(value) if value.is_Float else value
+
+    def total(self, values):
+        return sp.Add(*values)
+
+    def relu(self, z):
+        return z if z > 0 else self.zero
+
+    def maximum(self, values):
+        return max(values)
+
+    def is_zero(self, value):
+        return value == 0
+
+    def sign(self, value):
+        return int(bool(value > 0)) - int(bool(value < 0))
+
+    def positive_part(self, value):
+        return value if value > 0 else self.zero
+
+
+class _Float(_Exact):
+    name = "float"
+    zero = 0.0
+
+    def number(self, value, what):
+        if type(value) in (float, int) and math.isfinite(value):
+            return float(value)
+        return float(super().number(value, what))  # same checks, then a float
+
+    def total(self, values):
+        return math.fsum(values)
+
+
+class _Symbolic(_Exact):
+    name = "symbolic"
+
+    def number(self, value, what):
+        if isinstance(value, sp.Basic) and not value.is_number:
+            return value
+        return super().number(value, what)
+
+    def relu(self, z):
+        return sp.Max(0, z)
+
+    def maximum(self, values):
+        return sp.Max(*values)
+
+    def is_zero(self, value):
+        return value == 0 or value.is_zero is True
+
+    def sign(self, value):
+        value = sp.sympify(value)
+        return 1 if value.is_positive else -1 if value.is_negative else 0 if value.is_zero else None
+
+    def positive_part(self, value):
+        return sp.Max(value, 0)
+
+
+_ARITH = {"symbolic": _Symbolic(), "exact": _Exact(), "float": _Float()}
+
+
+# --------------------------------------------------------------------- forward
+def _inputs(network, inputs, ar, needed):
+    """Input values checked against names and domains."""
+    if inputs is None:
+        if ar.name != "symbolic":
+            raise ValueError(f"inputs are required for arithmetic={ar.name!r}")
+        return {p: network.graph.nodes[p]["symbol"] for p in needed}
+    if not hasattr(inputs, "items"):
+        raise TypeError("inputs must be a mapping {input name: value}")
+    for name in inputs:
+        if name not in network.graph or network.graph.nodes[name]["kind"] != "input":
+            raise ValueError(f"unknown input {name!r}; the inputs are {network.inputs}")
+    missing = [p for p in needed if p not in inputs]
+    if missing:
+        raise ValueError(f"missing value for input {missing[0]!r}")
+    values = {p: ar.number(inputs[p], f"input {p!r}") for p in needed}
+    for p, value in values.items():
+        _check_domain(network, p, value)
+    return values
+
+
+def _check_domain(network, name, value):
+    if isinstance(value, sp.Basic) and not value.is_number:
+        return
+    domain = network.graph.nodes[name]["domain"]
+    bad = not sp.sympify(value).is_finite
+    if isinstance(domain, Positive):
+        bad = bad or value < 0
+    elif isinstance(domain, Box) and not domain.symbolic:
+        bad = bad or value < domain.low or value > domain.high
+    if bad:
+        raise ValueError(f"input {name!r} = {value} lies outside its domain {domain!r}")
+
+
+def _order(network, output):
+    nodes = nx.ancestors(network.graph, output) | {output}
+    return [n for n in nx.topological_sort(network.graph) if n in nodes]
+
+
+def _winner(values):
+    best = max(values)
+    return next(k for k, v in enumerate(values) if v == best)  # first one on ties
+
+
+def forward_values(network, inputs, arithmetic="exact", at=None, output=None, region=None):
+    """Activation of every node (or of *output*'s ancestors) in one arithmetic.
+
+    Parameters
+    ----------
+    inputs : dict or None
+        ``{input name: value}``; ``None`` means the input symbols (symbolic only).
+    at : dict, optional
+        Symbolic only: a numeric point fixing the activation region.
+
+    Examples
+    --------
+    >>> from symdtd import Network
+    >>> net = Network.from_dense([[[1], [-1]], [[2]]])
+    >>> forward_values(net, {"x1": 1, "x2": "1/2"})["y1"]
+    1
+    """
+    ar = _ARITH[arithmetic]
+    G = network.graph
+    order = _order(network, output) if output else list(nx.topological_sort(G))
+    needed = [n for n in order if G.nodes[n]["kind"] == "input"]
+    if at is not None and region is None:
+        if arithmetic != "symbolic":
+            raise ValueError("at= is for arithmetic='symbolic'; pass the point as inputs")
+        region = forward_values(network, at, "exact", output=output)
+    values = _inputs(network, inputs, ar, needed)
+    act = {}
+    for n in order:
+        data = G.nodes[n]
+        kind = data["kind"]
+        if kind == "input":
+            act[n] = values[n]
+            continue
+        preds = G.pred[n]
+        if kind == "maxpool":
+            if region is not None:
+                act[n] = act[list(preds)[_winner([region[p] for p in preds])]]
+            else:
+                act[n] = ar.maximum([act[p] for p in preds])
+            continue
+        z = ar.total([act[p] * ar.number(e["weight"], f"weight of edge {p!r} -> {n!r}")
+                      for p, e in preds.items()]
+                     + [ar.number(data["bias"], f"bias of neuron {n!r}")])
+        if kind == "relu":
+            act[n] = ar.relu(z) if region is None else (z if region[n] > 0 else ar.zero)
+        else:
+            act[n] = z
+    return act

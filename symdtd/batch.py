@@ -1,0 +1,240 @@
+"""Batch results of compiled networks and the checks of their arguments.
+
+:meth:`CompiledNetwork.explain <symdtd.compile.CompiledNetwork.explain>`
+returns a :class:`BatchExplanation` (relevance per row and input, optionally
+per neuron and per edge) with a :class:`ConservationReport` (``Σ_p R_p =
+x_f − lost − absorbed`` row by row). :func:`check_inputs` and
+:func:`check_target` turn the user's ``X`` and ``target`` into arrays, or
+raise a ValueError naming the argument and the offending rows. All of these
+are also importable from :mod:`symdtd.kernels` and :mod:`symdtd.compile`.
+
+Examples
+--------
+>>> import numpy as np
+>>> check_target("y2", 3, ["y1", "y2"])
+array([1, 1, 1])
+>>> X = check_inputs([[0.5, 1]], ["a", "b"], ["[0, 1]", "[0, 1]"], 0, 1, np.float32)
+>>> X, X.dtype
+(array([[0.5, 1. ]], dtype=float32), dtype('float32'))
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .domains import Box
+
+__all__ = ["BatchExplanation", "ConservationReport", "check_inputs", "check_target"]
+
+
+# ------------------------------------------------------------------ checks
+def check_inputs(X, inputs, domains, low, high, dtype, domain=True):
+    """``X`` as a C-contiguous *dtype* array of shape ``(batch, len(inputs))``.
+
+    Raises ValueError naming ``X`` and the offending rows for a wrong dtype
+    or width, NaN or inf, and (with *domain*) values outside ``[low, high]``.
+
+    >>> check_inputs([[0.5, 2]], ["a", "b"], ["[0, 1]", "[0, 1]"], 0, 1, np.float64)
+    Traceback (most recent call last):
+    ...
+    ValueError: X has values outside the input domains in rows [0]: X[0, 1] = 2.0 ...
+    """
+    arr = np.asarray(X)
+    if arr.dtype.kind not in "iuf":
+        raise ValueError(f"X must be a real numeric array (float or int), got dtype {arr.dtype}")
+    if arr.ndim == 1:
+        arr = arr[None, :]
+    n = len(inputs)
+    if arr.ndim != 2 or arr.shape[1] != n or arr.shape[0] == 0:
+        raise ValueError(f"X must have shape (batch, {n}), one column per input "
+                         f"{_few(inputs)}, got shape {np.shape(X)}")
+    given = arr
+    with np.errstate(over="ignore"):
+        arr = np.ascontiguousarray(arr, dtype=dtype)
+    lo, hi = arr.min(axis=0), arr.max(axis=0)
+    ok = np.isfinite(lo).all() and np.isfinite(hi).all()
+    if ok and domain:
+        ok = (lo >= low).all() and (hi <= high).all()
+    if not ok:
+        bad, what = ~np.isfinite(arr), "NaN or inf"
+        if not bad.any():
+            bad, what = (arr < low) | (arr > high), "values outside the input domains"
+        r, c = np.argwhere(bad)[0]
+        value = arr[r, c]
+        if not np.isfinite(value) and np.isfinite(given[r, c]):
+            value = f"{given[r, c]} (not finite as {np.dtype(dtype)})"
+        raise ValueError(f"X has {what} in rows {_few(np.flatnonzero(bad.any(axis=1)))}: "
+                         f"X[{r}, {c}] = {value} for input {inputs[c]!r} "
+                         f"(domain {domains[c]!r})")
+    return arr
+
+
+def check_target(target, batch, outputs):
+    """``target`` as one output index per row; ValueError naming the bad rows.
+
+    >>> check_target(["y2", "y1"], 2, ["y1", "y2"])
+    array([1, 0])
+    """
+    n = len(outputs)
+    if target is None:
+        if n != 1:
+            raise ValueError(f"target is required: the network has {n} outputs "
+                             f"{_few(outputs)}")
+        return np.zeros(batch, dtype=np.int64)
+    arr = np.asarray(target)
+    if arr.dtype.kind in "UO":
+        index = {o: k for k, o in enumerate(outputs)}
+        unknown = [v for v in arr.ravel().tolist() if v not in index]
+        if unknown:
+            raise ValueError(f"target {unknown[0]!r} is not an output; outputs are "
+                             f"{_few(outputs)}")
+        arr = np.vectorize(index.get, otypes=[np.int64])(arr)
+    if arr.dtype.kind not in "iu":
+        raise ValueError(f"target must be an output index (int) or one per row, "
+                         f"got dtype {arr.dtype}")
+    if arr.ndim == 0:
+        arr = np.full(batch, int(arr))
+    if arr.shape != (batch,):
+        raise ValueError(f"target must be one index or one per row (shape ({batch},)), "
+                         f"got shape {arr.shape}")
+    bad = (arr < 0) | (arr >= n)
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        raise ValueError(f"target out of range 0..{n - 1} in rows {_few(rows)} "
+                         f"(e.g. {arr[rows[0]]}); the outputs are {_few(outputs)}")
+    return arr.astype(np.int64)
+
+
+@dataclass
+class ConservationReport:
+    """Conservation of a batch: ``Σ_p R_p = x_f − lost − absorbed`` per row.
+
+    Attributes
+    ----------
+    residual : ndarray, shape (batch,)
+        ``Σ_p R_p − x_f`` over the inputs ``p``.
+    output : ndarray
+        ``x_f`` per row.
+    lost : ndarray
+        Relevance held by neurons whose denominator was zero.
+    zero_denominators : ndarray of int
+        How many neurons per row had a zero denominator and relevance to pass.
+    absorbed : ndarray
+        Relevance absorbed by positive biases (``absorb_bias=True``).
+    blocks : list of (str, ndarray)
+        Relevance entering each block (generation × rule), per row.
+    positive_bias : list of str
+        Neurons whose positive bias takes the root out of the domain.
+    """
+
+    residual: np.ndarray
+    output: np.ndarray
+    lost: np.ndarray
+    zero_denominators: np.ndarray
+    absorbed: np.ndarray
+    blocks: list
+    positive_bias: list
+    dtype: np.dtype = field(default=np.dtype(np.float64), repr=False)
+
+    def conserved(self, rtol=None):
+        """Per row: ``|residual + lost + absorbed| ≤ rtol · max(1, |x_f|)``
+        (default ``rtol`` 1e-9 for float64, 1e-4 for float32)."""
+        rtol = rtol if rtol is not None else (1e-9 if self.dtype == np.float64 else 1e-4)
+        gap = np.abs(self.residual + self.lost + self.absorbed)
+        return gap <= rtol * np.maximum(1.0, np.abs(self.output))
+
+    def __str__(self):
+        lines = [f"rows: {len(self.residual)}, max |residual| = {np.abs(self.residual).max():.3g}",
+                 f"rows with zero denominators: {int(np.count_nonzero(self.zero_denominators))}, "
+                 f"lost {self.lost.sum():.6g}, absorbed {self.absorbed.sum():.6g}",
+                 f"rows conserved (beyond lost/absorbed): {int(self.conserved().sum())}"]
+        lines += [f"  {label}: total {tot.sum():.6g}" for label, tot in self.blocks]
+        if self.positive_bias:
+            lines.append(f"positive bias (root leaves the domain): {_few(self.positive_bias)}")
+        return "\n".join(lines)
+
+
+@dataclass
+class BatchExplanation:
+    """The result of :meth:`CompiledNetwork.explain`.
+
+    Attributes
+    ----------
+    relevance : ndarray, shape (batch, n_inputs)
+        ``[x_f]_p`` per row and input, columns in ``inputs`` order.
+    output : ndarray, shape (batch,)
+        ``x_f`` per row.
+    target : ndarray of int
+        The explained output per row (index into ``outputs``).
+    conservation : ConservationReport
+    neurons, neuron_names : ndarray (batch, n_neurons) and list, or None
+        With ``return_neurons=True``.
+    edges, edge_names : ndarray (batch, n_edges) and list of (u, v), or None
+        With ``return_edges=True``.
+    """
+
+    relevance: np.ndarray
+    output: np.ndarray
+    target: np.ndarray
+    inputs: list
+    outputs: list
+    conservation: ConservationReport
+    neurons: np.ndarray | None = None
+    neuron_names: list | None = None
+    edges: np.ndarray | None = None
+    edge_names: list | None = None
+
+    def __len__(self):
+        return len(self.relevance)
+
+    def node(self, name):
+        """Relevance of one input (or, with ``return_neurons``, neuron) per row."""
+        if name in self.inputs:
+            return self.relevance[:, self.inputs.index(name)]
+        if self.neuron_names is None or name not in self.neuron_names:
+            raise ValueError(f"no relevance for {name!r}: not an input"
+                             + ("" if self.neuron_names else "; use return_neurons=True"))
+        return self.neurons[:, self.neuron_names.index(name)]
+
+    def message(self, source, target):
+        """The message on edge ``source -> target`` per row (``return_edges=True``)."""
+        if self.edge_names is None:
+            raise ValueError("no messages: use return_edges=True")
+        try:
+            return self.edges[:, self.edge_names.index((source, target))]
+        except ValueError:
+            raise ValueError(f"no edge {source!r} -> {target!r}") from None
+
+
+# ------------------------------------------------------------------ helpers
+def _floats(values, what):
+    try:
+        arr = np.array(values, dtype=float)
+    except (TypeError, ValueError):
+        for k, v in enumerate(values):
+            try:
+                float(v)
+            except (TypeError, ValueError):
+                raise ValueError(f"{what(k)} is {v!r}; compile needs numbers, "
+                                 "not symbols") from None
+        raise
+    bad = np.flatnonzero(~np.isfinite(arr))
+    if len(bad):
+        raise ValueError(f"{what(bad[0])} is not finite ({arr[bad[0]]})")
+    return arr
+
+
+def _few(items, k=5):
+    items = list(items)
+    return "[" + ", ".join(repr(i.item() if hasattr(i, "item") else i) for i in items[:k]) + (
+        f", … ({len(items)} in all)]" if len(items) > k else "]")
+
+
+def _bound(domain, side):
+    """The numeric low (*side* 0) or high (1) bound of an input *domain*;
+    a symbolic ``Box()`` is unbounded."""
+    if isinstance(domain, Box) and domain.symbolic:
+        return (-np.inf, np.inf)[side]
+    low, high = domain.bounds(1)
+    return float((low, high)[side][0])

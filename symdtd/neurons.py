@@ -1,0 +1,295 @@
+"""The neurons of a :class:`~symdtd.network.Network`: storage, checks, rule choice.
+
+The node and edge attributes are documented once, in :mod:`symdtd.network`.
+This module holds what stores and decides them, one neuron (node) at a time:
+
+* :class:`NetworkGraph` is the ``nx.DiGraph`` of a network; its node
+  attribute dicts (:class:`NodeAttributes`) build ``expr`` with
+  :func:`build_expr` on first read;
+* :func:`as_weight` checks and normalises a weight or a bias;
+  :func:`input_symbol` an input's domain, :func:`check_rule` a rule override
+  and :func:`check_graph` a whole graph after direct edits;
+* :func:`input_class` says which values a node can take and :func:`rule_for`
+  makes the deep Taylor rule choice from it
+  (:meth:`Network.rule_for <symdtd.network.Network.rule_for>`).
+
+Examples
+--------
+>>> from symdtd import examples
+>>> from symdtd.neurons import as_weight, build_expr, input_class, rule_for
+>>> net = examples.xor()
+>>> input_class(net, "x1"), input_class(net, "h1"), input_class(net, "y")
+('box', 'positive', 'real')
+>>> rule_for(net, "h1").name, rule_for(net, "y").name
+('zB', 'z+')
+>>> build_expr(net.graph, "h2")
+Max(0, x1 + x2 - 1)
+>>> as_weight("-1/2", "weight of edge h2 -> y")
+-1/2
+"""
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from numbers import Number
+
+import networkx as nx
+import numpy as np
+import sympy as sp
+
+from .domains import Box, Domain, Positive, Real
+from .rules import Rule, get_rule
+
+__all__ = ["KINDS", "WINNER_TAKE_ALL", "NetworkGraph", "NodeAttributes", "build_expr",
+           "as_weight", "input_symbol", "neuron_symbol", "check_rule", "check_graph",
+           "rule_targets", "rule_for", "input_class"]
+
+KINDS = ("input", "relu", "linear", "sumpool", "maxpool")
+#: what :meth:`Network.rule_for <symdtd.network.Network.rule_for>` returns for
+#: a winner-take-all max-pooling neuron
+WINNER_TAKE_ALL = "winner"
+MAXPOOL_MODES = ("winner", "proportional")
+#: kinds whose activation is ≥ 0 (their successors see inputs in ℝ₊)
+POSITIVE_KINDS = ("relu", "sumpool", "maxpool")
+
+
+class NodeAttributes(dict):
+    """A node's attribute dict that builds ``expr`` on first read (then caches it).
+
+    ``builder`` is the zero-argument function building it (``None``: no
+    lazy ``expr``).
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.builder = None
+
+    def __missing__(self, key):
+        if key == "expr" and self.builder is not None:
+            value = self["expr"] = self.builder()
+            return value
+        raise KeyError(key)
+
+    def get(self, key, default=None):
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __contains__(self, key):
+        return dict.__contains__(self, key) or (key == "expr" and self.builder is not None)
+
+
+class NetworkGraph(nx.DiGraph):
+    """The ``nx.DiGraph`` of a network: node attributes are :class:`NodeAttributes`."""
+
+    #: node attribute dicts: :class:`NodeAttributes`, with a lazy ``expr``
+    node_attr_dict_factory = NodeAttributes
+
+
+def build_expr(graph, node):
+    """The activation of *node* in its predecessors' symbols (its ``expr``)."""
+    data = graph.nodes[node]
+    kind = data["kind"]
+    if kind == "input":
+        return data["symbol"]
+    preds = graph.pred[node]
+    args = [graph.nodes[p]["symbol"] for p in preds]
+    if kind == "sumpool":
+        return sp.Add(*args)
+    if kind == "maxpool":
+        return sp.Max(*args)
+    z = sp.Add(*[sp.sympify(e["weight"]) * a for a, e in zip(args, preds.values())],
+               sp.sympify(data["bias"]))
+    return sp.Max(0, z) if kind == "relu" else z
+
+
+def as_weight(value, what):
+    """Check and normalise a weight or bias; *what* names it in errors.
+
+    Numbers stay Python numbers, ``Fraction`` and fraction strings (``"3/4"``)
+    become ``Rational``; SymPy symbols are kept.
+
+    >>> as_weight("3/4", "weight of edge a -> b")
+    3/4
+    >>> as_weight(float("nan"), "bias of neuron h")
+    Traceback (most recent call last):
+    ...
+    ValueError: bias of neuron h is not finite (nan)
+    """
+    if value is None:
+        raise ValueError(f"{what} is missing")
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{what} must be a number, got a bool")
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, Fraction):
+        value = sp.Rational(value.numerator, value.denominator)
+    elif isinstance(value, str):
+        try:
+            value = sp.Rational(value)
+        except (TypeError, ValueError, ZeroDivisionError, sp.SympifyError):
+            raise ValueError(f"{what} {value!r} is not a number or a fraction like '3/4'") from None
+    if isinstance(value, sp.Basic):
+        if value.is_number and not value.is_finite:
+            raise ValueError(f"{what} is not finite ({value})")
+        if not value.is_number and not value.free_symbols:
+            raise ValueError(f"{what} must be a number or a symbol, got {value}")
+        return value
+    if not isinstance(value, Number) or isinstance(value, complex):
+        raise TypeError(f"{what} must be a real number, got {type(value).__name__}")
+    if not math.isfinite(value):
+        raise ValueError(f"{what} is not finite ({value})")
+    return value
+
+
+def input_symbol(name, domain):
+    """Check the domain of input *name*; its symbol (nonnegative if the domain is ≥ 0)."""
+    if not isinstance(domain, Domain):
+        raise TypeError(f"input {name!r}: domain must be a Domain, got {type(domain).__name__}")
+    if isinstance(domain, Box) and (isinstance(domain.low, list) or isinstance(domain.high, list)):
+        raise ValueError(f"input {name!r}: give a Box with scalar bounds (one input, one box)")
+    nonnegative = isinstance(domain, Positive) or (
+        isinstance(domain, Box) and not domain.symbolic and domain.low >= 0)
+    return sp.Symbol(name, nonnegative=True) if nonnegative else sp.Symbol(name, real=True)
+
+
+def neuron_symbol(name, kind):
+    """The SymPy symbol of a neuron: nonnegative for ReLU and pooling, else real."""
+    return sp.Symbol(name, nonnegative=True) if kind in POSITIVE_KINDS else sp.Symbol(name, real=True)
+
+
+def check_rule(name, rule, kind):
+    """Check a rule override of neuron *name* of *kind* (``None`` is always fine)."""
+    if rule is None or (kind == "maxpool" and rule in MAXPOOL_MODES):
+        return
+    if rule == "proportional" and kind in ("sumpool", "maxpool"):
+        return
+    if isinstance(rule, Rule):
+        return
+    if not isinstance(rule, str):
+        raise TypeError(f"neuron {name!r}: rule must be a name or a Rule, got {type(rule).__name__}")
+    try:
+        get_rule(rule)
+    except ValueError as err:
+        raise ValueError(f"neuron {name!r}: {err}") from None
+
+
+def check_graph(graph):
+    """Check a whole network graph (:meth:`Network.validate
+    <symdtd.network.Network.validate>`): ValueError naming the first fault.
+
+    Checks acyclicity, kinds, that every neuron has inputs, weights and
+    biases, and input domains.
+    """
+    try:
+        cycle = nx.find_cycle(graph)
+    except nx.NetworkXNoCycle:
+        cycle = None
+    if cycle:
+        path = " -> ".join([str(u) for u, _ in cycle] + [str(cycle[0][0])])
+        raise ValueError(f"the network has a cycle: {path}")
+    for node, data in graph.nodes(data=True):
+        kind = data.get("kind")
+        if kind not in KINDS:
+            raise ValueError(f"node {node!r}: kind must be one of {KINDS}, got {kind!r}")
+        if kind == "input":
+            if graph.in_degree(node):
+                raise ValueError(f"input {node!r} has incoming edges")
+            if not isinstance(data.get("domain"), Domain):
+                raise ValueError(f"input {node!r}: domain must be a Domain")
+            continue
+        if not graph.in_degree(node):
+            raise ValueError(f"neuron {node!r} has no inputs")
+        as_weight(data.get("bias"), f"bias of neuron {node!r}")
+        check_rule(node, data.get("rule"), kind)
+        for source, edge in graph.pred[node].items():
+            as_weight(edge.get("weight"), f"weight of edge {source!r} -> {node!r}")
+
+
+def rule_targets(network, target, rule):
+    """The neurons :meth:`Network.set_rule <symdtd.network.Network.set_rule>`
+    changes, all checked (ValueError) before any is changed."""
+    if isinstance(target, (int, np.integer)) and not isinstance(target, bool):
+        layers = network.layers()
+        if not 0 <= target < len(layers):
+            raise ValueError(f"layer {target} does not exist; the network has {len(layers)}")
+        names = [n for n in layers[target] if network.graph.nodes[n]["kind"] != "input"]
+    elif isinstance(target, str):
+        names = [target]
+    else:
+        names = list(target)
+    for name in names:
+        if name not in network.graph:
+            raise ValueError(f"set_rule: {name!r} is not in the network")
+        kind = network.graph.nodes[name]["kind"]
+        if kind == "input":
+            raise ValueError(f"set_rule: {name!r} is an input; inputs have no rule")
+        check_rule(name, rule, kind)
+    return names
+
+
+def rule_for(network, node, maxpool=None):
+    """The rule used to redistribute *node*'s relevance onto its inputs.
+
+    Without an override the deep Taylor choice is made from the
+    predecessors: z⁺ when all are ≥ 0 (ReLU, pooling, ℝ₊ inputs); zᴮ when
+    some are box inputs and none is real-valued (then a ≥ 0 predecessor
+    acts as the box ``[0, x_i]``, which gives its z⁺ term); w² when a
+    predecessor is real-valued (ℝ input or linear neuron). Sum-pooling
+    and proportional max-pooling use the z rule with unit weights
+    (``[x_j]_i = x_i / Σ x_i' · x_j``).
+
+    Parameters
+    ----------
+    network : Network
+    node : str
+    maxpool : {"winner", "proportional"}, optional
+        Overrides ``network.maxpool`` for max-pooling neurons without a rule.
+
+    Returns
+    -------
+    Rule or str
+        A :class:`~symdtd.rules.Rule`, or :data:`WINNER_TAKE_ALL` for a
+        winner-take-all max-pooling neuron.
+    """
+    if node not in network.graph:
+        raise ValueError(f"{node!r} is not in the network")
+    data = network.graph.nodes[node]
+    kind, rule = data["kind"], data["rule"]
+    if kind == "input":
+        raise ValueError(f"{node!r} is an input; inputs have no rule")
+    if kind == "maxpool":
+        mode = rule if rule in MAXPOOL_MODES else None
+        if rule is None:
+            mode = maxpool or network.maxpool
+        if mode == "winner":
+            return WINNER_TAKE_ALL
+        if mode == "proportional":
+            return get_rule("z")
+    if rule == "proportional":
+        return get_rule("z")
+    if rule is not None:
+        return get_rule(rule)
+    if kind == "sumpool":
+        return get_rule("z")
+    kinds = {network.input_class(p) for p in network.graph.pred[node]}
+    if "real" in kinds:
+        return get_rule("w2")
+    if "box" in kinds:
+        return get_rule("zB")
+    return get_rule("z+")
+
+
+def input_class(network, node):
+    """``"positive"``, ``"box"`` or ``"real"``: the values *node* can take.
+
+    ReLU and pooling outputs and ℝ₊ inputs are ``"positive"``, box inputs
+    ``"box"``, ℝ inputs and linear neurons ``"real"``.
+    """
+    data = network.graph.nodes[node]
+    if data["kind"] in POSITIVE_KINDS:
+        return "positive"
+    if data["kind"] == "linear" or isinstance(data["domain"], Real):
+        return "real"
+    return "box" if isinstance(data["domain"], Box) else "positive"

@@ -1,0 +1,105 @@
+"""Node storage, weight and rule checks, and the default rule choice (symdtd.neurons)."""
+import pickle
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from symdtd import examples, network
+from symdtd.domains import Box, Positive, Real
+from symdtd.network import Network
+from symdtd.neurons import (WINNER_TAKE_ALL, NetworkGraph, NodeAttributes, as_weight, build_expr,
+                            check_graph, check_rule, input_class, input_symbol, rule_for)
+
+R = sp.Rational
+
+
+def test_weight_types():
+    assert as_weight("3/4", "w") == R(3, 4)
+    assert as_weight(np.float32(0.5), "w") == 0.5 and type(as_weight(np.int64(2), "w")) is int
+    w = sp.Symbol("w")
+    assert as_weight(w, "w") is w
+    with pytest.raises(TypeError, match="got a bool"):
+        as_weight(True, "weight of edge a -> b")
+    with pytest.raises(ValueError, match="'abc' is not a number"):
+        as_weight("abc", "w")
+
+
+def test_network_reexports_the_same_objects():
+    assert network.as_weight is as_weight and network.WINNER_TAKE_ALL is WINNER_TAKE_ALL
+    assert network._Graph is NetworkGraph and network._NodeAttributes is NodeAttributes
+    assert network._check_rule is check_rule
+    assert type(Network().graph) is NetworkGraph
+
+
+def test_lazy_expr_attributes():
+    graph = NetworkGraph()
+    graph.add_node("a", kind="input", symbol=sp.Symbol("a"))
+    data = graph.nodes["a"]
+    assert isinstance(data, NodeAttributes) and "expr" not in data and data.get("expr") is None
+    calls = []
+    data.builder = lambda: calls.append(1) or build_expr(graph, "a")
+    assert "expr" in data and data["expr"] == sp.Symbol("a") and data["expr"] == sp.Symbol("a")
+    assert calls == [1]  # built once, then cached
+    with pytest.raises(KeyError):
+        data["nope"]
+
+
+def test_build_expr_per_kind():
+    net = Network()
+    for n in "ab":
+        net.add_input(n)
+    net.add_sum_pool("s", ["a", "b"])
+    net.add_max_pool("m", ["a", "b"])
+    net.add_neuron("y", {"s": 2, "m": -1}, bias="1/2", kind="linear")
+    a, b, s, m = (net.graph.nodes[n]["symbol"] for n in "absm")
+    assert build_expr(net.graph, "s") == a + b and build_expr(net.graph, "m") == sp.Max(a, b)
+    assert build_expr(net.graph, "y") == 2 * s - m + R(1, 2)
+
+
+def test_input_symbol_follows_and_checks_the_domain():
+    assert input_symbol("p", Box(0, 1)).is_nonnegative and input_symbol("q", Positive()).is_nonnegative
+    assert input_symbol("r", Real()).is_nonnegative is None and input_symbol("t", Box(-1, 1)).is_real
+    with pytest.raises(TypeError, match="domain must be a Domain"):
+        input_symbol("x", (0, 1))
+    with pytest.raises(ValueError, match="scalar bounds"):
+        input_symbol("x", Box(0, [1, 2]))
+
+
+def test_check_rule():
+    check_rule("m", "winner", "maxpool")
+    check_rule("s", "proportional", "sumpool")
+    with pytest.raises(ValueError, match="neuron 'h': unknown rule 'winner'"):
+        check_rule("h", "winner", "relu")
+    with pytest.raises(TypeError, match="rule must be a name or a Rule"):
+        check_rule("h", 3, "relu")
+
+
+def test_check_graph_names_the_fault():
+    net = examples.xor()
+    check_graph(net.graph)
+    net.graph.nodes["h2"]["kind"] = "tanh"
+    with pytest.raises(ValueError, match="node 'h2': kind must be one of"):
+        check_graph(net.graph)
+
+
+def test_rule_choice_functions_match_the_methods():
+    net = examples.skip_dag()
+    for node in net.graph:
+        assert input_class(net, node) == net.input_class(node)
+        if node not in net.inputs:
+            assert rule_for(net, node) == net.rule_for(node)
+    pooled = Network()
+    pooled.add_input("a")
+    pooled.add_max_pool("m", ["a"])
+    assert rule_for(pooled, "m") == WINNER_TAKE_ALL
+    assert rule_for(pooled, "m", maxpool="proportional").name == "z"
+    with pytest.raises(ValueError, match="'ghost' is not in the network"):
+        rule_for(pooled, "ghost")
+
+
+def test_networks_pickle_with_their_lazy_expressions():
+    net = examples.figure3()
+    twin = pickle.loads(pickle.dumps(net))
+    assert type(twin.graph) is NetworkGraph
+    assert twin.graph.nodes["y"]["expr"] == net.graph.nodes["y"]["expr"]
