@@ -120,8 +120,10 @@ def _split_domain(domain, n):
         raise TypeError(f"input_domain must be a Domain, got {type(domain).__name__}")
     if isinstance(domain, Box) and not domain.symbolic:
         lows, highs = (v if isinstance(v, list) else [v] * n for v in (domain.low, domain.high))
-        if len(lows) != n or len(highs) != n:
-            raise ValueError(f"input_domain: the Box has {len(lows)} bounds for {n} inputs")
+        for side, values in (("low", lows), ("high", highs)):
+            if len(values) != n:
+                raise ValueError(f"input_domain: the Box has {len(values)} {side} bounds "
+                                 f"for {n} inputs")
         return [Box(lo, hi) for lo, hi in zip(lows, highs)]
     return [domain] * n
 

@@ -60,3 +60,11 @@ def test_shape_is_checked_before_the_plan_is_built():
     with pytest.raises(ValueError, match="neuron 'h'.*numeric weights"):
         net.forward(np.ones((2, 1)))
     assert net._plan is None  # nothing cached on failure
+
+
+def test_box_with_wrong_number_of_high_bounds_names_the_side():
+    import numpy as np
+    import pytest
+    from symdtd import Box, Network
+    with pytest.raises(ValueError, match="3 high bounds for 2 inputs"):
+        Network.from_dense([np.ones((2, 1))], [np.zeros(1)], input_domain=Box(0, [1, 1, 1]))
