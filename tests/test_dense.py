@@ -35,7 +35,7 @@ def test_dense_layers_names_domains_and_plain_numbers():
         dense_layers([np.ones((1, 1))], input_names=["y1"])
     with pytest.raises(ValueError, match="input_names has 1 names, expected 2"):
         dense_layers([np.ones((2, 1))], input_names=["a"])
-    with pytest.raises(ValueError, match="the Box has 3 bounds for 2 inputs"):
+    with pytest.raises(ValueError, match="the Box has 3 low bounds for 2 inputs"):
         dense_layers([np.ones((2, 1))], input_domain=Box([0, 0, 0], [1, 1, 1]))
     with pytest.raises(TypeError, match="input_domain must be a Domain"):
         dense_layers([np.ones((2, 1))], input_domain=(0, 1))
