@@ -27,6 +27,7 @@ autodoc_default_options = {"members": True, "undoc-members": False}
 numpydoc_show_class_members = False
 numpydoc_validation_checks = set()
 myst_enable_extensions = ["dollarmath", "amsmath"]
+nb_render_markdown_format = "myst"   # so $$…$$ in Markdown outputs is math
 # notebooks: executed by `make docs`; the test suite already executes them
 # through nbclient and builds the docs with SYMDTD_DOCS_EXECUTE=off
 nb_execution_mode = os.environ.get("SYMDTD_DOCS_EXECUTE", "cache")
