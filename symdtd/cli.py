@@ -44,24 +44,23 @@ def _format_of(args) -> str:
     return args.format
 
 
-def _cmd_derive(args) -> int:
-    from .derivation import derive
-    d = derive(args.rule, args.n)
+def _emit_formatted(result, args) -> int:
+    """Print a derivation or report in the format the options ask for."""
     fmt = _format_of(args)
-    text = {"text": str, "latex": lambda x: x.to_latex(),
-            "markdown": lambda x: x.to_markdown()}[fmt](d)
+    text = {"text": str, "latex": lambda r: r.to_latex(),
+            "markdown": lambda r: r.to_markdown()}[fmt](result)
     _emit(text, args.output)
     return 0
+
+
+def _cmd_derive(args) -> int:
+    from .derivation import derive
+    return _emit_formatted(derive(args.rule, args.n), args)
 
 
 def _cmd_verify(args) -> int:
     from .verify import verify
-    report = verify(args.rule, n=args.n, bias=args.bias)
-    fmt = _format_of(args)
-    text = {"text": str, "latex": lambda r: r.to_latex(),
-            "markdown": lambda r: r.to_markdown()}[fmt](report)
-    _emit(text, args.output)
-    return 0
+    return _emit_formatted(verify(args.rule, n=args.n, bias=args.bias), args)
 
 
 def _cmd_demo(args) -> int:

@@ -84,19 +84,19 @@ class _LatexPrinter(LatexPrinter):
     def _print_Indexed(self, expr):
         return f"{self._print(expr.base.label)}_{{{self._print(expr.indices[0])}}}"
 
-    def _print_Max(self, expr, exp=None):
+    def _part(self, expr, exp, sign, fallback):
+        """``w⁺``/``w⁻`` for ``Max(0, w)``/``Min(0, w)``, else SymPy's own form."""
         other = _zero_and_other(expr.args)
         if other is None:
-            return super()._print_Max(expr, exp)
-        out = "{" + self._print(other) + "}^{+}"
+            return fallback(expr, exp)
+        out = "{" + self._print(other) + "}^{" + sign + "}"
         return f"\\left({out}\\right)^{{{exp}}}" if exp else out
 
+    def _print_Max(self, expr, exp=None):
+        return self._part(expr, exp, "+", super()._print_Max)
+
     def _print_Min(self, expr, exp=None):
-        other = _zero_and_other(expr.args)
-        if other is None:
-            return super()._print_Min(expr, exp)
-        out = "{" + self._print(other) + "}^{-}"
-        return f"\\left({out}\\right)^{{{exp}}}" if exp else out
+        return self._part(expr, exp, "-", super()._print_Min)
 
     def _print_Heaviside(self, expr, exp=None):
         argument = expr.args[0]
