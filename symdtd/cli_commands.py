@@ -62,8 +62,9 @@ def _explain(args) -> int:
     from .network_verify import explain_command
     network = load_network_argument(args.network)
     inputs = _default_inputs(args.network, parse_inputs(args.input, network))
-    print(explain_command(network, inputs, output=args.output_neuron,
-                          arithmetic=args.arithmetic))
+    from .cli import _emit
+    _emit(explain_command(network, inputs, output=args.output_neuron,
+                          arithmetic=args.arithmetic), args.output)
     return 0
 
 
@@ -130,6 +131,7 @@ def _register_explain(sub, make):
     p = make(sub, "explain", "propagate relevance through a network and prove conservation",
              "symdtd explain xor --input x1=1 x2=0")
     _network_options(p)
+    p.add_argument("-o", "--output", default=None, help="write the table to this file")
     p.set_defaults(run=_explain)
 
 

@@ -38,3 +38,21 @@ def test_help_lists_commands():
     assert result.returncode == 0
     for command in ("derive", "verify", "demo"):
         assert command in result.stdout
+
+
+def test_every_subcommand_help_has_an_example():
+    from symdtd.cli import build_parser
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    assert set(subparsers.choices) == {"derive", "verify", "explain", "render", "plot-root",
+                                       "evaluate", "demo"}
+    for name, sub in subparsers.choices.items():
+        text = sub.format_help()
+        assert f"example:\n  symdtd {name}" in text, name
+        assert "-o OUTPUT, --output OUTPUT" in text, name
+
+
+def test_explain_writes_file(tmp_path):
+    target = tmp_path / "explain.txt"
+    assert main(["explain", "xor", "--input", "x1=1", "x2=0", "-o", str(target)]) == 0
+    assert "conservation: proved" in target.read_text()
