@@ -57,13 +57,6 @@ from .kernels import Pass, _add
 from .rules import get_rule
 from .separable import EDGE_ROLES, INPUT_ROLES, Term, split_separable
 
-# importable from here as before the split into batch, blocks, kernels and separable
-from .batch import _floats  # noqa: F401
-from .blocks import _BOUND, Generation as _Generation, _matrix, _parameter, _weight  # noqa: F401
-from .domains import Box  # noqa: F401
-from .kernels import Block, MaxPool, Matrix, Segment, use_dense  # noqa: F401
-from .network import WINNER_TAKE_ALL  # noqa: F401
-from .separable import _split_term  # noqa: F401
 
 __all__ = ["compile", "CompiledNetwork", "BatchExplanation", "ConservationReport",
            "RuleKernel", "Term", "rule_kernel", "split_separable", "lambdify"]

@@ -16,19 +16,14 @@ the w² rule) are constants per input and are folded into one matrix
 evaluated edge by edge over the batch (in row chunks): correct, but it
 costs ``batch × edges`` time and memory instead of matrix products.
 
-The batch results (:class:`BatchExplanation`, :class:`ConservationReport`)
-and the checks of ``X`` and ``target`` live in :mod:`symdtd.batch` and are
-importable from here too.
+The batch results and the checks of ``X`` and ``target`` live in
+:mod:`symdtd.batch`.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .batch import (BatchExplanation, ConservationReport, _few, _floats,  # noqa: F401
-                    check_inputs, check_target)
-
-__all__ = ["Matrix", "Segment", "Block", "MaxPool", "Pass", "BatchExplanation",
-           "ConservationReport", "check_inputs", "check_target"]
+__all__ = ["Matrix", "Segment", "Block", "MaxPool", "Pass"]
 
 
 class Matrix:

@@ -68,13 +68,6 @@ from .neurons import MAXPOOL_MODES as _MAXPOOL_MODES
 from .neurons import check_rule as _check_rule
 from .neurons import neuron_symbol as _neuron_symbol
 
-# still importable from here, as before the split into symdtd.neurons and symdtd.dense
-from .dense import _entries, _matrix, _names, _split_domain, _vector  # noqa: F401
-from .domains import Box, Domain, Real  # noqa: F401
-from .neurons import POSITIVE_KINDS  # noqa: F401
-from .neurons import NetworkGraph as _Graph, NodeAttributes as _NodeAttributes  # noqa: F401
-from .rules import Rule, get_rule  # noqa: F401
-
 __all__ = ["Network", "KINDS", "WINNER_TAKE_ALL", "as_weight"]
 
 

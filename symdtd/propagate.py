@@ -42,9 +42,6 @@ from numbers import Number
 import sympy as sp
 
 from .arithmetic import _ARITH, ARITHMETICS, _order, _winner, forward_values
-# still importable from here, as before the split into symdtd.arithmetic
-from .arithmetic import _check_domain, _Exact, _Float, _inputs, _Symbolic  # noqa: F401
-from .domains import Box, Positive  # noqa: F401
 from .network import WINNER_TAKE_ALL
 
 __all__ = ["propagate", "Explanation", "forward_values", "ARITHMETICS"]

@@ -1,5 +1,4 @@
 """symdtd.blocks: a network laid out as generations of blocks."""
-import sys
 
 import numpy as np
 import pytest
@@ -72,9 +71,3 @@ def test_positive_biases_are_listed():
                              input_domain=Box(0, 1))
     blocks = NetworkBlocks(net, np.float64, rule_kernel)
     assert blocks.positive_bias == [net.layers()[1][0], net.outputs[0]]
-
-
-def test_build_helpers_stay_importable_from_compile():
-    module = sys.modules["symdtd.compile"]
-    assert module.DENSE_THRESHOLD == DENSE_THRESHOLD and module._Generation is Generation
-    assert callable(module._parameter) and callable(module._matrix)

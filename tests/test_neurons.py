@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symdtd import examples, network
+from symdtd import examples
 from symdtd.domains import Box, Positive, Real
 from symdtd.network import Network
 from symdtd.neurons import (WINNER_TAKE_ALL, NetworkGraph, NodeAttributes, as_weight, build_expr,
@@ -25,10 +25,7 @@ def test_weight_types():
         as_weight("abc", "w")
 
 
-def test_network_reexports_the_same_objects():
-    assert network.as_weight is as_weight and network.WINNER_TAKE_ALL is WINNER_TAKE_ALL
-    assert network._Graph is NetworkGraph and network._NodeAttributes is NodeAttributes
-    assert network._check_rule is check_rule
+def test_network_graph_is_the_lazy_graph_class():
     assert type(Network().graph) is NetworkGraph
 
 
