@@ -76,10 +76,7 @@ def _root_part(folder, progress, files):
 
 def _digits_part(folder, progress, files, quiet):
     """Heatmaps, pixel-flipping and AOPC on the shipped digit models (issue 6)."""
-    try:
-        from .evaluate import demo_digits
-    except ImportError:   # the evaluation module is not part of this build
-        return None
+    from .evaluate import demo_digits
     progress("explaining the shipped digit models and evaluating by pixel-flipping")
     written, table = demo_digits(folder)
     files += written

@@ -166,7 +166,7 @@ def _conserves(d: Derivation) -> bool:
 
 def _conservation(d: Derivation) -> Claim:
     checks = []
-    local = d.rule_def.name != "custom" or d.n is None
+    local = d.local
     fan_ins = sorted({*CONSERVATION_FAN_INS, d.n} - {None}) if local else [d.n]
     for n in fan_ins:
         other = d if n == d.n else derive(d.rule_def, n, bias=_bias_of(d))

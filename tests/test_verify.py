@@ -94,3 +94,13 @@ def test_repeated_verify_is_cached():
 def test_verify_rejects_other_objects():
     with pytest.raises(TypeError, match="verify expects"):
         verify(3.5)
+
+
+def test_lambda_direction_is_local_and_list_direction_is_not():
+    import symdtd
+    from symdtd import neuron_symbols
+    lam = verify(derive(lambda x: x, n=2, domain=symdtd.Positive())).claim("conservation")
+    assert [label for label, _ in lam.checks][-1] == "arbitrary n" and len(lam.checks) == 7
+    s = neuron_symbols(2, "z")
+    listed = verify(derive([s.x[0], s.x[1]], n=2, domain=symdtd.Positive())).claim("conservation")
+    assert [label for label, _ in listed.checks] == ["n=2"]
