@@ -11,8 +11,12 @@ to its backend:
     SymPy ``Rational`` numbers (floats are converted exactly); symbols are
     refused.
 ``"float"``
-    Python floats (sums with ``math.fsum``).
+    Python floats (sums with ``math.fsum``). A value that overflows (or a
+    number too large for a float) is a ``ValueError`` naming the neuron or
+    the value: no inf or NaN comes out.
 
+Values are checked by :func:`symdtd.numbers.real_number` (strings by
+:func:`symdtd.numbers.parse_number`: never by SymPy's parser).
 :func:`forward_values` computes every activation in one of them, checking
 the input values against the inputs' domains.
 
@@ -31,16 +35,18 @@ Examples
 from __future__ import annotations
 
 import math
-from fractions import Fraction
+import sys
 
 import networkx as nx
 import sympy as sp
 
 from .domains import Box, Positive
+from .numbers import real_number, to_sympy
 
 __all__ = ["ARITHMETICS", "forward_values"]
 
 ARITHMETICS = ("symbolic", "exact", "float")
+_FAST_BITS = 64  # an int this short needs no digit check
 
 
 # ------------------------------------------------------------------ arithmetic
@@ -49,23 +55,23 @@ class _Exact:
 
     name = "exact"
     zero = sp.Integer(0)
+    symbols = False  # whether SymPy symbols are numbers here
 
     def number(self, value, what):
-        if type(value) is int:  # fast paths: weights are mostly plain numbers
-            return sp.Integer(value)
+        if type(value) is int and value.bit_length() <= _FAST_BITS:  # fast paths: weights
+            return sp.Integer(value)                                # are mostly plain numbers
         if type(value) is float and math.isfinite(value):
             return sp.Rational(value)
-        if isinstance(value, str):
-            try:
-                value = sp.Rational(value)
-            except (TypeError, ValueError, ZeroDivisionError, sp.SympifyError):
-                raise ValueError(f"{what}: {value!r} is not a number") from None
-        if isinstance(value, Fraction):
-            return sp.Rational(value.numerator, value.denominator)
-        value = sp.sympify(value.item() if hasattr(value, "item") else value)
-        if not value.is_number:
-            raise ValueError(f"{what} is symbolic ({value}); use arithmetic='symbolic'")
-        return sp.Rational(value) if value.is_Float else value
+        value = real_number(value, what, symbols=self.symbols)
+        if isinstance(value, int):
+            return sp.Integer(value)
+        if isinstance(value, float) or value.is_Float:
+            return sp.Rational(value)  # exactly the binary value
+        return value
+
+    def check(self, value, what):
+        """*value*, which must be finite (float arithmetic: an overflow is an error)."""
+        return value
 
     def total(self, values):
         return sp.Add(*values)
@@ -91,21 +97,35 @@ class _Float(_Exact):
     zero = 0.0
 
     def number(self, value, what):
-        if type(value) in (float, int) and math.isfinite(value):
+        if type(value) is float and math.isfinite(value):
+            return value
+        if type(value) is int and value.bit_length() <= _FAST_BITS:
             return float(value)
-        return float(super().number(value, what))  # same checks, then a float
+        result = float(super().number(value, what))  # same checks, then a float
+        if not math.isfinite(result):
+            raise ValueError(f"{what} is too large for float arithmetic "
+                             f"(|value| > {sys.float_info.max:.4g}); use arithmetic='exact'")
+        return result
 
     def total(self, values):
-        return math.fsum(values)
+        try:
+            return math.fsum(values)
+        except OverflowError:
+            return math.inf  # check() names the neuron
+        except ValueError:  # inf - inf
+            return math.nan
+
+    def check(self, value, what):
+        if not math.isfinite(value):
+            raise ValueError(f"{what} is not finite ({value}) in float arithmetic: the numbers "
+                             f"overflow a float (|value| > {sys.float_info.max:.4g}); "
+                             "use arithmetic='exact'")
+        return value
 
 
 class _Symbolic(_Exact):
     name = "symbolic"
-
-    def number(self, value, what):
-        if isinstance(value, sp.Basic) and not value.is_number:
-            return value
-        return super().number(value, what)
+    symbols = True
 
     def relu(self, z):
         return sp.Max(0, z)
@@ -117,7 +137,7 @@ class _Symbolic(_Exact):
         return value == 0 or value.is_zero is True
 
     def sign(self, value):
-        value = sp.sympify(value)
+        value = to_sympy(value)
         return 1 if value.is_positive else -1 if value.is_negative else 0 if value.is_zero else None
 
     def positive_part(self, value):
@@ -152,7 +172,7 @@ def _check_domain(network, name, value):
     if isinstance(value, sp.Basic) and not value.is_number:
         return
     domain = network.graph.nodes[name]["domain"]
-    bad = not sp.sympify(value).is_finite
+    bad = not to_sympy(value).is_finite
     if isinstance(domain, Positive):
         bad = bad or value < 0
     elif isinstance(domain, Box) and not domain.symbolic:
@@ -189,6 +209,7 @@ def forward_values(network, inputs, arithmetic="exact", at=None, output=None, re
     1
     """
     ar = _ARITH[arithmetic]
+    network._sync()  # notices direct edits of the graph (and checks them)
     G = network.graph
     order = _order(network, output) if output else list(nx.topological_sort(G))
     needed = [n for n in order if G.nodes[n]["kind"] == "input"]
@@ -214,6 +235,7 @@ def forward_values(network, inputs, arithmetic="exact", at=None, output=None, re
         z = ar.total([act[p] * ar.number(e["weight"], f"weight of edge {p!r} -> {n!r}")
                       for p, e in preds.items()]
                      + [ar.number(data["bias"], f"bias of neuron {n!r}")])
+        z = ar.check(z, f"neuron {n!r}")
         if kind == "relu":
             act[n] = ar.relu(z) if region is None else (z if region[n] > 0 else ar.zero)
         else:

@@ -14,7 +14,11 @@ Network(...
 """
 from __future__ import annotations
 
+import argparse
+import math
 from pathlib import Path
+
+from .numbers import parse_number
 
 __all__ = ["REGISTRY", "load_network_argument", "parse_inputs"]
 
@@ -34,8 +38,16 @@ def load_network_argument(value):
 def parse_inputs(items, network=None) -> dict:
     """``["x1=3/4", "x2=0.5"]`` → ``{"x1": "3/4", "x2": "0.5"}``.
 
-    With no items and a built-in example, the example's first suggested input
-    is used. Values stay strings; the network code parses them exactly.
+    Values stay strings, checked here by :func:`symdtd.numbers.parse_number`
+    (the network code then reads them exactly); a name given twice is an
+    error.
+
+    >>> parse_inputs(["x1=3/4,x2=0.5"])
+    {'x1': '3/4', 'x2': '0.5'}
+    >>> parse_inputs(["x1=1", "x1=2"])
+    Traceback (most recent call last):
+    ...
+    ValueError: --input: x1 is given twice (x1=1, then x1=2)
     """
     values = {}
     for item in items or []:
@@ -43,9 +55,14 @@ def parse_inputs(items, network=None) -> dict:
             if not part.strip():
                 continue
             name, sep, value = part.partition("=")
-            if not sep or not name.strip() or not value.strip():
+            name, value = name.strip(), value.strip()
+            if not sep or not name or not value:
                 raise ValueError(f"--input expects NAME=VALUE pairs, got {part!r}")
-            values[name.strip()] = value.strip()
+            if name in values:
+                raise ValueError(f"--input: {name} is given twice ({name}={values[name]}, "
+                                 f"then {name}={value})")
+            parse_number(value, f"--input {name}")
+            values[name] = value
     return values
 
 
@@ -83,14 +100,44 @@ def _render(args) -> int:
     return 0
 
 
+def _number(text, what):
+    """A finite float from a command-line number (:func:`symdtd.numbers.parse_number`)."""
+    value = float(parse_number(text, what))
+    if not math.isfinite(value):
+        raise ValueError(f"{what}: {text!r} is too large (beyond float64)")
+    return value
+
+
 def _numbers(text, what, count=None):
-    try:
-        values = [float(v) for v in text.split(",")]
-    except ValueError:
-        raise ValueError(f"{what} must be comma-separated numbers, got {text!r}") from None
+    values = [_number(v, what) for v in text.split(",")]
     if count is not None and len(values) != count:
         raise ValueError(f"{what} needs {count} numbers, got {len(values)} in {text!r}")
     return values
+
+
+def _argument(convert, what):
+    """An argparse ``type=`` that reports *convert*'s ValueError as a usage error."""
+    def parse(text):
+        try:
+            return convert(text)
+        except ValueError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+    parse.__name__ = what  # argparse names the type in some messages
+    return parse
+
+
+def _box_bound(text):
+    return _number(text, "bound")
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise ValueError(f"expected a positive integer, got {value}")
+    return value
 
 
 def _parse_neuron(text):
@@ -158,7 +205,8 @@ def _register_plot_root(sub, make):
                    help="weights, bias and data point of one neuron (repeat for more)")
     p.add_argument("--rules", nargs="+", default=["w2", "z+", "zB"],
                    help="rules whose search to draw (default: w2 z+ zB)")
-    p.add_argument("--box", nargs=2, type=float, default=(0.0, 1.0), metavar=("LOW", "HIGH"),
+    p.add_argument("--box", nargs=2, type=_argument(_box_bound, "number"), default=(0.0, 1.0),
+                   metavar=("LOW", "HIGH"),
                    help="input box for zB (default: 0 1)")
     p.add_argument("-o", "--output", default="root-search.png", help="image file (.png, .svg, .pdf)")
     p.set_defaults(run=_plot_root)
@@ -192,9 +240,10 @@ def _register_evaluate(sub, make):
              "shipped digit models", "symdtd evaluate --models mlp --n 100 -o figures")
     p.add_argument("--models", nargs="+", choices=("mlp", "cnn"), default=["mlp", "cnn"],
                    help="shipped models to evaluate (default: both)")
-    p.add_argument("--n", type=int, default=None, help="use the first N held-out digits")
-    p.add_argument("--patch", type=int, default=None, help="flip PATCH×PATCH tiles")
-    p.add_argument("--steps", type=int, default=None, help="number of flipping steps")
+    positive = _argument(_positive_int, "positive integer")
+    p.add_argument("--n", type=positive, default=None, help="use the first N held-out digits")
+    p.add_argument("--patch", type=positive, default=None, help="flip PATCH×PATCH tiles")
+    p.add_argument("--steps", type=positive, default=None, help="number of flipping steps")
     p.add_argument("--baseline", nargs="+", choices=("zero", "mean"), default=["zero", "mean"],
                    help="value a flipped pixel takes: 0 or the mean training image")
     p.add_argument("-o", "--output", default=None, help="folder for heatmaps and curves (PNG)")

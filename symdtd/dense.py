@@ -23,13 +23,17 @@ Examples
 """
 from __future__ import annotations
 
+import math
+import sys
 from typing import NamedTuple
 
 import networkx as nx
 import numpy as np
+import sympy as sp
 
 from .domains import Box, Domain, Positive
 from .neurons import as_weight
+from .numbers import real_number
 
 __all__ = ["DenseLayers", "dense_layers", "numeric_plan", "forward_pass"]
 
@@ -134,7 +138,8 @@ def numeric_plan(graph):
 
     ``order`` is a topological order of the nodes and ``index`` their
     columns; each step ``(column, kind, predecessor columns, weights, bias)``
-    computes one neuron. ValueError if a weight or bias is symbolic.
+    computes one neuron. ValueError naming the edge or neuron if a weight or
+    bias is symbolic, not a number or not finite as a float64.
     """
     order = list(nx.topological_sort(graph))
     index = {n: k for k, n in enumerate(order)}
@@ -144,14 +149,73 @@ def numeric_plan(graph):
         if data["kind"] == "input":
             continue
         preds = graph.pred[n]
-        try:
-            w = np.array([float(e["weight"]) for e in preds.values()])
-            b = float(data["bias"])
-        except TypeError:
-            raise ValueError(f"neuron {n!r}: the numeric forward pass needs numeric "
-                             "weights and bias, not symbols") from None
+        w = _float_array([e.get("weight") for e in preds.values()], n,
+                         lambda k, p=list(preds), n=n: f"weight of edge {p[k]!r} -> {n!r}")
+        b = _float_array([data.get("bias")], n, lambda k, n=n: f"bias of neuron {n!r}")[0]
         steps.append((index[n], data["kind"], np.array([index[p] for p in preds]), w, b))
     return order, index, steps
+
+
+def _float_array(values, neuron, what):
+    """Checked weights of *neuron* as float64; *what(k)* names value k in errors."""
+    if all(type(v) is float or type(v) is int for v in values):
+        try:
+            arr = np.array(values, dtype=float)
+        except OverflowError:
+            arr = None
+        if arr is not None and np.isfinite(arr).all():
+            return arr
+    out = []
+    for k, v in enumerate(values):
+        v = as_weight(v, what(k))
+        if isinstance(v, sp.Basic) and v.free_symbols:
+            raise ValueError(f"neuron {neuron!r}: the numeric forward pass needs numeric "
+                             f"weights and bias; the {what(k)} is symbolic ({v})")
+        try:
+            f = float(v)
+        except OverflowError:
+            f = math.inf
+        if not math.isfinite(f):
+            raise ValueError(f"neuron {neuron!r}: the {what(k)} is too large for float64 "
+                             f"(|value| > {sys.float_info.max:.4g})")
+        out.append(f)
+    return np.array(out, dtype=float)
+
+
+def _input_array(X, inputs):
+    """*X* as a float64 array ``(batch, n_inputs)``; TypeError or ValueError naming the input."""
+    arr = np.asarray(X)
+    n = len(inputs)
+    single = arr.ndim == 1
+    if single:
+        arr = arr[None, :]
+    if arr.ndim != 2 or arr.shape[1] != n:
+        raise ValueError(f"X must have shape (batch, {n}) or ({n},), one column per input, "
+                         f"got shape {np.shape(X)}")
+    kind = arr.dtype.kind
+    if kind == "O":
+        out = np.empty(arr.shape)
+        for (r, c), v in np.ndenumerate(arr):
+            what = f"X[{r}, {c}] (input {inputs[c]!r})"
+            v = real_number(v, what)
+            try:
+                f = float(v)
+            except OverflowError:
+                f = math.inf
+            out[r, c] = f
+            if not math.isfinite(f):
+                raise ValueError(f"{what} is too large for float64")
+        return out, single
+    if kind not in "iuf":
+        raise TypeError(f"X must hold real numbers (int or float), got dtype {arr.dtype}")
+    with np.errstate(over="ignore"):
+        out = arr.astype(np.float64)
+    bad = ~np.isfinite(out)
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        raise ValueError(f"X has NaN or inf in rows {np.flatnonzero(bad.any(axis=1))[:5].tolist()}: "
+                         f"X[{r}, {c}] = {arr[r, c]} for input {inputs[c]!r}")
+    return out, single
 
 
 def forward_pass(X, inputs, outputs, plan, nodes=False):
@@ -159,22 +223,29 @@ def forward_pass(X, inputs, outputs, plan, nodes=False):
     <symdtd.network.Network.forward>` (same *X*, *nodes* and result).
 
     *inputs* and *outputs* are the network's; *plan* is called for the
-    :func:`numeric_plan` once *X* has passed its checks.
+    :func:`numeric_plan` once *X* has passed its checks: finite real
+    numbers (TypeError for complex, dates, strings, bools; ValueError for
+    NaN, inf or a wrong shape, naming the input). A neuron whose value
+    overflows float64 is a ValueError naming it.
     """
-    X = np.asarray(X, dtype=float)
-    single = X.ndim == 1
-    X = np.atleast_2d(X)
-    if X.ndim != 2 or X.shape[1] != len(inputs):
-        raise ValueError(f"X must have shape (batch, {len(inputs)}), got {np.shape(X)}")
+    X, single = _input_array(X, inputs)
     order, index, steps = plan()
     A = np.zeros((X.shape[0], len(order)))
     A[:, [index[n] for n in inputs]] = X
-    for k, kind, pred_idx, w, b in steps:
-        if kind == "maxpool":
-            A[:, k] = A[:, pred_idx].max(axis=1)
-            continue
-        z = A[:, pred_idx] @ w + b
-        A[:, k] = np.maximum(z, 0.0) if kind == "relu" else z
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k, kind, pred_idx, w, b in steps:
+            if kind == "maxpool":
+                A[:, k] = A[:, pred_idx].max(axis=1)
+                continue
+            z = A[:, pred_idx] @ w + b
+            A[:, k] = np.maximum(z, 0.0) if kind == "relu" else z
+    finite = np.isfinite(A).all(axis=0)
+    if not finite.all():
+        k = int(np.flatnonzero(finite == 0)[0])  # the first in topological order: the culprit
+        r = int(np.flatnonzero(~np.isfinite(A[:, k]))[0])
+        raise ValueError(f"neuron {order[k]!r} overflows float64 in row {r} ({A[r, k]}): the "
+                         "weights or inputs are too large for the float forward pass; scale "
+                         "them down or use propagate(..., arithmetic='exact')")
     if nodes:
         return {n: (A[0, index[n]] if single else A[:, index[n]]) for n in order}
     out = A[:, [index[n] for n in outputs]]

@@ -186,6 +186,18 @@ def _scalar_assumptions(base):
             if k in ("real", "nonnegative", "nonpositive", "positive") and v}
 
 
+def _expr(value):
+    """A direction entry as a SymPy expression; text is refused, never parsed."""
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"a search direction must be SymPy expressions (or numbers), not text: "
+                        f"{value!r}; build it from the symbols of neuron_symbols()")
+    try:
+        return sp.sympify(value, strict=True)
+    except sp.SympifyError:
+        raise TypeError(f"a search direction must be SymPy expressions (or numbers), got "
+                        f"{type(value).__name__}") from None
+
+
 def _is_zero(expr) -> bool:
     """Cheap rational normalisation first; simplify only if that is not enough."""
     return sp.cancel(sp.together(expr)) == 0 or sp.simplify(expr) == 0
@@ -194,13 +206,13 @@ def _is_zero(expr) -> bool:
 def _direction_exprs(rule, direction, space):
     """The search direction ``v_i`` per input position, as SymPy expressions."""
     if direction is None:
-        return {k: sp.sympify(rule.direction_at(**space.local(k))) for k in space.indices}
+        return {k: _expr(rule.direction_at(**space.local(k))) for k in space.indices}
     if space.general:
         raise ValueError("a direction given as a list of expressions needs a concrete fan-in n")
     if len(direction) != space.n:
         raise ValueError(f"direction has {len(direction)} entries, expected one per input "
                          f"(n = {space.n})")
-    return {k: sp.sympify(v) for k, v in zip(space.indices, direction)}
+    return {k: _expr(v) for k, v in zip(space.indices, direction)}
 
 
 def _substitute_direction(expr, space, v_of):
@@ -266,7 +278,7 @@ def _build(rule: Rule, n, direction, bias):
     v_of = _direction_exprs(rule, direction, s)
     if s.general:
         def v_at(k):
-            return sp.sympify(rule.direction_at(**s.local(k)))
+            return _expr(rule.direction_at(**s.local(k)))
     else:
         def v_at(k):
             return v_of[k]

@@ -22,6 +22,8 @@ from numbers import Real as _RealNumber
 import numpy as np
 import sympy as sp
 
+from .numbers import check_integer, parse_number
+
 __all__ = ["Domain", "Real", "Positive", "Box"]
 
 
@@ -54,11 +56,30 @@ class Domain:
         return {"type": type(self).__name__.lower()}
 
     @staticmethod
-    def from_dict(data) -> "Domain":
-        """Build a domain from :meth:`to_dict` output; ValueError if malformed."""
+    def from_dict(data, numeric=False) -> "Domain":
+        """Build a domain from :meth:`to_dict` output; ValueError if malformed.
+
+        Unknown fields are refused. Bounds are numbers or number strings
+        (:func:`symdtd.numbers.parse_number`; ``"inf"``/``"-inf"`` too);
+        ``null`` bounds make a symbolic ``Box()`` unless *numeric* (as in
+        network files), where they are refused.
+
+        >>> Domain.from_dict({"type": "box", "low": "-1/2", "high": 1})
+        Box(low=-1/2, high=1)
+        >>> Domain.from_dict({"type": "box", "low": None, "high": None}, numeric=True)
+        Traceback (most recent call last):
+        ...
+        ValueError: box domain: 'low' and 'high' must be numbers, got None and None
+        """
         if not isinstance(data, dict) or "type" not in data:
             raise ValueError(f"domain must be an object with a 'type' field, got {data!r}")
         kind = data["type"]
+        allowed = {"type", "low", "high"} if kind == "box" else {"type"}
+        unknown = set(data) - allowed
+        if unknown:
+            raise ValueError(f"unknown field(s) {', '.join(sorted(map(str, unknown)))} in a "
+                             f"{kind!r} domain" if isinstance(kind, str) else
+                             f"unknown field(s) {', '.join(sorted(map(str, unknown)))}")
         if kind == "real":
             return Real()
         if kind == "positive":
@@ -66,7 +87,11 @@ class Domain:
         if kind == "box":
             if "low" not in data or "high" not in data:
                 raise ValueError("box domain needs 'low' and 'high' fields")
-            return Box(_from_json_number(data["low"]), _from_json_number(data["high"]))
+            low, high = data["low"], data["high"]
+            if numeric and (low is None or high is None):
+                raise ValueError(f"box domain: 'low' and 'high' must be numbers, got {low!r} "
+                                 f"and {high!r}")
+            return Box(_from_json_number(low, "low"), _from_json_number(high, "high"))
         raise ValueError(f"unknown domain type {kind!r}; expected 'real', 'positive' or 'box'")
 
     def __eq__(self, other):
@@ -181,10 +206,17 @@ def _check_bound(value, label):
     if isinstance(value, sp.Basic):
         if not value.is_number:
             raise ValueError(f"Box: {label} bound must be a number, got {value}")
+        if value.is_extended_real is not True:
+            raise ValueError(f"Box: {label} bound must be a real number, got {value}")
+        if value.is_Rational:
+            check_integer(value.p, f"Box: {label} bound")
+            check_integer(value.q, f"Box: {label} bound")
         return value
     if not isinstance(value, _RealNumber) or isinstance(value, bool):
         raise TypeError(f"Box: {label} bound must be a number or a sequence of numbers, "
                         f"got {type(value).__name__}")
+    if isinstance(value, int):
+        check_integer(value, f"Box: {label} bound")
     if math.isnan(float(value)):
         raise ValueError(f"Box: {label} bound is NaN")
     return value
@@ -212,14 +244,11 @@ def _to_json_number(value):
     return value
 
 
-def _from_json_number(value):
+def _from_json_number(value, label="bound"):
     if isinstance(value, list):
-        return [_from_json_number(v) for v in value]
+        return [_from_json_number(v, label) for v in value]
     if isinstance(value, str):
         if value in ("inf", "-inf"):
             return float(value)
-        try:
-            return sp.Rational(value)
-        except (TypeError, ValueError, sp.SympifyError):
-            raise ValueError(f"domain bound {value!r} is not a number") from None
+        return parse_number(value, f"box {label} bound")
     return value

@@ -52,11 +52,12 @@ _CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 def _cached(network, key, build):
     """One compiled object per (network, key), rebuilt when the network changes.
 
-    Changes through :class:`Network` methods are seen (they bump its version);
-    direct edits of ``network.graph`` are not: evaluate a ``copy()`` instead.
+    Changes through :class:`Network` methods and direct edits of
+    ``network.graph`` alike are seen (:meth:`Network._sync` bumps the version).
     """
     entry = _CACHE.setdefault(network, {})
-    version = getattr(network, "_version", None)
+    sync = getattr(network, "_sync", None)
+    version = sync() if sync is not None else None
     if key not in entry or entry[key][0] != version:
         entry[key] = (version, build())
     return entry[key][1]
@@ -274,6 +275,24 @@ class FlipResult:
         return f"AOPC {self.aopc:.4g} (95% CI {self.ci[0]:.4g} … {self.ci[1]:.4g}, n = {len(self.curves)})"
 
 
+def _positive_int(value, what):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{what} must be a positive integer, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{what} must be a positive integer, got {value}")
+    return int(value)
+
+
+def _patch_size(patch):
+    """``(height, width)`` of a patch given as one positive integer or a pair."""
+    if isinstance(patch, (tuple, list)) and len(patch) == 2:
+        return tuple(_positive_int(p, "patch") for p in patch)
+    if isinstance(patch, (tuple, list)):
+        raise ValueError(f"patch must be an integer or a pair of integers, got {patch!r}")
+    size = _positive_int(patch, "patch")
+    return size, size
+
+
 def _patches(n_features, patch, shape):
     """Groups of feature indices: single features, or tiles of *patch* over *shape*."""
     if patch is None:
@@ -281,7 +300,7 @@ def _patches(n_features, patch, shape):
     shape = shape or (math.isqrt(n_features),) * 2
     if math.prod(shape) != n_features:
         raise ValueError(f"shape {tuple(shape)} does not hold {n_features} features")
-    ph, pw = (patch, patch) if np.isscalar(patch) else patch
+    ph, pw = _patch_size(patch)
     grid = np.arange(n_features).reshape(shape)
     return [grid[i:i + ph, j:j + pw].ravel()
             for i in range(0, shape[0], ph) for j in range(0, shape[1], pw)]
@@ -324,7 +343,7 @@ def pixel_flipping(model, X, relevance, target, *, baseline=0.0, patch=None, sha
     target = np.broadcast_to(np.asarray(target), (n,)).astype(np.int64)
     base = np.broadcast_to(np.asarray(baseline, dtype=np.float64), (d,))
     groups = _patches(d, patch, shape)
-    L = len(groups) if steps is None else int(steps)
+    L = len(groups) if steps is None else _positive_int(steps, "steps")
     if not 0 < L <= len(groups):
         raise ValueError(f"steps must be in 1..{len(groups)}, got {steps!r}")
     scores = np.stack([R[:, g].sum(axis=1) for g in groups], axis=1)

@@ -136,4 +136,5 @@ def example_inputs(name):
     {'x1': 1, 'x2': 1/2, 'x3': 1/2}
     """
     get(name)  # same error for an unknown name
-    return [{k: sp.sympify(v) for k, v in point.items()} for point in _INPUTS[name]]
+    return [{k: sp.Integer(v) if isinstance(v, int) else v for k, v in point.items()}
+            for point in _INPUTS[name]]

@@ -24,13 +24,20 @@ Examples
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .conv import ConvNetBuilder
 from .domains import Real
 from .network import Network
 
-__all__ = ["from_sklearn", "from_torch", "positive_biases", "TORCH_LAYERS"]
+__all__ = ["from_sklearn", "from_torch", "positive_biases", "TORCH_LAYERS",
+           "TrainingModeWarning"]
+
+
+class TrainingModeWarning(UserWarning):
+    """:func:`from_torch` was given a model in training mode (read as in eval mode)."""
 
 #: the torch.nn layers :func:`from_torch` reads
 TORCH_LAYERS = ("Linear", "Conv2d", "ReLU", "AvgPool2d", "MaxPool2d", "Flatten",
@@ -178,9 +185,21 @@ def from_torch(model, input_shape, input_domain=None, *, output_names=None, maxp
         PyTorch is missing.
     TypeError
         A layer or activation that is not supported (named, with the list).
+
+    Warns
+    -----
+    TrainingModeWarning
+        The model is in training mode (``model.train()``): the network is
+        what ``model.eval()`` computes, which then differs from the model's
+        own (training-mode) outputs.
     """
     torch = _require("torch", "torch")
     nn = torch.nn
+    if isinstance(model, nn.Module) and model.training:
+        warnings.warn("from_torch: the model is in training mode; the network is read as in "
+                      "eval mode (BatchNorm running statistics, no Dropout) — call model.eval() "
+                      "first so that its own predictions match the network's",
+                      TrainingModeWarning, stacklevel=2)
     # identities at inference; dropped first so that Linear, Dropout, ReLU still fuse
     layers = [(n, m) for n, m in _flat_modules(nn, model)
               if not isinstance(m, (nn.Dropout, nn.Identity))]

@@ -283,8 +283,9 @@ def evaluate_models(models=MODEL_NAMES, methods=METHODS, *, baselines=tuple(BASE
     baselines : sequence of {"zero", "train mean"}
         The value removed pixels take: 0, or the mean training image.
     n : int, optional
-        Use the first *n* held-out images (default all 450).
-    patch : int, optional
+        Use the first *n* held-out images (default all 450); 1 ≤ n ≤ 450.
+    patch : int or (int, int), optional
+        Remove tiles of this size (positive) instead of single pixels.
     steps : int, optional
         Removal steps (default: all pixels or patches).
     progress : callable, optional
@@ -316,6 +317,16 @@ def evaluate_models(models=MODEL_NAMES, methods=METHODS, *, baselines=tuple(BASE
         if base not in values:
             raise ValueError(f"unknown baseline {base!r}; choose from {list(BASELINES)}")
     X, y = load_digits_data()
+    if n is not None:
+        n = ev._positive_int(n, "n")
+        if n > len(X):
+            raise ValueError(f"n must be at most {len(X)} (the held-out digits), got {n}")
+    if patch is not None:
+        ev._patch_size(patch)  # checked before any work
+    if steps is not None:
+        ev._positive_int(steps, "steps")
+    for m in models:
+        _check_name(m)
     X, y = X[:n], y[:n]
     flips, relevance, targets, accuracy, seconds = {}, {}, {}, {}, {}
     total, done = len(models) * len(methods), 0

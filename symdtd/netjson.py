@@ -26,8 +26,13 @@ Schema (version 1)::
 
 A weight or bias is a JSON number or a string holding an exact fraction
 (``"3/4"``, ``"-2"``); exact values are written as strings so they load back
-exactly. Loading validates everything before building and raises a
-``ValueError`` naming the field (``neurons[2].inputs.x1``).
+exactly. Strings are read by :func:`symdtd.numbers.parse_number`, never by
+SymPy's parser, within its limits on digits and exponents (so a short
+``"1e100000000"`` is refused at once). Loading validates everything before
+building and raises a ``ValueError`` naming the field
+(``neurons[2].inputs.x1``): unknown fields, ``NaN``/``Infinity``, integers
+past :data:`symdtd.numbers.MAX_DIGITS` digits, a box without numeric
+bounds, text that is not UTF-8 or JSON nested too deeply.
 
 Examples
 --------
@@ -53,11 +58,12 @@ from pathlib import Path
 import networkx as nx
 import sympy as sp
 
-from .domains import Domain
+from . import numbers
+from .domains import Box, Domain
 from .network import KINDS, Network, as_weight
 from .rules import Rule, get_rule
 
-__all__ = ["save_network", "load_network", "network_to_dict", "network_from_dict"]
+__all__ = ["save_network", "load_network", "network_to_dict", "network_from_dict", "loads"]
 
 FORMAT = "symdtd-network"
 VERSION = 1
@@ -71,13 +77,18 @@ def network_to_dict(network):
     ValueError
         For a symbolic weight or an unregistered :class:`Rule` object.
     """
+    network._sync()  # direct edits of the graph are checked first
     G = network.graph
     data = {"format": FORMAT, "version": VERSION, "maxpool": network.maxpool,
             "inputs": [], "neurons": []}
     for name, attrs in G.nodes(data=True):
         kind = attrs["kind"]
         if kind == "input":
-            data["inputs"].append({"name": name, "domain": attrs["domain"].to_dict()})
+            domain = attrs["domain"]
+            if isinstance(domain, Box) and domain.symbolic:
+                raise ValueError(f"input {name!r} has a symbolic Box(); only numeric bounds "
+                                 "can be saved")
+            data["inputs"].append({"name": name, "domain": domain.to_dict()})
             continue
         entry = {"name": name, "kind": kind}
         if kind in ("sumpool", "maxpool"):
@@ -112,14 +123,42 @@ def save_network(network, path):
 def load_network(path):
     """Read a network written by :func:`save_network`; ValueError if malformed."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        raw = Path(path).read_bytes()
     except OSError as err:
         raise ValueError(f"cannot read network file {str(path)!r}: {err.strerror}") from None
     try:
-        data = json.loads(text)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{path}: not UTF-8 text (byte {err.start})") from None
+    return network_from_dict(loads(text, str(path)))
+
+
+def _json_constant(name):
+    raise ValueError(f"{name} is not a number JSON allows; write a finite number")
+
+
+def _json_int(text):
+    if len(text.lstrip("-")) > numbers.MAX_DIGITS:
+        raise ValueError(f"an integer of {len(text.lstrip('-'))} digits; at most "
+                         f"{numbers.MAX_DIGITS} are allowed (raise symdtd.numbers.MAX_DIGITS)")
+    return int(text)
+
+
+def loads(text, source="<string>"):
+    """Parse JSON text of a network file strictly: ValueError naming *source*.
+
+    Refuses ``NaN``/``Infinity``, integers past
+    :data:`symdtd.numbers.MAX_DIGITS` digits and nesting deeper than
+    Python's recursion allows, besides malformed JSON.
+    """
+    try:
+        return json.loads(text, parse_constant=_json_constant, parse_int=_json_int)
     except json.JSONDecodeError as err:
-        raise ValueError(f"{path}: not valid JSON ({err.msg} at line {err.lineno})") from None
-    return network_from_dict(data)
+        raise ValueError(f"{source}: not valid JSON ({err.msg} at line {err.lineno})") from None
+    except RecursionError:
+        raise ValueError(f"{source}: the JSON is nested too deeply") from None
+    except ValueError as err:
+        raise ValueError(f"{source}: {err}") from None
 
 
 def network_from_dict(data):
@@ -128,11 +167,11 @@ def network_from_dict(data):
         raise ValueError("the network must be a JSON object")
     if data.get("format") != FORMAT:
         raise ValueError(f"format: expected {FORMAT!r}, got {data.get('format')!r}")
-    if data.get("version") != VERSION:
+    if type(data.get("version")) is not int or data.get("version") != VERSION:
         raise ValueError(f"version: expected {VERSION}, got {data.get('version')!r}")
     unknown = set(data) - {"format", "version", "maxpool", "inputs", "neurons", "outputs"}
     if unknown:
-        raise ValueError(f"unknown field(s): {', '.join(sorted(unknown))}")
+        raise ValueError(f"unknown field(s): {', '.join(sorted(map(str, unknown)))}")
     maxpool = data.get("maxpool", "winner")
     if maxpool not in ("winner", "proportional"):
         raise ValueError(f"maxpool: expected 'winner' or 'proportional', got {maxpool!r}")
@@ -148,9 +187,12 @@ def network_from_dict(data):
     for k, entry in enumerate(inputs):
         where = f"inputs[{k}]"
         name = _name(entry, where, seen)
+        unknown = set(entry) - {"name", "domain"}
+        if unknown:
+            raise ValueError(f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
         domain = entry.get("domain", {"type": "positive"})
         try:
-            domain = Domain.from_dict(domain)
+            domain = Domain.from_dict(domain, numeric=True)
         except (ValueError, TypeError) as err:
             raise ValueError(f"{where}.domain: {err}") from None
         parsed_inputs.append((name, domain))
@@ -221,7 +263,7 @@ def _neuron_spec(entry, where):
     allowed = {"name", "kind", "inputs", "bias", "rule"}
     unknown = set(entry) - allowed
     if unknown:
-        raise ValueError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+        raise ValueError(f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
     kind = entry.get("kind", "relu")
     if kind not in KINDS or kind == "input":
         raise ValueError(f"{where}.kind: expected one of relu, linear, sumpool, maxpool, got {kind!r}")
@@ -250,13 +292,8 @@ def _neuron_spec(entry, where):
 def _from_json(value, where):
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise ValueError(f"{where}: expected a number or a fraction string, got {value!r}")
-    if isinstance(value, str):
-        try:
-            value = sp.Rational(value)
-        except (TypeError, ValueError, ZeroDivisionError, sp.SympifyError):
-            raise ValueError(f"{where}: {value!r} is not a number or a fraction like '3/4'") from None
     try:
-        return as_weight(value, where)
+        return as_weight(value, where)  # strings: numbers.parse_number
     except (ValueError, TypeError) as err:
         raise ValueError(str(err)) from None
 

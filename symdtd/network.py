@@ -33,9 +33,12 @@ Edge attribute
 
 Node names are strings. ``network.inputs`` lists the input nodes in insertion
 order; ``network.outputs`` the output neurons (by default the neurons that
-feed nothing, in insertion order). Build through the methods; after editing
-``graph`` directly, call :meth:`Network.changed` (or :meth:`Network.validate`)
-so cached expressions and the numeric forward plan are rebuilt.
+feed nothing, in insertion order). Build through the methods. The graph may
+also be edited directly (``net.graph.edges["h", "y"]["weight"] = 4``): the
+network notices such edits when it is next used — the numeric forward plan
+and cached expressions are rebuilt and the graph is checked
+(:meth:`Network.validate`), so a bad edit is a ``ValueError`` naming the
+node or edge, never a stale or garbage result.
 
 Examples
 --------
@@ -56,6 +59,7 @@ array([[2.5]])
 from __future__ import annotations
 
 from functools import partial
+from itertools import repeat
 
 import networkx as nx
 
@@ -94,6 +98,9 @@ class Network:
         self._outputs = None
         self._version = 0  # bumped on every change; keys the numeric forward plan
         self._plan = None
+        self._exprs = {}  # node -> (what expr was built from, expr)
+        self._snapshot = None  # attribute values when last looked at (see _sync)
+        self._own_edits = 0  # graph._edits after this network's own last change
 
     # ----------------------------------------------------------------- builders
     def add_input(self, name, domain=None):
@@ -165,10 +172,11 @@ class Network:
     def _add_node(self, name, edges=(), **attrs):
         # everything is validated by now, so the graph changes all at once
         edges = [(s, name, {"weight": w}) for s, w in edges]
+        before = self.graph._edits
         self.graph.add_node(name, **attrs)
         self.graph.add_edges_from(edges)
         self.graph.nodes[name].builder = partial(Network._build_expr, self, name)
-        self._version += 1
+        self._touch(before)
 
     @classmethod
     def from_dense(cls, weights, biases=None, input_domain=None, *, input_names=None,
@@ -211,7 +219,7 @@ class Network:
                                      for i, s in enumerate(src) for j, d in enumerate(dst))
             for d in dst:
                 net.graph.nodes[d].builder = partial(Network._build_expr, net, d)
-        net._version += 1
+        net._touch(0)
         return net
 
     # ---------------------------------------------------------------- structure
@@ -233,9 +241,10 @@ class Network:
         if names is not None:
             names = list(names)
             for n in names:
-                if n not in self.graph or self.graph.nodes[n]["kind"] == "input":
+                if n not in self.graph or self.graph.nodes[n].get("kind") in ("input", None):
                     raise ValueError(f"output {n!r} is not a neuron of the network")
         self._outputs = names
+        self._version += 1
 
     def layers(self):
         """Topological generations, each a list of names in insertion order.
@@ -255,24 +264,73 @@ class Network:
             net.graph.nodes[node].builder = partial(Network._build_expr, net, node)
         net.graph.add_edges_from((u, v, dict(d)) for u, v, d in self.graph.edges(data=True))
         net._outputs = None if self._outputs is None else list(self._outputs)
-        net._version += 1
+        net._touch(0)
         return net
 
     def changed(self):
-        """Forget cached ``expr`` attributes and the forward plan (after direct edits)."""
-        for data in self.graph.nodes.values():
-            if getattr(data, "builder", None) is not None:
-                data.pop("expr", None)
+        """Forget cached expressions and the forward plan now.
+
+        Not needed after direct edits of ``graph``: they are noticed when
+        the network is next used (see :meth:`validate`).
+        """
+        self._exprs.clear()
+        self._snapshot = None
         self._version += 1
 
     def validate(self):
-        """Check the whole graph (after direct edits of ``graph``): ValueError if wrong.
+        """Check the whole graph: ValueError (or TypeError) naming the first fault.
 
-        Checks acyclicity, kinds, that every neuron has inputs, weights and
-        biases, and input domains; then calls :meth:`changed`.
+        Checks acyclicity, kinds, symbols, that every neuron has inputs,
+        weights and biases, input domains and the outputs; then calls
+        :meth:`changed`. Runs by itself, when the network is next used,
+        after a direct edit of ``graph``.
         """
+        self._check()
         self.changed()
-        neurons.check_graph(self.graph)
+        self._own_edits = self.graph._edits
+
+    def _check(self, edges=True):
+        neurons.check_graph(self.graph, edges=edges)
+        for n in self._outputs or ():
+            if n not in self.graph or self.graph.nodes[n].get("kind") in ("input", None):
+                raise ValueError(f"output {n!r} is not a neuron of the network")
+
+    def _touch(self, edits_before=None):
+        """Record a change made through this network's own (checked) methods.
+
+        *edits_before*: ``graph._edits`` before a structural change; when no
+        direct edit came before it, the graph's count is this network's again.
+        """
+        self._version += 1
+        self._snapshot = None
+        if edits_before is not None and edits_before == self._own_edits:
+            self._own_edits = self.graph._edits
+
+    def _sync(self):
+        """Notice direct edits of ``graph`` since the last look; returns the version.
+
+        Structural edits (nodes or edges added or removed: counted by the
+        graph) and changed attribute values (compared with a snapshot: one
+        C-level pass over the edges) run :meth:`validate`, whose error names
+        the bad edit, and bump the version, which drops the cached forward
+        plan and whatever else is keyed by it.
+        """
+        G = self.graph
+        structural = G._edits != self._own_edits
+        if self._snapshot is not None and not structural:
+            nodes, edge_dicts, weights = self._snapshot
+            if (list(map(dict.get, edge_dicts, repeat("weight"))) == weights
+                    and [tuple(d.items()) for _, d in G.nodes(data=True)] == nodes):
+                return self._version
+            self.validate()
+        elif structural:
+            self.validate()
+        else:  # changed by this network's methods; node attributes may have been edited since
+            self._check(edges=False)
+        edge_dicts = [d for _, _, d in G.edges(data=True)]
+        self._snapshot = ([tuple(d.items()) for _, d in G.nodes(data=True)], edge_dicts,
+                          list(map(dict.get, edge_dicts, repeat("weight"))))
+        return self._version
 
     # -------------------------------------------------------------------- rules
     def set_rule(self, target, rule):
@@ -289,7 +347,7 @@ class Network:
         names = neurons.rule_targets(self, target, rule)  # all checked before any changes
         for name in names:
             self.graph.nodes[name]["rule"] = rule
-        self._version += 1
+        self._touch()
 
     def rule_for(self, node, maxpool=None):
         """The rule used to redistribute *node*'s relevance onto its inputs.
@@ -318,7 +376,20 @@ class Network:
 
     # ------------------------------------------------------------------ forward
     def _build_expr(self, node):  # the lazy ``expr`` of a node (pickled by reference)
-        return build_expr(self.graph, node)
+        G = self.graph
+        if G._edits != self._own_edits:  # nodes or edges added or removed directly
+            self._sync()
+        data = G.nodes[node]
+        # what the expression is built from: rebuilt when any of it changes
+        key = (data.get("kind"), data.get("bias"), type(data.get("bias")), data.get("symbol"),
+               [(p, G.nodes[p].get("symbol"), e.get("weight"), type(e.get("weight")))
+                for p, e in G.pred[node].items()])
+        cached = self._exprs.get(node)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        expr = build_expr(G, node)
+        self._exprs[node] = (key, expr)
+        return expr
 
     def forward(self, X, nodes=False):
         """Numeric forward pass (float64, batched).
@@ -337,9 +408,10 @@ class Network:
             the order of :attr:`outputs`; with ``nodes=True`` a dict
             ``{node: array of shape (batch,)}`` (``()`` for 1-D *X*).
         """
+        self._sync()
         return forward_pass(X, self.inputs, self.outputs, self._numeric_plan, nodes)
 
-    def _numeric_plan(self):
+    def _numeric_plan(self):  # forward() has just called _sync()
         if self._plan is None or self._plan[0] != self._version:
             self._plan = (self._version, numeric_plan(self.graph))
         return self._plan[1]

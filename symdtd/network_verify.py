@@ -215,7 +215,8 @@ def root_checks(network, point, output=None, maxpool=None):
             l, h = _bounds(network, i, act[i], ar)
             xs.append(act[i])
             ws.append(w)
-            vs.append(sp.sympify(rule.direction_at(x=act[i], w=w, l=l, h=h, gamma=gamma)))
+            vs.append(sp.sympify(rule.direction_at(x=act[i], w=w, l=l, h=h, gamma=gamma),
+                                  strict=True))
         z = ar.total([x * w for x, w in zip(xs, ws)]) + ar.number(data["bias"], "bias")
         s = ar.total([v * w for v, w in zip(vs, ws)])
         if s == 0 or (data["kind"] == "relu" and not z > 0):
@@ -240,7 +241,7 @@ def _in_domain(network, node, value):
 
 def _simplify(expr):
     """Cheap first (``cancel`` of a single fraction), ``simplify`` only if needed."""
-    expr = sp.sympify(expr)
+    expr = sp.sympify(expr, strict=True)
     if expr.is_number:
         return expr
     reduced = sp.cancel(sp.together(expr))
@@ -248,17 +249,18 @@ def _simplify(expr):
 
 
 def _is_zero(value, arithmetic):
-    return value == 0 if arithmetic != "symbolic" else sp.sympify(value) == 0
+    return value == 0 if arithmetic != "symbolic" else sp.sympify(value, strict=True) == 0
 
 
 def _numeric(value, e, point):
     """*value* at the numeric point (symbolic arithmetic), or the value itself."""
-    value = sp.sympify(value)
+    value = sp.sympify(value, strict=True)
     if value.is_number:
         return value
     if e.at is None:
         return None
-    subs = {e.activations[p]: sp.Rational(sp.sympify(e.at[p])) for p in e.inputs
+    exact = _ARITH["exact"]
+    subs = {e.activations[p]: exact.number(e.at[p], f"input {p!r}") for p in e.inputs
             if isinstance(e.activations[p], sp.Symbol)}
     value = value.xreplace(subs)
     return value if value.is_number else None

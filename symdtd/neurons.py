@@ -29,15 +29,12 @@ Max(0, x1 + x2 - 1)
 """
 from __future__ import annotations
 
-import math
-from fractions import Fraction
-from numbers import Number
-
 import networkx as nx
 import numpy as np
 import sympy as sp
 
 from .domains import Box, Domain, Positive, Real
+from .numbers import real_number, to_sympy
 from .rules import Rule, get_rule
 
 __all__ = ["KINDS", "WINNER_TAKE_ALL", "NetworkGraph", "NodeAttributes", "build_expr",
@@ -54,10 +51,13 @@ POSITIVE_KINDS = ("relu", "sumpool", "maxpool")
 
 
 class NodeAttributes(dict):
-    """A node's attribute dict that builds ``expr`` on first read (then caches it).
+    """A node's attribute dict whose ``expr`` is built on read by ``builder``.
 
     ``builder`` is the zero-argument function building it (``None``: no
-    lazy ``expr``).
+    lazy ``expr``). ``expr`` is never stored in the dict: a
+    :class:`~symdtd.network.Network` caches it and rebuilds it when the
+    node, its inputs or their weights change, so a direct edit of the graph
+    never leaves a stale expression behind.
     """
 
     def __init__(self, *args, **kwargs):
@@ -66,8 +66,7 @@ class NodeAttributes(dict):
 
     def __missing__(self, key):
         if key == "expr" and self.builder is not None:
-            value = self["expr"] = self.builder()
-            return value
+            return self.builder()
         raise KeyError(key)
 
     def get(self, key, default=None):
@@ -80,11 +79,51 @@ class NodeAttributes(dict):
         return dict.__contains__(self, key) or (key == "expr" and self.builder is not None)
 
 
+def _counted(name):
+    method = getattr(nx.DiGraph, name)
+
+    def counted(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self._edits += 1
+
+    counted.__name__ = counted.__qualname__ = name  # no docstring: kept out of the API pages
+    return counted
+
+
+#: the ``nx.DiGraph`` methods that add or remove nodes or edges
+MUTATORS = ("add_node", "add_nodes_from", "remove_node", "remove_nodes_from", "add_edge",
+            "add_edges_from", "add_weighted_edges_from", "remove_edge", "remove_edges_from",
+            "update", "clear", "clear_edges")
+
+
 class NetworkGraph(nx.DiGraph):
-    """The ``nx.DiGraph`` of a network: node attributes are :class:`NodeAttributes`."""
+    """The ``nx.DiGraph`` of a network: node attributes are :class:`NodeAttributes`.
+
+    Every method that adds or removes nodes or edges counts in ``_edits``,
+    so a :class:`~symdtd.network.Network` notices direct structural edits;
+    attribute edits it notices by comparing values (see
+    :meth:`Network.changed <symdtd.network.Network.changed>`).
+    """
 
     #: node attribute dicts: :class:`NodeAttributes`, with a lazy ``expr``
     node_attr_dict_factory = NodeAttributes
+    #: structural changes so far (bumped by every method of :data:`MUTATORS`)
+    _edits = 0
+
+    add_node = _counted("add_node")
+    add_nodes_from = _counted("add_nodes_from")
+    remove_node = _counted("remove_node")
+    remove_nodes_from = _counted("remove_nodes_from")
+    add_edge = _counted("add_edge")
+    add_edges_from = _counted("add_edges_from")
+    add_weighted_edges_from = _counted("add_weighted_edges_from")
+    remove_edge = _counted("remove_edge")
+    remove_edges_from = _counted("remove_edges_from")
+    update = _counted("update")
+    clear = _counted("clear")
+    clear_edges = _counted("clear_edges")
 
 
 def build_expr(graph, node):
@@ -99,16 +138,20 @@ def build_expr(graph, node):
         return sp.Add(*args)
     if kind == "maxpool":
         return sp.Max(*args)
-    z = sp.Add(*[sp.sympify(e["weight"]) * a for a, e in zip(args, preds.values())],
-               sp.sympify(data["bias"]))
+    z = sp.Add(*[to_sympy(as_weight(e.get("weight"), f"weight of edge {p!r} -> {node!r}")) * a
+                 for a, (p, e) in zip(args, preds.items())],
+               to_sympy(as_weight(data.get("bias"), f"bias of neuron {node!r}")))
     return sp.Max(0, z) if kind == "relu" else z
 
 
 def as_weight(value, what):
     """Check and normalise a weight or bias; *what* names it in errors.
 
-    Numbers stay Python numbers, ``Fraction`` and fraction strings (``"3/4"``)
-    become ``Rational``; SymPy symbols are kept.
+    Numbers stay Python numbers, ``Fraction``, ``Decimal`` and number strings
+    (``"3/4"``, ``"-0.5"``, read by :func:`symdtd.numbers.parse_number`,
+    never by SymPy's parser) become ``Rational``; SymPy symbols are kept.
+    NaN, infinities, complex numbers (``sympy.I`` too), bools and integers
+    past :data:`symdtd.numbers.MAX_DIGITS` digits are refused.
 
     >>> as_weight("3/4", "weight of edge a -> b")
     3/4
@@ -119,28 +162,7 @@ def as_weight(value, what):
     """
     if value is None:
         raise ValueError(f"{what} is missing")
-    if isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{what} must be a number, got a bool")
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, Fraction):
-        value = sp.Rational(value.numerator, value.denominator)
-    elif isinstance(value, str):
-        try:
-            value = sp.Rational(value)
-        except (TypeError, ValueError, ZeroDivisionError, sp.SympifyError):
-            raise ValueError(f"{what} {value!r} is not a number or a fraction like '3/4'") from None
-    if isinstance(value, sp.Basic):
-        if value.is_number and not value.is_finite:
-            raise ValueError(f"{what} is not finite ({value})")
-        if not value.is_number and not value.free_symbols:
-            raise ValueError(f"{what} must be a number or a symbol, got {value}")
-        return value
-    if not isinstance(value, Number) or isinstance(value, complex):
-        raise TypeError(f"{what} must be a real number, got {type(value).__name__}")
-    if not math.isfinite(value):
-        raise ValueError(f"{what} is not finite ({value})")
-    return value
+    return real_number(value, what, symbols=True)
 
 
 def input_symbol(name, domain):
@@ -175,24 +197,34 @@ def check_rule(name, rule, kind):
         raise ValueError(f"neuron {name!r}: {err}") from None
 
 
-def check_graph(graph):
+def check_graph(graph, edges=True):
     """Check a whole network graph (:meth:`Network.validate
     <symdtd.network.Network.validate>`): ValueError naming the first fault.
 
-    Checks acyclicity, kinds, that every neuron has inputs, weights and
-    biases, and input domains.
+    Checks acyclicity, kinds, symbols, that every neuron has inputs,
+    weights and biases (:func:`as_weight`), and input domains. With
+    ``edges=False`` only what each node holds (no cycle search, no weights).
     """
-    try:
-        cycle = nx.find_cycle(graph)
-    except nx.NetworkXNoCycle:
-        cycle = None
-    if cycle:
-        path = " -> ".join([str(u) for u, _ in cycle] + [str(cycle[0][0])])
-        raise ValueError(f"the network has a cycle: {path}")
+    if edges:
+        try:
+            cycle = nx.find_cycle(graph)
+        except nx.NetworkXNoCycle:
+            cycle = None
+        if cycle:
+            path = " -> ".join([str(u) for u, _ in cycle] + [str(cycle[0][0])])
+            raise ValueError(f"the network has a cycle: {path}")
     for node, data in graph.nodes(data=True):
         kind = data.get("kind")
+        if kind is None and not data:
+            succ = list(graph.succ[node])
+            raise ValueError(f"node {node!r} has no attributes: was it created by an edge "
+                             f"{node!r} -> {succ[0]!r} from a node not in the network?"
+                             if succ else f"node {node!r} has no attributes (no kind)")
         if kind not in KINDS:
             raise ValueError(f"node {node!r}: kind must be one of {KINDS}, got {kind!r}")
+        if not isinstance(data.get("symbol"), sp.Symbol):
+            raise ValueError(f"node {node!r}: its symbol must be a SymPy Symbol, "
+                             f"got {data.get('symbol')!r}")
         if kind == "input":
             if graph.in_degree(node):
                 raise ValueError(f"input {node!r} has incoming edges")
@@ -203,8 +235,9 @@ def check_graph(graph):
             raise ValueError(f"neuron {node!r} has no inputs")
         as_weight(data.get("bias"), f"bias of neuron {node!r}")
         check_rule(node, data.get("rule"), kind)
-        for source, edge in graph.pred[node].items():
-            as_weight(edge.get("weight"), f"weight of edge {source!r} -> {node!r}")
+        if edges:
+            for source, edge in graph.pred[node].items():
+                as_weight(edge.get("weight"), f"weight of edge {source!r} -> {node!r}")
 
 
 def rule_targets(network, target, rule):

@@ -43,6 +43,7 @@ import sympy as sp
 
 from .arithmetic import _ARITH, ARITHMETICS, _order, _winner, forward_values
 from .network import WINNER_TAKE_ALL
+from .numbers import to_sympy
 
 __all__ = ["propagate", "Explanation", "forward_values", "ARITHMETICS"]
 
@@ -83,7 +84,7 @@ def _evaluator(q, syms, convert):
     try:
         return build(q)
     except NotImplementedError:  # an unusual user rule: let SymPy evaluate it
-        return lambda env: convert(q.xreplace({syms[r]: sp.sympify(v) for r, v in env.items()}))
+        return lambda env: convert(q.xreplace({syms[r]: to_sympy(v) for r, v in env.items()}))
 
 
 _NUMERATORS: dict = {}
@@ -162,7 +163,8 @@ class Explanation:
     @property
     def total(self):
         """``Σ_p [x_f]_p`` over the inputs."""
-        return _ARITH[self.arithmetic].total(list(self.input_relevance.values()))
+        ar = _ARITH[self.arithmetic]
+        return ar.check(ar.total(list(self.input_relevance.values())), "the total relevance")
 
     @property
     def factors(self):
@@ -175,7 +177,8 @@ class Explanation:
                 if ar.is_zero(x):
                     self._factors[n] = ar.zero
                 else:
-                    self._factors[n] = sp.cancel(r / x) if self.arithmetic == "symbolic" else r / x
+                    self._factors[n] = (sp.cancel(r / x) if self.arithmetic == "symbolic"
+                                        else ar.check(r / x, f"the factor of {n!r}"))
         return self._factors
 
     def table(self):
@@ -230,6 +233,7 @@ def propagate(network, inputs=None, output=None, arithmetic="symbolic", *, at=No
         raise ValueError(f"arithmetic must be one of {ARITHMETICS}, got {arithmetic!r}")
     ar = _ARITH[arithmetic]
     G = network.graph
+    network._sync()  # notices direct edits of the graph (and checks them)
     f = network._output_name(output)
     order = _order(network, f)
     region = None
@@ -248,7 +252,7 @@ def propagate(network, inputs=None, output=None, arithmetic="symbolic", *, at=No
     exp = Explanation(act[f], f, arithmetic, {}, {}, act, {},
                       inputs=[p for p in network.inputs if p in act], at=at)
     for j in reversed(order):
-        R_j = exp.relevance[j] = ar.total(incoming[j])
+        R_j = exp.relevance[j] = ar.check(ar.total(incoming[j]), f"relevance of {j!r}")
         data = G.nodes[j]
         if data["kind"] == "input":
             continue
@@ -270,7 +274,7 @@ def propagate(network, inputs=None, output=None, arithmetic="symbolic", *, at=No
                     box[i] = _bounds(network, i, act[i], ar)
                 env["l"], env["h"] = box[i]
             qs.append(fn({r: env[r] for r in roles}))
-        D = ar.total(qs)
+        D = ar.check(ar.total(qs), f"neuron {j!r}: the denominator Σ q")
         bias = ar.number(data["bias"], f"bias of neuron {j!r}")
         if data["kind"] in ("relu", "linear") and ar.sign(bias) == 1:
             exp.positive_bias.append(j)
@@ -286,10 +290,10 @@ def propagate(network, inputs=None, output=None, arithmetic="symbolic", *, at=No
             continue
         scale = R_j / D
         for (i, _), q in zip(preds, qs):
-            exp.messages[(i, j)] = m = q * scale
+            exp.messages[(i, j)] = m = ar.check(q * scale, f"the message {i!r} -> {j!r}")
             incoming[i].append(m)
         if not ar.is_zero(b_plus) and not ar.is_zero(R_j):
-            exp.absorbed[j] = b_plus * scale
+            exp.absorbed[j] = ar.check(b_plus * scale, f"relevance absorbed by {j!r}")
     sign = ar.sign(act[f].xreplace(point) if point else act[f])
     if sign == -1:
         exp.note = (f"the output {f!r} is negative ({act[f]}): a linear output; "

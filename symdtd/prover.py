@@ -195,7 +195,7 @@ def prove_nonnegative(expr, weights=(), box=None, *, sum_weights=None, box_of_su
         decide (the claim may still hold; look for a counterexample).
         False when SymPy decided that it fails in some case.
     """
-    expr = sp.sympify(expr)
+    expr = sp.sympify(expr, strict=True)
     if expr.has(sp.Sum) and sum_weights is not None:
         expr = _abstract_sums(merge_sums(expr), sum_weights, box_of_sum or (lambda s: None))
     present = [w for w in weights if expr.has(w)]

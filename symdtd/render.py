@@ -34,6 +34,7 @@ import networkx as nx
 import sympy as sp
 
 from . import colors
+from .arithmetic import _ARITH
 from .flowgraph import (INSTALL_HINT, FlowGraph, GraphvizNotFoundError, _dot_text, _fmt,
                         _legend, write)
 
@@ -91,7 +92,8 @@ def _point(network, relevance):
     """Input symbol -> value of the point a symbolic explanation was made at."""
     at = getattr(relevance, "at", None) or {}
     G = network.graph
-    return {G.nodes[p]["symbol"]: sp.sympify(v) for p, v in at.items() if p in G}
+    exact = _ARITH["exact"]
+    return {G.nodes[p]["symbol"]: exact.number(v, f"input {p!r}") for p, v in at.items() if p in G}
 
 
 # ------------------------------------------------------------------ render

@@ -23,6 +23,7 @@ import numpy as np
 import sympy as sp
 
 from .domains import Box, Positive
+from .numbers import real_number, to_sympy
 
 __all__ = ["RootPoint", "find_root", "plot_root_search"]
 
@@ -120,16 +121,17 @@ def find_root(rule, w, b, x, *, box=(0, 1), gamma=None, label=None) -> RootPoint
     if d.n != 2:
         raise ValueError(f"find_root needs a derivation with fan-in 2, got n = {d.n}")
     syms = d.symbols
-    values = {syms["b"]: sp.sympify(b)}
-    values.update(zip(syms["x"], map(sp.sympify, x)))
-    values.update(zip(syms["w"], map(sp.sympify, w)))
-    low, high = (np.broadcast_to(np.asarray(v, dtype=object), (2,)) for v in box)
+    w, x = _pair(w, "w"), _pair(x, "x")
+    values = {syms["b"]: _value(b, "b")}
+    values.update(zip(syms["x"], x))
+    values.update(zip(syms["w"], w))
+    low, high = _box(box)
     if "l" in syms:
-        values.update(zip(syms["l"], map(sp.sympify, low)))
-        values.update(zip(syms["h"], map(sp.sympify, high)))
+        values.update(zip(syms["l"], low))
+        values.update(zip(syms["h"], high))
     if "gamma" in syms:
         default = d.rule_def.parameters.get("gamma", sp.Rational(1, 4))
-        values[syms["gamma"]] = sp.sympify(default if gamma is None else gamma)
+        values[syms["gamma"]] = _value(default if gamma is None else gamma, "gamma")
     label = label or (d.rule_def.title if d.rule_def.name != "custom" else "user direction")
     direction = tuple(v.xreplace(values) for v in d.root["v"])
     denominator = d.denominator.xreplace(values)
@@ -148,10 +150,39 @@ def find_root(rule, w, b, x, *, box=(0, 1), gamma=None, label=None) -> RootPoint
     if isinstance(domain, Positive):
         inside = bool(np.all(point >= -tol))
     elif isinstance(domain, Box):
-        inside = bool(np.all(point >= low.astype(float) - tol) and np.all(point <= high.astype(float) + tol))
+        lo, hi = np.array(low, dtype=float), np.array(high, dtype=float)
+        inside = bool(np.all(point >= lo - tol) and np.all(point <= hi + tol))
     else:
         inside = True
     return RootPoint(label, t, x_tilde, direction, inside)
+
+
+def _value(value, what):
+    """A user's number as a SymPy number: checked, strings parsed as numbers only."""
+    return to_sympy(real_number(value, what))
+
+
+def _pair(values, what):
+    if isinstance(values, (str, bytes, Mapping)) or not _is_pair(values):
+        raise ValueError(f"{what} must be a pair of numbers, got {values!r}")
+    return tuple(_value(v, f"{what}[{k}]") for k, v in enumerate(values))
+
+
+def _box(box):
+    """``(low pair, high pair)`` of SymPy numbers from ``(l, h)`` or ``((l1, l2), (h1, h2))``."""
+    try:
+        low, high = box
+    except (TypeError, ValueError):
+        raise ValueError(f"box must be a pair (low, high), got {box!r}") from None
+    sides = []
+    for side, name in ((low, "low"), (high, "high")):
+        if isinstance(side, (str, bytes)) or np.ndim(side) == 0:
+            side = (side, side)
+        sides.append(_pair(side, f"box {name}"))
+    for k, (lo, hi) in enumerate(zip(*sides)):
+        if lo > hi:
+            raise ValueError(f"box: low bound {lo} is greater than high bound {hi} (input {k + 1})")
+    return sides
 
 
 def _clip_halfplane(polygon, w, b):
@@ -175,6 +206,13 @@ def _limits(points):
     return [(c - span / 2, c + span / 2) for c in centre]
 
 
+def _is_pair(value):
+    try:
+        return np.ndim(value) == 1 and len(value) == 2
+    except (TypeError, ValueError):
+        return False
+
+
 def _is_scalar(value):
     try:
         return np.ndim(value) == 0
@@ -188,11 +226,18 @@ def _neuron_items(neurons):
         neurons = [neurons]
     out = []
     for k, n in enumerate(neurons):
-        w, b, x = (n["w"], n["b"], n["x"]) if isinstance(n, Mapping) else n
+        try:
+            w, b, x = (n["w"], n["b"], n["x"]) if isinstance(n, Mapping) else n
+        except (TypeError, ValueError, KeyError):
+            raise ValueError(f"neurons[{k}]: expected (w, b, x), got {n!r}") from None
         if np.shape(w) != (2,) or np.shape(x) != (2,) or not _is_scalar(b):
             raise ValueError(f"neurons[{k}]: expected (w, b, x) with 2 weights, a scalar "
                              f"bias and a 2-D data point, got {n!r}")
-        out.append((tuple(w), b, tuple(x)))
+        w, x = _pair(w, f"neurons[{k}] w"), _pair(x, f"neurons[{k}] x")
+        b = _value(b, f"neurons[{k}] b")
+        if not all(np.isfinite(float(v)) for v in (*w, b, *x)):
+            raise ValueError(f"neurons[{k}]: a value is too large to draw (beyond float64)")
+        out.append((w, b, x))
     return out
 
 
@@ -265,7 +310,7 @@ def plot_root_search(neurons, rules=("w2", "z+", "zB"), *, box=(0, 1), gamma=Non
     # derive each rule once (a user direction is not cached by derive)
     rule_items = [(lab, derive(r, n=2)) for lab, r in rule_items]
     domains = {type(d.rule_def.domain) for _, d in rule_items}
-    low, high = (np.broadcast_to(np.asarray(v, dtype=float), (2,)) for v in box)
+    low, high = (np.array(v, dtype=float) for v in _box(box))
     box_label = (f"box [{_fmt(low[0])}, {_fmt(high[0])}]²" if low[0] == low[1] and high[0] == high[1]
                  else "box")
     for a, (w, b, x) in zip(axes, items):

@@ -15,7 +15,7 @@ from symdtd.network import Network
     ([np.ones((2, 2))], [np.ones(3)], r"biases\[0\] has 3 entries, expected 2"),
     ([np.ones((2, 2))], [np.ones(2), np.ones(2)], "expected 1 vectors"),
     ([np.ones(3)], None, "2-D matrix"),
-    ([[[1, "x"]]], None, r"weights\[0\]\[0\]\[1\] 'x' is not a number"),
+    ([[[1, "x"]]], None, r"weights\[0\]\[0\]\[1\]: 'x' is not a number"),
 ])
 def test_from_dense_errors(weights, biases, message):
     with pytest.raises(ValueError, match=message):

@@ -37,9 +37,23 @@ def test_lazy_expr_attributes():
     calls = []
     data.builder = lambda: calls.append(1) or build_expr(graph, "a")
     assert "expr" in data and data["expr"] == sp.Symbol("a") and data["expr"] == sp.Symbol("a")
-    assert calls == [1]  # built once, then cached
+    assert calls == [1, 1] and "expr" not in dict(data)  # never stored: the builder caches
     with pytest.raises(KeyError):
         data["nope"]
+
+
+def test_network_caches_expr_until_its_inputs_change(monkeypatch):
+    import symdtd.network as network_module
+
+    net = examples.xor()
+    calls = []
+    monkeypatch.setattr(network_module, "build_expr",
+                        lambda graph, node: calls.append(node) or build_expr(graph, node))
+    first = net.graph.nodes["y"]["expr"]
+    assert net.graph.nodes["y"]["expr"] is first and calls == ["y"]
+    net.graph.edges["h2", "y"]["weight"] = 5  # a direct edit: no changed() needed
+    assert net.graph.nodes["y"]["expr"].coeff(net.graph.nodes["h2"]["symbol"]) == 5
+    assert calls == ["y", "y"]
 
 
 def test_build_expr_per_kind():
