@@ -110,6 +110,8 @@ class NetworkBlocks:
                  dense_threshold=DENSE_THRESHOLD):
         self.dtype = np.dtype(dtype)
         self._kernel_for = kernel_for
+        if hasattr(network, "_sync"):
+            network._sync()  # direct edits of the graph are checked first
         G = network.graph
         try:
             layers = network.layers()

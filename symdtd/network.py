@@ -208,6 +208,7 @@ class Network:
         net = cls(maxpool=maxpool)
         for name, domain in zip(names[0], layers.domains):
             net.add_input(name, domain)
+        before = net.graph._edits
         for k, (W, b) in enumerate(zip(layers.weights, layers.biases)):
             kind = "linear" if k == len(layers.weights) - 1 else "relu"
             src, dst = names[k], names[k + 1]
@@ -219,7 +220,7 @@ class Network:
                                      for i, s in enumerate(src) for j, d in enumerate(dst))
             for d in dst:
                 net.graph.nodes[d].builder = partial(Network._build_expr, net, d)
-        net._touch(0)
+        net._touch(before)
         return net
 
     # ---------------------------------------------------------------- structure
