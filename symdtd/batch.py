@@ -211,10 +211,12 @@ class BatchExplanation:
 def _floats(values, what):
     try:
         arr = np.array(values, dtype=float)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         for k, v in enumerate(values):
             try:
                 float(v)
+            except OverflowError:
+                raise ValueError(f"{what(k)} is too large for float64") from None
             except (TypeError, ValueError):
                 raise ValueError(f"{what(k)} is {v!r}; compile needs numbers, "
                                  "not symbols") from None

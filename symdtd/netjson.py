@@ -197,7 +197,8 @@ def network_from_dict(data):
             raise ValueError(f"{where}.domain: {err}") from None
         parsed_inputs.append((name, domain))
     for k, entry in enumerate(neurons):
-        specs[_name(entry, f"neurons[{k}]", seen)] = _neuron_spec(entry, f"neurons[{k}]")
+        name = _name(entry, f"neurons[{k}]", seen)  # checks that entry is an object first
+        specs[name] = _neuron_spec(entry, f"neurons[{k}]")
     for name, spec in specs.items():
         for source in spec["sources"]:
             if source not in seen:

@@ -60,8 +60,10 @@ from __future__ import annotations
 
 from functools import partial
 from itertools import repeat
+from operator import is_
 
 import networkx as nx
+import sympy as sp
 
 from . import neurons
 from .arithmetic import forward_values
@@ -73,6 +75,12 @@ from .neurons import check_rule as _check_rule
 from .neurons import neuron_symbol as _neuron_symbol
 
 __all__ = ["Network", "KINDS", "WINNER_TAKE_ALL", "as_weight"]
+
+
+def _same_items(data, items):
+    """True when the attribute dict *data* holds exactly *items* (the same objects)."""
+    return len(data) == len(items) and all(
+        k is k2 and v is v2 for (k, v), (k2, v2) in zip(data.items(), items))
 
 
 class Network:
@@ -287,8 +295,25 @@ class Network:
         after a direct edit of ``graph``.
         """
         self._check()
+        self._normalize()
         self.changed()
         self._own_edits = self.graph._edits
+
+    def _normalize(self):
+        """After direct edits: weights and biases set as strings, fractions, NumPy
+        scalars… are stored as :func:`~symdtd.neurons.as_weight` makes them, and
+        nodes added directly get a lazy ``expr``."""
+        def plain(value):
+            return type(value) in (int, float) or isinstance(value, sp.Basic)
+
+        for node, data in self.graph.nodes(data=True):
+            if data["kind"] != "input" and not plain(data["bias"]):
+                data["bias"] = as_weight(data["bias"], f"bias of neuron {node!r}")
+            if getattr(data, "builder", False) is None:
+                data.builder = partial(Network._build_expr, self, node)
+        for u, v, edge in self.graph.edges(data=True):
+            if not plain(edge["weight"]):
+                edge["weight"] = as_weight(edge["weight"], f"weight of edge {u!r} -> {v!r}")
 
     def _check(self, edges=True):
         neurons.check_graph(self.graph, edges=edges)
@@ -320,8 +345,9 @@ class Network:
         structural = G._edits != self._own_edits
         if self._snapshot is not None and not structural:
             nodes, edge_dicts, weights = self._snapshot
-            if (list(map(dict.get, edge_dicts, repeat("weight"))) == weights
-                    and [tuple(d.items()) for _, d in G.nodes(data=True)] == nodes):
+            # the very same objects (an equal value of another type is a change too)
+            if (all(map(is_, map(dict.get, edge_dicts, repeat("weight")), weights))
+                    and all(map(_same_items, (d for _, d in G.nodes(data=True)), nodes))):
                 return self._version
             self.validate()
         elif structural:

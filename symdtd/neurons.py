@@ -232,9 +232,15 @@ def check_graph(graph, edges=True):
             raise ValueError(f"neuron {node!r} has no inputs")
         as_weight(data.get("bias"), f"bias of neuron {node!r}")
         check_rule(node, data.get("rule"), kind)
+        pool = kind in ("sumpool", "maxpool")
+        if pool and data.get("bias") != 0:
+            raise ValueError(f"pooling neuron {node!r} must have bias 0, got {data.get('bias')!r}")
         if edges:
             for source, edge in graph.pred[node].items():
-                as_weight(edge.get("weight"), f"weight of edge {source!r} -> {node!r}")
+                w = as_weight(edge.get("weight"), f"weight of edge {source!r} -> {node!r}")
+                if pool and w != 1:
+                    raise ValueError(f"pooling neuron {node!r}: the edge from {source!r} must "
+                                     f"have weight 1, got {w}")
 
 
 def rule_targets(network, target, rule):
