@@ -355,3 +355,11 @@ def test_from_torch_warns_about_training_mode():
 
 def test_public_numbers_module_is_exported():
     assert symdtd.numbers.parse_number("1/2", "w") == R(1, 2)
+
+
+def test_exact_reports_survive_numbers_beyond_float():
+    from symdtd.network_verify import verify_network
+    net = network_from_dict(xor_dict(neurons__0__inputs__x1="1e400"))
+    report = verify_network(net, {"x1": 1, "x2": 1})
+    assert report.status == "proved" and report.float_residual is None
+    assert main(["explain", "xor", "--input", "x1=1", "x2=1", "--arithmetic", "float"]) == 0

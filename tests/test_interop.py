@@ -237,6 +237,6 @@ def test_from_torch_refuses_with_names(torch):
     for model, message in cases:
         shape = (4,) if isinstance(model, nn.Linear) or isinstance(model[0], nn.Linear) else (2, 4, 4)
         with pytest.raises(TypeError, match=message) as info:
-            from_torch(model, shape)
+            from_torch(model.eval(), shape)
         if "Sequential, got" not in message:
             assert "Linear, Conv2d, ReLU" in str(info.value)      # lists what is supported
