@@ -25,7 +25,8 @@ import numpy as np
 
 from .domains import Box
 
-__all__ = ["BatchExplanation", "ConservationReport", "check_inputs", "check_target"]
+__all__ = ["BatchExplanation", "ConservationReport", "check_inputs", "check_target",
+           "join_chunks"]
 
 
 # ------------------------------------------------------------------ checks
@@ -205,6 +206,59 @@ class BatchExplanation:
             return self.edges[:, self.edge_names.index((source, target))]
         except ValueError:
             raise ValueError(f"no edge {source!r} -> {target!r}") from None
+
+
+def join_chunks(chunks, batch):
+    """One :class:`BatchExplanation` from the explanations of consecutive row chunks.
+
+    Parameters
+    ----------
+    chunks : iterable of (slice, BatchExplanation)
+        The rows each chunk covers (``slice(start, stop)``, in order, covering
+        ``0 … batch``) and its explanation. Each chunk is copied into the
+        result as soon as it arrives, so only one is alive at a time.
+    batch : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> def part(rows):
+    ...     n = rows.stop - rows.start
+    ...     report = ConservationReport(np.zeros(n), np.ones(n), np.zeros(n),
+    ...                                 np.zeros(n, int), np.zeros(n), [("b", np.ones(n))], [])
+    ...     return rows, BatchExplanation(np.full((n, 2), rows.start), np.ones(n),
+    ...                                   np.zeros(n, int), ["a", "b"], ["y"], report)
+    >>> joined = join_chunks([part(slice(0, 2)), part(slice(2, 3))], 3)
+    >>> joined.relevance[:, 0].tolist(), joined.conservation.blocks[0][1].tolist()
+    ([0, 0, 2], [1.0, 1.0, 1.0])
+    """
+    out = None
+    for rows, part in chunks:
+        if out is None:
+            out = _empty_like(part, batch)
+        for name in ("relevance", "output", "target", "neurons", "edges"):
+            if getattr(out, name) is not None:
+                getattr(out, name)[rows] = getattr(part, name)
+        c, pc = out.conservation, part.conservation
+        for name in ("residual", "output", "lost", "zero_denominators", "absorbed"):
+            getattr(c, name)[rows] = getattr(pc, name)
+        for (_, total), (_, part_total) in zip(c.blocks, pc.blocks):
+            total[rows] = part_total
+    return out
+
+
+def _empty_like(part, batch):
+    """An explanation like *part* (one chunk) with room for *batch* rows."""
+    def room(a):
+        return None if a is None else np.empty((batch,) + a.shape[1:], a.dtype)
+
+    c = part.conservation
+    report = ConservationReport(*(room(getattr(c, name)) for name in (
+        "residual", "output", "lost", "zero_denominators", "absorbed")),
+        [(label, room(total)) for label, total in c.blocks], list(c.positive_bias), c.dtype)
+    return BatchExplanation(room(part.relevance), room(part.output), room(part.target),
+                            part.inputs, part.outputs, report, room(part.neurons),
+                            part.neuron_names, room(part.edges), part.edge_names)
 
 
 # ------------------------------------------------------------------ helpers

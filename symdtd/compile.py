@@ -51,7 +51,9 @@ import inspect
 import numpy as np
 import sympy as sp
 
-from .batch import BatchExplanation, ConservationReport, _bound, check_inputs, check_target
+from . import progress
+from .batch import (BatchExplanation, ConservationReport, _bound, check_inputs, check_target,
+                    join_chunks)
 from .blocks import DENSE_THRESHOLD, NetworkBlocks
 from .kernels import Pass, _add
 from .rules import get_rule
@@ -59,7 +61,11 @@ from .separable import EDGE_ROLES, INPUT_ROLES, Term, split_separable
 
 
 __all__ = ["compile", "CompiledNetwork", "BatchExplanation", "ConservationReport",
-           "RuleKernel", "Term", "rule_kernel", "split_separable", "lambdify"]
+           "RuleKernel", "Term", "rule_kernel", "split_separable", "lambdify", "CHUNK_ELEMENTS"]
+
+#: values (rows × (inputs + neurons)) per chunk of ``explain``/``forward``: about
+#: 40 MB of float64 working arrays, so memory stays flat in the number of rows
+CHUNK_ELEMENTS = 2 ** 20
 
 
 def lambdify(args, expr):
@@ -232,7 +238,7 @@ class CompiledNetwork:
         self._high = np.array([_bound(d, 1) for d in self._domains])
 
     # ------------------------------------------------------------------- run
-    def forward(self, X):
+    def forward(self, X, *, chunk_size=None):
         """The outputs for a batch.
 
         Parameters
@@ -240,6 +246,8 @@ class CompiledNetwork:
         X : array-like, shape (batch, n_inputs)
             Columns in the order of :attr:`inputs` (a 1-D array is one row).
             Values outside the input domains are allowed here (not NaN/inf).
+        chunk_size : int, optional
+            Rows computed at a time (default: :meth:`chunk_rows`).
 
         Returns
         -------
@@ -247,11 +255,16 @@ class CompiledNetwork:
         """
         X = check_inputs(X, self.inputs, self._domains, self._low, self._high, self.dtype,
                          domain=False)
-        A, _, _ = self._forward(X)
-        return np.stack([A[g][:, c] for g, c in self._out], axis=1)
+        step = self.chunk_rows(chunk_size)
+        out = np.empty((len(X), len(self.outputs)), self.dtype)
+        for start in range(0, len(X), step):
+            A, _, _ = self._forward(X[start:start + step])
+            for k, (g, c) in enumerate(self._out):
+                out[start:start + step, k] = A[g][:, c]
+        return out
 
     def explain(self, X, target=None, *, return_neurons=False, return_edges=False,
-                absorb_bias=False):
+                absorb_bias=False, chunk_size=None):
         """Deep Taylor decomposition of one output per row onto the inputs.
 
         Parameters
@@ -268,6 +281,12 @@ class CompiledNetwork:
             Also return every edge's message (``batch × edges`` memory).
         absorb_bias : bool
             Put ``b⁺`` in the denominators, as ``propagate(absorb_bias=True)``.
+        chunk_size : int, optional
+            Rows propagated at a time, so that working memory does not grow
+            with the batch (only the results do). Default
+            (:meth:`chunk_rows`): ``CHUNK_ELEMENTS`` (2²⁰) values per
+            chunk, i.e. ``2²⁰ // (inputs + neurons)`` rows (``+ edges``
+            with *return_edges*). The results do not depend on it.
 
         Returns
         -------
@@ -277,11 +296,46 @@ class CompiledNetwork:
         ------
         ValueError
             Wrong width or dtype of ``X``, NaN or inf in ``X``, a value outside
-            its input's domain, a ``target`` out of range; the message names
-            the argument and the offending rows.
+            its input's domain, a ``target`` out of range, a ``chunk_size``
+            that is not a positive integer; the message names the argument
+            and the offending rows.
         """
         X = check_inputs(X, self.inputs, self._domains, self._low, self._high, self.dtype)
         t = check_target(target, len(X), self.outputs)
+        step = self.chunk_rows(chunk_size, return_edges=return_edges)
+        options = {"return_neurons": return_neurons, "return_edges": return_edges,
+                   "absorb_bias": absorb_bias}
+        if step >= len(X):
+            return self._explain(X, t, **options)
+        chunks = ((rows, self._explain(X[rows], t[rows], **options))
+                  for rows in progress.chunks(len(X), step, "explain"))
+        return join_chunks(chunks, len(X))
+
+    def chunk_rows(self, chunk_size=None, *, return_edges=False):
+        """Rows per chunk of :meth:`explain` and :meth:`forward`.
+
+        *chunk_size* itself when given (a positive integer), otherwise
+        ``max(1, CHUNK_ELEMENTS // width)`` with ``width`` the inputs plus
+        neurons (plus edges with *return_edges*): about 40 MB of working
+        arrays in float64 whatever the batch.
+
+        >>> from symdtd import examples
+        >>> compile(examples.xor()).chunk_rows(), compile(examples.xor()).chunk_rows(100)
+        (209715, 100)
+        """
+        if chunk_size is None:
+            width = sum(len(n) for n in self._names) + (self.n_edges if return_edges else 0)
+            return max(1, CHUNK_ELEMENTS // max(1, width))
+        if isinstance(chunk_size, (bool, np.bool_)) or not isinstance(chunk_size,
+                                                                      (int, np.integer)):
+            raise TypeError(f"chunk_size must be a positive integer or None, "
+                            f"got {type(chunk_size).__name__}")
+        if chunk_size < 1:
+            raise ValueError(f"chunk_size must be a positive integer or None, got {chunk_size}")
+        return int(chunk_size)
+
+    def _explain(self, X, t, *, return_neurons, return_edges, absorb_bias):
+        """:meth:`explain` on checked rows, all at once."""
         A, P, slots = self._forward(X)
         sizes = [len(n) for n in self._names]
         ps = Pass(A, P, slots, sizes, self.n_edges if return_edges else None, absorb_bias)
