@@ -88,9 +88,22 @@ def _fan_in(value: str):
 
 
 def _subparser(sub, name, help_text, example):
-    return sub.add_parser(name, help=help_text, description=help_text,
-                          epilog=f"example:\n  {example}",
-                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(name, help=help_text, description=help_text,
+                       epilog=f"example:\n  {example}",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--limit", action="append", metavar="NAME=VALUE",
+                   help="raise a size limit for this run, e.g. exact_edges=1000000 or "
+                        "verify_fan_in=none (see symdtd.limits)")
+    return p
+
+
+def _limited(run):
+    """*run* inside ``symdtd.limits.raised(...)`` with the ``--limit`` values."""
+    def wrapped(args):
+        from .limits import parse_limits, raised
+        with raised(**parse_limits(getattr(args, "limit", None))):
+            return run(args)
+    return wrapped
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -144,6 +157,7 @@ def main(argv=None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as stop:   # argparse already printed its message
         return int(stop.code or 0)
+    args.run = _limited(args.run)
     try:
         return args.run(args)
     except (ValueError, TypeError, FileNotFoundError, KeyError) as error:

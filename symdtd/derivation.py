@@ -30,6 +30,7 @@ import sympy as sp
 from . import display
 from .algebra import rewrite_gates, split_sum
 from .domains import Real
+from .limits import check_fan_in
 from .rules import Rule, get_rule
 from .symbols import NeuronSymbols, neuron_symbols
 
@@ -353,6 +354,7 @@ def derive(rule, n=None, *, domain=None, bias=None) -> Derivation:
     ...
     ValueError: fan-in n must be a positive integer, got 0
     """
+    check_fan_in("derive_fan_in", n, "derive")  # the SymPy work grows fast with n
     if isinstance(rule, (str, Rule)):
         rule_obj = get_rule(rule)
         return _cached(rule_obj, n, bias or rule_obj.bias)

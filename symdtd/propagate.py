@@ -41,7 +41,9 @@ from numbers import Number
 
 import sympy as sp
 
+from . import progress
 from .arithmetic import _ARITH, ARITHMETICS, _order, _winner, forward_values
+from .limits import check_digits, check_edges
 from .network import WINNER_TAKE_ALL
 
 __all__ = ["propagate", "Explanation", "forward_values", "ARITHMETICS"]
@@ -232,6 +234,7 @@ def propagate(network, inputs=None, output=None, arithmetic="symbolic", *, at=No
     G = network.graph
     f = network._output_name(output)
     order = _order(network, f)
+    check_edges(sum(d for _, d in network.graph.in_degree(order)), arithmetic, f)
     region = None
     if at is not None:
         if arithmetic != "symbolic":
@@ -247,8 +250,9 @@ def propagate(network, inputs=None, output=None, arithmetic="symbolic", *, at=No
     incoming[f].append(act[f])
     exp = Explanation(act[f], f, arithmetic, {}, {}, act, {},
                       inputs=[p for p in network.inputs if p in act], at=at)
-    for j in reversed(order):
+    for j in progress.iterate(order[::-1], f"propagate ({arithmetic})"):
         R_j = exp.relevance[j] = ar.total(incoming[j])
+        check_digits(R_j, j)  # exact numbers of float weights can grow without end
         data = G.nodes[j]
         if data["kind"] == "input":
             continue

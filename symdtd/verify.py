@@ -37,6 +37,7 @@ from .counterexample import find_counterexample
 from .algebra import rewrite_gates, split_sum
 from .derivation import Derivation, derive
 from .domains import Box, Real
+from .limits import check_fan_in
 from .prover import merge_sums, prove_nonnegative
 
 __all__ = ["verify", "Report", "Claim", "CONSERVATION_FAN_INS"]
@@ -353,6 +354,7 @@ def verify(subject, *args, bias=None, n=None, seed=0, **kwargs):
             return verify_network(subject, *args, **kwargs)
         raise TypeError(f"verify expects a Derivation, a rule name or a Network, "
                         f"got {type(subject).__name__}")
+    check_fan_in("verify_fan_in", subject.n if isinstance(subject, Derivation) else n, "verify")
     d = subject if isinstance(subject, Derivation) else derive(subject, n, bias=bias)
     return _verify_derivation(d, seed)
 
