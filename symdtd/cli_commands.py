@@ -165,8 +165,13 @@ def _register_plot_root(sub, make):
 
 
 def progress_bar(done, total, label, *, width=30, stream=None):
-    """Draw a one-line progress bar on standard error (redrawn in place)."""
+    """Draw a one-line progress bar on standard error (redrawn in place), if it is a
+    terminal (:func:`symdtd.progress.is_active`); quiet in pipes and logs."""
     import sys
+
+    from .progress import is_active
+    if stream is None and not is_active(sys.stderr):
+        return
     stream = stream or sys.stderr
     filled = int(width * done / max(total, 1))
     end = "\n" if done >= total else ""

@@ -18,7 +18,7 @@ from __future__ import annotations
 import sys
 import time
 
-__all__ = ["iterate", "chunks", "format_bar", "ENABLED", "DELAY"]
+__all__ = ["iterate", "chunks", "format_bar", "is_active", "ENABLED", "DELAY"]
 
 #: None: draw only when standard error is a terminal; True / False: always / never
 ENABLED = None
@@ -32,7 +32,10 @@ def format_bar(done, total, label, width=30):
     return f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label}"
 
 
-def _active(stream):
+def is_active(stream=None):
+    """Whether a bar is drawn on *stream* (default standard error): :data:`ENABLED`,
+    or when that is None, whether *stream* is a terminal."""
+    stream = sys.stderr if stream is None else stream
     if ENABLED is not None:
         return bool(ENABLED)
     isatty = getattr(stream, "isatty", None)
@@ -55,7 +58,7 @@ def iterate(items, label, total=None, stream=None):
     """
     stream = sys.stderr if stream is None else stream
     total = len(items) if total is None else total
-    if not _active(stream):
+    if not is_active(stream):
         yield from items
         return
     start = last = time.monotonic()

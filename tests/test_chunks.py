@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 
 from symdtd import compile as compile_network
-from symdtd import progress
 from symdtd.batch import join_chunks
 from symdtd.domains import Box
 from symdtd.models import load_model
@@ -106,29 +105,3 @@ def test_join_chunks_keeps_dtypes_and_labels():
     assert joined.relevance.dtype == np.float32 and joined.relevance.shape == (9, 12)
     assert joined.target.tolist() == [1] * 9
     assert (joined.relevance[4:] == parts[1][1].relevance).all()
-
-
-class FakeTerminal:
-    def __init__(self, tty):
-        self.tty, self.text = tty, ""
-
-    def isatty(self):
-        return self.tty
-
-    def write(self, text):
-        self.text += text
-
-    def flush(self):
-        pass
-
-
-def test_progress_bar_only_on_a_terminal(monkeypatch):
-    monkeypatch.setattr(progress, "DELAY", 0.0)
-    terminal, pipe = FakeTerminal(True), FakeTerminal(False)
-    assert list(progress.iterate(range(3), "work", stream=terminal)) == [0, 1, 2]
-    assert list(progress.iterate(range(3), "work", stream=pipe)) == [0, 1, 2]
-    assert "] 3/3 work" in terminal.text and terminal.text.endswith("\r")
-    assert pipe.text == ""
-    monkeypatch.setattr(progress, "ENABLED", False)
-    assert list(progress.chunks(5, 2, "explain", stream=terminal))[-1] == slice(4, 5)
-    assert terminal.text.count("3/3") == 1  # nothing new was drawn
