@@ -343,6 +343,8 @@ def derive(rule, n=None, *, domain=None, bias=None) -> Derivation:
     ------
     ValueError
         Unknown rule name, direction of the wrong length, fan-in < 1.
+    symdtd.limits.LimitExceeded
+        A fan-in over ``LIMITS.derive_fan_in`` (a ValueError; see :mod:`symdtd.limits`).
 
     Examples
     --------

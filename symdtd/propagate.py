@@ -221,6 +221,12 @@ def propagate(network, inputs=None, output=None, arithmetic="symbolic", *, at=No
     -------
     Explanation
 
+    Raises
+    ------
+    symdtd.limits.LimitExceeded
+        More edges to walk than ``LIMITS.<arithmetic>_edges``, or an exact
+        relevance over ``LIMITS.exact_digits`` digits (see :mod:`symdtd.limits`).
+
     Examples
     --------
     >>> from symdtd import examples

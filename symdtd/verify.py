@@ -346,6 +346,11 @@ def verify(subject, *args, bias=None, n=None, seed=0, **kwargs):
     -------
     Report
         Repeated calls on the same derivation return the same (cached) report.
+
+    Raises
+    ------
+    symdtd.limits.LimitExceeded
+        A fan-in over ``LIMITS.verify_fan_in`` (a ValueError; see :mod:`symdtd.limits`).
     """
     if not isinstance(subject, (Derivation, str)):
         from .network import Network
