@@ -16,10 +16,12 @@ connections, pooling, arbitrary DAGs); :mod:`symdtd.kernels` runs them:
 
 The answers are those of ``propagate(..., arithmetic="exact")`` — same
 rules, same zero-denominator, bound and positive-bias conventions — in
-floating point. A zero denominator gives 0 (never NaN or inf); ``Z`` also
-counts as zero when parts of it computed apart cancel to rounding level
-(``|Z| ≤ 2⁻³⁶ Σ|part|`` in float64, ``2⁻¹³`` in float32), as ``X @ W``
-and zᴮ's folded ``−l·w⁺ − h·w⁻`` do at a box corner where every ``q`` is 0. A numerator that does not split (a user direction such as
+floating point. A zero denominator gives 0 (never NaN or inf). Zero is
+decided by :func:`symdtd.arithmetic.zero_denominator`, the rule
+``propagate`` uses too: ``|Z| ≤ n·u·Σ|part|`` (``u`` the unit roundoff,
+``n`` the fan-in plus the number of parts), i.e. parts computed apart that
+cancel to rounding level, as ``X @ W`` and zᴮ's folded ``−l·w⁺ − h·w⁻`` do
+at a box corner where every ``q`` is 0. A numerator that does not split (a user direction such as
 ``x·1[x w > 0]``) is evaluated edge by edge over the batch instead:
 correct, but slower (``batch × edges`` work and memory).
 

@@ -21,7 +21,10 @@ traversal is the same for every arithmetic; only the numbers change:
 
 A neuron whose denominator ``Σ q`` is zero passes on nothing: its messages
 are 0 (never NaN), it is listed in ``zero_denominators`` and relevance it
-held is listed in ``lost``.
+held is listed in ``lost``. "Zero" is decided by
+:func:`symdtd.arithmetic.zero_denominator`, the rule :func:`symdtd.compile`
+uses too; since the ``q`` are added in one piece (``math.fsum`` in
+``"float"``), it means ``Σ q = 0`` exactly in every arithmetic.
 
 Examples
 --------
@@ -277,7 +280,7 @@ def propagate(network, inputs=None, output=None, arithmetic="symbolic", *, at=No
         b_plus = ar.positive_part(bias) if absorb_bias and data["kind"] in ("relu", "linear") else 0
         D = D + b_plus
         D_at = D.xreplace(point) if point else D
-        if ar.is_zero(D_at):
+        if ar.zero_denominator(D_at, qs + [b_plus]):
             exp.zero_denominators.append(j)
             if not ar.is_zero(R_j.xreplace(point) if point else R_j):
                 exp.lost[j] = R_j
