@@ -46,6 +46,7 @@ import sympy as sp
 
 from .arithmetic import _ARITH, ARITHMETICS, _order, _winner, forward_values
 from .network import WINNER_TAKE_ALL
+from .product_form import ProductForm
 
 __all__ = ["propagate", "Explanation", "forward_values", "ARITHMETICS"]
 
@@ -155,7 +156,8 @@ class Explanation:
     note: str | None = None
     at: dict | None = None
     inputs: list = field(default_factory=list, repr=False)
-    _factors: dict | None = field(default=None, repr=False)
+    _factors: dict = field(default_factory=dict, repr=False)
+    _factors_simplified: bool = field(default=False, repr=False)
 
     @property
     def input_relevance(self):
@@ -169,16 +171,20 @@ class Explanation:
 
     @property
     def factors(self):
-        """``node -> c``, with ``[x_f]_node = x_node · c`` (0 where ``x_node = 0``)."""
-        if self._factors is None:
-            ar = _ARITH[self.arithmetic]
-            self._factors = {}
-            for n, r in self.relevance.items():
-                x = self.activations[n]
-                if ar.is_zero(x):
-                    self._factors[n] = ar.zero
-                else:
-                    self._factors[n] = sp.cancel(r / x) if self.arithmetic == "symbolic" else r / x
+        """``node -> c`` with ``[x_f]_node = x_node · c``, only where that product form holds.
+
+        It holds for a node when every message it received carries its
+        activation as a factor (``q_ij = x_i · g_ij``): successors using z⁺,
+        z, γ, sum-pooling, proportional max-pooling or zᴮ on a ≥ 0
+        predecessor (box ``[0, x_i]``), or winner-take-all max-pooling of a
+        node that has the product form. Then ``c_i = Σ_j g_ij [x_f]_j /
+        Σ_i' q_i'j`` (defined even at ``x_i = 0``) and ``c_f = 1``. Nodes fed
+        back through zᴮ on a box or w² (e.g. pixels) have no entry: there
+        ``[x_f]_i`` need not vanish with ``x_i``. See :mod:`symdtd.product_form`.
+        """
+        if self.arithmetic == "symbolic" and not self._factors_simplified:
+            self._factors = {n: sp.cancel(c) for n, c in self._factors.items()}
+            self._factors_simplified = True
         return self._factors
 
     def table(self):
@@ -250,8 +256,11 @@ def propagate(network, inputs=None, output=None, arithmetic="symbolic", *, at=No
     incoming[f].append(act[f])
     exp = Explanation(act[f], f, arithmetic, {}, {}, act, {},
                       inputs=[p for p in network.inputs if p in act], at=at)
+    product = ProductForm(network, ar, f)   # the factors c of [x_f]_j = x_j c_j
+    exp._factors = product.factors
     for j in reversed(order):
         R_j = exp.relevance[j] = ar.total(incoming[j])
+        product.settle(j, R_j, act[j])
         data = G.nodes[j]
         if data["kind"] == "input":
             continue
@@ -259,12 +268,13 @@ def propagate(network, inputs=None, output=None, arithmetic="symbolic", *, at=No
         rule = network.rule_for(j, maxpool=maxpool)
         exp.rules[j] = rule if rule == WINNER_TAKE_ALL else rule.name
         if rule == WINNER_TAKE_ALL:
-            _winner_messages(exp, j, preds, R_j, act, region, ar, incoming)
+            shares = _winner_messages(exp, j, preds, R_j, act, region, ar, incoming)
+            product.winner_edges(j, [i for i, _ in preds], shares, [act[i] for i, _ in preds])
             continue
         fn, roles = _numerator(rule, ar)
         gamma = (ar.number(rule.parameters["gamma"], f"rule {rule.name!r}: gamma")
                  if "gamma" in roles else None)
-        qs = []
+        qs, envs = [], []
         for i, edge in preds:
             env = {"x": act[i], "w": ar.number(edge["weight"], f"weight of edge {i!r} -> {j!r}"),
                    "gamma": gamma}
@@ -273,6 +283,7 @@ def propagate(network, inputs=None, output=None, arithmetic="symbolic", *, at=No
                     box[i] = _bounds(network, i, act[i], ar)
                 env["l"], env["h"] = box[i]
             qs.append(fn({r: env[r] for r in roles}))
+            envs.append(env)
         D = ar.total(qs)
         bias = ar.number(data["bias"], f"bias of neuron {j!r}")
         if data["kind"] in ("relu", "linear") and ar.sign(bias) == 1:
@@ -288,6 +299,7 @@ def propagate(network, inputs=None, output=None, arithmetic="symbolic", *, at=No
                 exp.messages[(i, j)] = ar.zero
             continue
         scale = R_j / D
+        product.rule_edges(rule, [i for i, _ in preds], envs, scale, [act[i] for i, _ in preds])
         for (i, _), q in zip(preds, qs):
             exp.messages[(i, j)] = m = q * scale
             incoming[i].append(m)
@@ -324,16 +336,21 @@ def _bounds(network, node, x, ar):
 
 
 def _winner_messages(exp, j, preds, R_j, act, region, ar, incoming):
+    """Send R_j to the winner; return each input's share of it (1 or 0, piecewise when symbolic)."""
     names = [i for i, _ in preds]
     values = [act[i] for i in names]
+    one = ar.number(1, "share")
     if ar.name != "symbolic" or region is not None:
         win = _winner([region[i] for i in names] if region is not None else values)
+        shares = [one if k == win else ar.zero for k in range(len(names))]
         messages = [R_j if k == win else ar.zero for k in range(len(names))]
     else:  # piecewise: the first of the largest inputs takes everything
-        messages = []
+        shares, messages = [], []
         for k, v in enumerate(values):
             cond = sp.And(*[v > u if m < k else v >= u for m, u in enumerate(values) if m != k])
+            shares.append(sp.Piecewise((1, cond), (0, True)))
             messages.append(sp.Piecewise((R_j, cond), (0, True)))
     for i, m in zip(names, messages):
         exp.messages[(i, j)] = m
         incoming[i].append(m)
+    return shares
