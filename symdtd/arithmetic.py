@@ -14,9 +14,10 @@ to its backend:
     Python floats (sums with ``math.fsum``).
 
 :func:`forward_values` computes every activation in one of them, checking
-the input values against the inputs' domains. :func:`zero_denominator` is
-the one test, shared with :func:`symdtd.compile`, that decides when a
-relevance denominator counts as zero.
+the input values against the inputs' domains. Two conventions are shared
+with :func:`symdtd.compile`: :func:`zero_denominator`, the one test of when
+a relevance denominator counts as zero, and :class:`NegativeOutputWarning`,
+issued when an explained output is negative.
 
 Examples
 --------
@@ -40,9 +41,30 @@ import sympy as sp
 
 from .domains import Box, Positive
 
-__all__ = ["ARITHMETICS", "UNIT_ROUNDOFF", "forward_values", "zero_denominator"]
+__all__ = ["ARITHMETICS", "UNIT_ROUNDOFF", "NegativeOutputWarning", "forward_values",
+           "zero_denominator"]
 
 ARITHMETICS = ("symbolic", "exact", "float")
+
+class NegativeOutputWarning(UserWarning):
+    """The explained output ``x_f`` is negative (e.g. a logit that did not win).
+
+    The root search of every rule assumes ``x_f > 0``: with ``x_f < 0`` the
+    relevance redistributes a negative value, so the map is (mostly)
+    negative and its signs do not mean "for" and "against". Explain a
+    positive output (the winning logit), or silence it where negative maps
+    are intended::
+
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", symdtd.NegativeOutputWarning)
+            e = symdtd.propagate(net, point, arithmetic="exact")
+
+    :func:`symdtd.propagate` names the output,
+    :meth:`CompiledNetwork.explain <symdtd.compile.CompiledNetwork.explain>`
+    the rows of the batch.
+    """
+
 
 #: Unit roundoff ``u`` (half the machine epsilon) per number type; exact numbers have none.
 UNIT_ROUNDOFF = {"float64": 2.0 ** -53, "float32": 2.0 ** -24, "exact": 0}

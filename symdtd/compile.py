@@ -53,7 +53,8 @@ import inspect
 import numpy as np
 import sympy as sp
 
-from .batch import BatchExplanation, ConservationReport, _bound, check_inputs, check_target
+from .batch import (BatchExplanation, ConservationReport, _bound, check_inputs, check_target,
+                    warn_negative_outputs)
 from .blocks import DENSE_THRESHOLD, NetworkBlocks
 from .kernels import Pass, _add
 from .rules import get_rule
@@ -281,6 +282,12 @@ class CompiledNetwork:
             Wrong width or dtype of ``X``, NaN or inf in ``X``, a value outside
             its input's domain, a ``target`` out of range; the message names
             the argument and the offending rows.
+
+        Warns
+        -----
+        NegativeOutputWarning
+            Naming the rows whose explained output is negative (``x_f < 0``,
+            e.g. a logit that did not win): the root search assumes ``x_f > 0``.
         """
         X = check_inputs(X, self.inputs, self._domains, self._low, self._high, self.dtype)
         t = check_target(target, len(X), self.outputs)
@@ -295,6 +302,7 @@ class CompiledNetwork:
             x_f[rows] = A[g][rows, oc[rows]]
             ps.R[g] = np.zeros((batch, sizes[g]), self.dtype)
             ps.R[g][rows, oc[rows]] = x_f[rows]
+        warn_negative_outputs(x_f, t, self.outputs)
         totals = {}
         for gen in reversed(self._gens):
             Rg = ps.R[gen.index]

@@ -39,12 +39,14 @@ Examples
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from numbers import Number
 
 import sympy as sp
 
-from .arithmetic import _ARITH, ARITHMETICS, _order, _winner, forward_values
+from .arithmetic import (_ARITH, ARITHMETICS, NegativeOutputWarning, _order, _winner,
+                         forward_values)
 from .network import WINNER_TAKE_ALL
 from .product_form import ProductForm
 
@@ -228,6 +230,12 @@ def propagate(network, inputs=None, output=None, arithmetic="symbolic", *, at=No
     -------
     Explanation
 
+    Warns
+    -----
+    NegativeOutputWarning
+        The output is negative (e.g. a logit that did not win): the root
+        search assumes ``x_f > 0``, and the map redistributes a negative value.
+
     Examples
     --------
     >>> from symdtd import examples
@@ -309,6 +317,12 @@ def propagate(network, inputs=None, output=None, arithmetic="symbolic", *, at=No
     if sign == -1:
         exp.note = (f"the output {f!r} is negative ({act[f]}): a linear output; "
                     "the relevance redistributes a negative value")
+        value = act[f].xreplace(point) if point else act[f]
+        value = f"≈ {float(value):.6g}" if len(str(value)) > 24 and sp.sympify(value).is_number \
+            else str(value)   # a long exact fraction is unreadable
+        warnings.warn(f"the output {f!r} is negative ({value}); the root search assumes "
+                      "x_f > 0, so the relevance redistributes a negative value",
+                      NegativeOutputWarning, stacklevel=2)
     exp.positive_bias.reverse()  # topological order
     exp.zero_denominators.reverse()
     return exp

@@ -1,8 +1,9 @@
-"""The numeric paths agree with the exact one (issue 10, items 9–12).
+"""The numeric paths agree with the exact one (issue 10, items 9, 10 and 12).
 
 Expected values are worked out by hand in the comments (Fraction arithmetic),
 not copied from symdtd's output.
 """
+import warnings
 from fractions import Fraction
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 import sympy as sp
 
 from symdtd import Box, Network, Real, compile, propagate
-from symdtd.arithmetic import UNIT_ROUNDOFF, zero_denominator
+from symdtd.arithmetic import UNIT_ROUNDOFF, NegativeOutputWarning, zero_denominator
 
 
 def tiny_denominator_net():
@@ -48,6 +49,7 @@ def test_the_zero_rule_is_the_rounding_bound_of_the_sum():
     assert zero_denominator(Z, np.array([1.0, 1.0, 1.0]), 4).tolist() == [True, True, False]
 
 
+@pytest.mark.filterwarnings("ignore::symdtd.arithmetic.NegativeOutputWarning")   # y < 0 here
 def test_a_tiny_single_part_denominator_is_kept_by_every_path():
     # z on y = 0.1·x1 + w2·x2, w2 = −(0.1 + 2⁻⁵⁶) (the next float), x = (1, 1):
     # Σ q = −2⁻⁵⁶ = y exactly, so [y]_i = q_i / Σ q · y = q_i: (0.1, w2).
@@ -81,3 +83,38 @@ def test_an_all_zero_w2_block_loses_its_relevance_like_propagate():
     assert e.conservation.lost.tolist() == [1.0, 1.0]
     assert e.conservation.zero_denominators.tolist() == [1, 1]
     assert e.conservation.conserved().all()
+
+
+def two_logits_net():
+    # h = relu(x1 + x2), y1 = 2h, y2 = −h on x ∈ [0, 1]²
+    return Network.from_dense([[[1], [1]], [[2, -1]]], [[0], [0, 0]], input_domain=Box(0, 1))
+
+
+def test_propagate_warns_when_the_explained_output_is_negative():
+    net = two_logits_net()
+    # x = (1, 1/2): h = 3/2, y2 = −3/2 < 0
+    with pytest.warns(NegativeOutputWarning, match=r"output 'y2' is negative \(-3/2\)"):
+        e = propagate(net, {"x1": 1, "x2": "1/2"}, output="y2", arithmetic="exact")
+    assert e.output == sp.Rational(-3, 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")   # a positive output: no warning
+        propagate(net, {"x1": 1, "x2": "1/2"}, output="y1", arithmetic="float")
+        propagate(net, {"x1": 0, "x2": 0}, output="y2", arithmetic="float")   # x_f = 0
+
+
+def test_compiled_explain_names_the_rows_with_a_negative_output():
+    model = compile(two_logits_net())
+    X = np.array([[1.0, 0.5], [0.0, 0.0], [0.5, 0.5], [0.25, 0.0]])
+    # y2 = −(x1 + x2): rows 2 and 3 explain y2 < 0; row 1 has y2 = 0; row 0 explains y1 = 3
+    with pytest.warns(NegativeOutputWarning, match=r"rows \[2, 3\] \(outputs \['y2'\]\)"):
+        e = model.explain(X, target=[0, 1, 1, 1])
+    assert e.output.tolist() == [3.0, 0.0, -1.0, -0.25]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.explain(X, target=0)
+
+
+def test_negative_output_warning_is_public():
+    import symdtd
+    assert symdtd.NegativeOutputWarning is NegativeOutputWarning
+    assert issubclass(NegativeOutputWarning, UserWarning)
