@@ -52,8 +52,9 @@ class NegativeOutputWarning(UserWarning):
     The root search of every rule assumes ``x_f > 0``: with ``x_f < 0`` the
     relevance redistributes a negative value, so the map is (mostly)
     negative and its signs do not mean "for" and "against". Explain a
-    positive output (the winning logit), or silence it where negative maps
-    are intended::
+    positive output (usually the winning logit; a network can have rows
+    where every logit is negative), or silence the warning where negative
+    maps are intended::
 
         import warnings
         with warnings.catch_warnings():

@@ -224,8 +224,8 @@ def warn_negative_outputs(x_f, target, outputs, stacklevel=3):
     if len(rows):
         names = sorted({outputs[t] for t in np.asarray(target)[rows].tolist()})
         warnings.warn(f"x_f < 0 in rows {_few(rows)} (outputs {_few(names)}): the root search "
-                      "assumes x_f > 0, so their relevance redistributes a negative value "
-                      "(explain the winning output instead)", NegativeOutputWarning,
+                      "assumes x_f > 0, so their relevance redistributes a negative value",
+                      NegativeOutputWarning,
                       stacklevel=stacklevel)
 
 

@@ -139,7 +139,8 @@ class Explanation:
     positive_bias : list
         Neurons with a positive bias: their root point leaves the domain.
     note : str or None
-        Set when the output is negative (a linear output).
+        Set when the output is negative (a linear output); propagate then
+        also warns (:class:`~symdtd.arithmetic.NegativeOutputWarning`).
     at : dict or None
         The point fixing the activation region (symbolic arithmetic).
     """
