@@ -25,6 +25,7 @@ import graphviz
 import sympy as sp
 
 from . import colors
+from .files import atomic_write_bytes, atomic_write_text
 
 __all__ = ["FlowGraph", "GraphvizNotFoundError", "INSTALL_HINT", "write"]
 
@@ -178,13 +179,11 @@ def write(graph, path, *, dpi=None):
         When an image is asked for and ``dot`` is missing.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fmt = path.suffix.lstrip(".").lower()
     if not fmt:
         raise ValueError(f"path {str(path)!r} has no suffix; use .svg, .png, .pdf or .gv")
     if fmt in ("gv", "dot"):
-        path.write_text(graph.source, encoding="utf-8")
-        return path
+        return atomic_write_text(path, graph.source)
     if dpi is not None:
         graph = graph.copy()
         graph.attr(dpi=str(dpi))
@@ -194,5 +193,4 @@ def write(graph, path, *, dpi=None):
         raise
     except graphviz.ExecutableNotFound as err:   # a plain graphviz.Digraph was passed
         raise _missing_dot(err) from err
-    path.write_bytes(data)
-    return path
+    return atomic_write_bytes(path, data)

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from .colors import diverging_cmap
+from .files import atomic_path
 from .rootplot import RootPoint, find_root, plot_root_search
 
 __all__ = ["RootPoint", "find_root", "plot_root_search", "heatmap", "heatmap_grid",
@@ -257,7 +258,11 @@ def save_figure(fig, path, *, dpi=100):
     ...     matplotlib.image.imread(p).shape
     (100, 125, 4)
     """
+    import matplotlib
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi)
+    # the format from the real name: the temporary file's suffix is not it
+    fmt = path.suffix.lstrip(".").lower() or matplotlib.rcParams["savefig.format"]
+    with atomic_path(path) as temp:   # a failed save keeps the old image
+        fig.savefig(temp, dpi=dpi, format=fmt)
     return path
