@@ -199,7 +199,7 @@ def _register_evaluate(sub, make):
                    help="value a flipped pixel takes: 0 or the mean training image")
     p.add_argument("-o", "--output", default=None, help="folder for heatmaps and curves (PNG)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(run=_evaluate)
+    p.set_defaults(run=_evaluate, output_is_folder=True)
 
 
 REGISTRY = [_register_explain, _register_render, _register_plot_root, _register_evaluate]
