@@ -192,3 +192,18 @@ def test_ctrl_c_prints_one_line_and_exits_130(tmp_path):
     assert process.returncode == 130
     assert err == "symdtd: interrupted\n"
     assert not [p for p in tmp_path.iterdir() if ".tmp" in p.name]   # no half-written file
+
+
+@pytest.mark.parametrize("command, module, name, suffix, message", [
+    (["render", "xor"], cli_commands, "load_network_argument", "xyz",
+     "'xyz' is not an image format of Graphviz; use .svg, .png, .pdf or .gv"),
+    (["plot-root", "--neuron=1,1:0:1,1"], cli_commands, "_parse_neuron", "xyz",
+     "matplotlib cannot write 'xyz' files; use one of"),
+])
+def test_an_unknown_image_suffix_stops_before_the_work(command, module, name, suffix, message,
+                                                       tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(module, name, lambda *args: pytest.fail("the work started"))
+    target = tmp_path / f"out.{suffix}"
+    assert main([*command, "-o", str(target)]) == 2
+    _one_line_error(capsys, f"path '{target}': {message}")
+    assert list(tmp_path.iterdir()) == []
