@@ -82,14 +82,21 @@ def atomic_path(path, *, mkdir=True):
     target = _target(path)
     if mkdir:
         target.parent.mkdir(parents=True, exist_ok=True)
-    temp = _temp_file(target)
+    try:
+        temp = _temp_file(target)
+    except OSError as err:
+        raise OSError(err.errno, err.strerror, str(path)) from err
     try:
         yield temp
         with open(temp, "rb+") as handle:   # on disk before the rename
             os.fsync(handle.fileno())
         os.replace(temp, target)
-    except BaseException:
+    except BaseException as err:
         temp.unlink(missing_ok=True)
+        if isinstance(err, OSError) and err.errno is not None \
+                and err.filename in (None, str(temp)):
+            # name the file the caller asked for, not the temporary one
+            raise OSError(err.errno, err.strerror or str(err), str(path)) from err
         raise
 
 

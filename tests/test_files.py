@@ -52,10 +52,11 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(writer, tmp_p
     monkeypatch.setattr("symdtd.files.os.fsync", _disk_full)   # the disk fills at the end
     if writer == "cli -o":
         assert main(["derive", "z+", "-o", str(target)]) == 2
-        assert "No space left on device" in capsys.readouterr().err
+        assert capsys.readouterr().err == f"symdtd: error: {target}: No space left on device\n"
     else:
-        with pytest.raises(OSError, match="No space left"):
+        with pytest.raises(OSError, match="No space left") as caught:
             write_to(target)
+        assert caught.value.filename == str(target)   # not the temporary file's name
     assert target.read_text() == OLD
     assert _only(tmp_path) == [target.name]
 
