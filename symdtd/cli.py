@@ -24,6 +24,7 @@ import argparse
 import os
 import sys
 
+from .errors import is_input_error, one_line, write_bug_report
 from .files import atomic_write_text, check_output
 
 __all__ = ["main", "build_parser"]
@@ -165,7 +166,6 @@ def _stdout_closed() -> int:
 
 def main(argv=None) -> int:
     """Run the ``symdtd`` command; returns the exit code (see the module docstring)."""
-    from .errors import is_input_error, one_line, write_bug_report
     try:
         parser = build_parser()
         try:
