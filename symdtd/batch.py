@@ -19,14 +19,16 @@ array([1, 1, 1])
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from .arithmetic import NegativeOutputWarning
 from .domains import Box
 
 __all__ = ["BatchExplanation", "ConservationReport", "check_inputs", "check_target",
-           "join_chunks"]
+           "join_chunks", "warn_negative_outputs"]
 
 
 # ------------------------------------------------------------------ checks
@@ -259,6 +261,25 @@ def _empty_like(part, batch):
     return BatchExplanation(room(part.relevance), room(part.output), room(part.target),
                             part.inputs, part.outputs, report, room(part.neurons),
                             part.neuron_names, room(part.edges), part.edge_names)
+
+
+def warn_negative_outputs(x_f, target, outputs, stacklevel=3):
+    """Warn (:class:`~symdtd.arithmetic.NegativeOutputWarning`) naming the rows with ``x_f < 0``.
+
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_negative_outputs(np.array([1.0, -0.5]), np.array([0, 1]), ["y1", "y2"])
+    >>> print(caught[0].message)  # doctest: +ELLIPSIS
+    x_f < 0 in rows [1] (outputs ['y2']): the root search assumes x_f > 0, ...
+    """
+    rows = np.flatnonzero(x_f < 0)
+    if len(rows):
+        names = sorted({outputs[t] for t in np.asarray(target)[rows].tolist()})
+        warnings.warn(f"x_f < 0 in rows {_few(rows)} (outputs {_few(names)}): the root search "
+                      "assumes x_f > 0, so their relevance redistributes a negative value",
+                      NegativeOutputWarning,
+                      stacklevel=stacklevel)
 
 
 # ------------------------------------------------------------------ helpers

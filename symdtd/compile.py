@@ -16,10 +16,12 @@ connections, pooling, arbitrary DAGs); :mod:`symdtd.kernels` runs them:
 
 The answers are those of ``propagate(..., arithmetic="exact")`` — same
 rules, same zero-denominator, bound and positive-bias conventions — in
-floating point. A zero denominator gives 0 (never NaN or inf); ``Z`` also
-counts as zero when parts of it computed apart cancel to rounding level
-(``|Z| ≤ 2⁻³⁶ Σ|part|`` in float64, ``2⁻¹³`` in float32), as ``X @ W``
-and zᴮ's folded ``−l·w⁺ − h·w⁻`` do at a box corner where every ``q`` is 0. A numerator that does not split (a user direction such as
+floating point. A zero denominator gives 0 (never NaN or inf). Zero is
+decided by :func:`symdtd.arithmetic.zero_denominator`, the rule
+``propagate`` uses too: ``|Z| ≤ n·u·Σ|part|`` (``u`` the unit roundoff,
+``n`` the fan-in plus the number of parts), i.e. parts computed apart that
+cancel to rounding level, as ``X @ W`` and zᴮ's folded ``−l·w⁺ − h·w⁻`` do
+at a box corner where every ``q`` is 0. A numerator that does not split (a user direction such as
 ``x·1[x w > 0]``) is evaluated edge by edge over the batch instead:
 correct, but slower (``batch × edges`` work and memory).
 
@@ -53,7 +55,7 @@ import sympy as sp
 
 from . import progress
 from .batch import (BatchExplanation, ConservationReport, _bound, check_inputs, check_target,
-                    join_chunks)
+                    join_chunks, warn_negative_outputs)
 from .blocks import DENSE_THRESHOLD, NetworkBlocks
 from .kernels import Pass, _add
 from .rules import get_rule
@@ -299,6 +301,12 @@ class CompiledNetwork:
             its input's domain, a ``target`` out of range, a ``chunk_size``
             that is not a positive integer; the message names the argument
             and the offending rows.
+
+        Warns
+        -----
+        NegativeOutputWarning
+            Naming the rows whose explained output is negative (``x_f < 0``,
+            e.g. a logit that did not win): the root search assumes ``x_f > 0``.
         """
         X = check_inputs(X, self.inputs, self._domains, self._low, self._high, self.dtype)
         t = check_target(target, len(X), self.outputs)
@@ -306,10 +314,13 @@ class CompiledNetwork:
         options = {"return_neurons": return_neurons, "return_edges": return_edges,
                    "absorb_bias": absorb_bias}
         if step >= len(X):
-            return self._explain(X, t, **options)
-        chunks = ((rows, self._explain(X[rows], t[rows], **options))
-                  for rows in progress.chunks(len(X), step, "explain"))
-        return join_chunks(chunks, len(X))
+            result = self._explain(X, t, **options)
+        else:
+            chunks = ((rows, self._explain(X[rows], t[rows], **options))
+                      for rows in progress.chunks(len(X), step, "explain"))
+            result = join_chunks(chunks, len(X))
+        warn_negative_outputs(result.output, t, self.outputs)  # once, with the batch's rows
+        return result
 
     def chunk_rows(self, chunk_size=None, *, return_edges=False):
         """Rows per chunk of :meth:`explain` and :meth:`forward`.

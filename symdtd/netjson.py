@@ -54,6 +54,7 @@ import networkx as nx
 import sympy as sp
 
 from .domains import Domain
+from .files import atomic_write_text
 from .network import KINDS, Network, as_weight
 from .rules import Rule, get_rule
 
@@ -104,9 +105,13 @@ def network_to_dict(network):
 
 
 def save_network(network, path):
-    """Write *network* to *path* as JSON (see the module schema)."""
+    """Write *network* to *path* as JSON (see the module schema).
+
+    The write is atomic (:func:`symdtd.files.atomic_write_text`): if it
+    fails, an existing file at *path* is left as it was.
+    """
     text = json.dumps(network_to_dict(network), indent=1)
-    Path(path).write_text(text + "\n", encoding="utf-8")
+    atomic_write_text(path, text + "\n", mkdir=False)
 
 
 def load_network(path):
@@ -119,6 +124,8 @@ def load_network(path):
         data = json.loads(text)
     except json.JSONDecodeError as err:
         raise ValueError(f"{path}: not valid JSON ({err.msg} at line {err.lineno})") from None
+    except RecursionError:
+        raise ValueError(f"{path}: JSON nested too deeply to be a network") from None
     return network_from_dict(data)
 
 
