@@ -105,3 +105,14 @@ def test_join_chunks_keeps_dtypes_and_labels():
     assert joined.relevance.dtype == np.float32 and joined.relevance.shape == (9, 12)
     assert joined.target.tolist() == [1] * 9
     assert (joined.relevance[4:] == parts[1][1].relevance).all()
+
+
+def test_negative_outputs_warned_once_with_the_batch_rows():
+    from symdtd.arithmetic import NegativeOutputWarning
+
+    net = Network.from_dense([[[1.0]], [[1.0]]], [[0.0], [-0.5]], input_domain=Box(0, 1))
+    X = np.array([[1.0], [1.0], [1.0], [0.0], [0.25]])  # y = relu(x) - 1/2 < 0 in rows 3, 4
+    with pytest.warns(NegativeOutputWarning) as caught:
+        compile_network(net).explain(X, 0, chunk_size=2)
+    assert len(caught) == 1 and "rows [3, 4]" in str(caught[0].message)
+    assert caught[0].filename == __file__   # points at the caller, not at symdtd
