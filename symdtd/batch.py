@@ -28,7 +28,7 @@ from .arithmetic import NegativeOutputWarning
 from .domains import Box
 
 __all__ = ["BatchExplanation", "ConservationReport", "check_inputs", "check_target",
-           "join_chunks", "warn_negative_outputs"]
+           "join_chunks", "rows_per_chunk", "warn_negative_outputs"]
 
 
 # ------------------------------------------------------------------ checks
@@ -208,6 +208,27 @@ class BatchExplanation:
             return self.edges[:, self.edge_names.index((source, target))]
         except ValueError:
             raise ValueError(f"no edge {source!r} -> {target!r}") from None
+
+
+def rows_per_chunk(chunk_size, width, elements):
+    """*chunk_size* checked (a positive integer), or by default (None) as many rows
+    of *width* values as fit in *elements* values (at least 1).
+
+    >>> rows_per_chunk(None, 1000, 2**20), rows_per_chunk(7, 1000, 2**20)
+    (1048, 7)
+    >>> rows_per_chunk(0, 1000, 2**20)
+    Traceback (most recent call last):
+    ...
+    ValueError: chunk_size must be a positive integer or None, got 0
+    """
+    if chunk_size is None:
+        return max(1, elements // max(1, width))
+    if isinstance(chunk_size, (bool, np.bool_)) or not isinstance(chunk_size, (int, np.integer)):
+        raise TypeError(f"chunk_size must be a positive integer or None, "
+                        f"got {type(chunk_size).__name__}")
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be a positive integer or None, got {chunk_size}")
+    return int(chunk_size)
 
 
 def join_chunks(chunks, batch):

@@ -55,7 +55,7 @@ import sympy as sp
 
 from . import progress
 from .batch import (BatchExplanation, ConservationReport, _bound, check_inputs, check_target,
-                    join_chunks, warn_negative_outputs)
+                    join_chunks, rows_per_chunk, warn_negative_outputs)
 from .blocks import DENSE_THRESHOLD, NetworkBlocks
 from .kernels import Pass, _add
 from .rules import get_rule
@@ -65,8 +65,7 @@ from .separable import EDGE_ROLES, INPUT_ROLES, Term, split_separable
 __all__ = ["compile", "CompiledNetwork", "BatchExplanation", "ConservationReport",
            "RuleKernel", "Term", "rule_kernel", "split_separable", "lambdify", "CHUNK_ELEMENTS"]
 
-#: values (rows × (inputs + neurons)) per chunk of ``explain``/``forward``: about
-#: 40 MB of float64 working arrays, so memory stays flat in the number of rows
+#: values (rows × (inputs + neurons)) per chunk of ``explain``/``forward`` (memory flat in rows)
 CHUNK_ELEMENTS = 2 ** 20
 
 
@@ -285,10 +284,8 @@ class CompiledNetwork:
             Put ``b⁺`` in the denominators, as ``propagate(absorb_bias=True)``.
         chunk_size : int, optional
             Rows propagated at a time, so that working memory does not grow
-            with the batch (only the results do). Default
-            (:meth:`chunk_rows`): ``CHUNK_ELEMENTS`` (2²⁰) values per
-            chunk, i.e. ``2²⁰ // (inputs + neurons)`` rows (``+ edges``
-            with *return_edges*). The results do not depend on it.
+            with the batch (only the results do); default :meth:`chunk_rows`.
+            The results do not depend on it.
 
         Returns
         -------
@@ -323,27 +320,16 @@ class CompiledNetwork:
         return result
 
     def chunk_rows(self, chunk_size=None, *, return_edges=False):
-        """Rows per chunk of :meth:`explain` and :meth:`forward`.
-
-        *chunk_size* itself when given (a positive integer), otherwise
-        ``max(1, CHUNK_ELEMENTS // width)`` with ``width`` the inputs plus
-        neurons (plus edges with *return_edges*): about 40 MB of working
-        arrays in float64 whatever the batch.
+        """Rows per chunk of :meth:`explain` and :meth:`forward`: *chunk_size* (a
+        positive integer) or ``max(1, CHUNK_ELEMENTS // width)``, ``width`` the inputs
+        plus neurons (plus edges with *return_edges*): ~40 MB of float64 work arrays.
 
         >>> from symdtd import examples
         >>> compile(examples.xor()).chunk_rows(), compile(examples.xor()).chunk_rows(100)
         (209715, 100)
         """
-        if chunk_size is None:
-            width = sum(len(n) for n in self._names) + (self.n_edges if return_edges else 0)
-            return max(1, CHUNK_ELEMENTS // max(1, width))
-        if isinstance(chunk_size, (bool, np.bool_)) or not isinstance(chunk_size,
-                                                                      (int, np.integer)):
-            raise TypeError(f"chunk_size must be a positive integer or None, "
-                            f"got {type(chunk_size).__name__}")
-        if chunk_size < 1:
-            raise ValueError(f"chunk_size must be a positive integer or None, got {chunk_size}")
-        return int(chunk_size)
+        width = sum(len(n) for n in self._names) + (self.n_edges if return_edges else 0)
+        return rows_per_chunk(chunk_size, width, CHUNK_ELEMENTS)
 
     def _explain(self, X, t, *, return_neurons, return_edges, absorb_bias):
         """:meth:`explain` on checked rows, all at once."""
