@@ -111,6 +111,9 @@ class Derivation:
     #: True when the direction is a function of one input's quantities, so the
     #: rule holds for every fan-in (False for a list of expressions for one n)
     local: bool = True
+    #: the assumption on the bias ``b_j``: "nonpositive", "real", "positive"
+    #: or "nonnegative" (the symbol ``b_j`` carries it)
+    bias: str = "nonpositive"
 
     @property
     def name(self) -> str:
@@ -305,7 +308,8 @@ def _build(rule: Rule, n, direction, bias):
                 "x_tilde": [x_tilde[k] for k in s.indices]}
     root["v"] = (v_at(s.i) if s.general else [v_at(k) for k in s.indices])
     return Derivation(rule, n, [step_a, step_b, step_c, step_d, step_e], rule_out,
-                      numer_out, denominator, root, symbols, space, local=direction is None)
+                      numer_out, denominator, root, symbols, space, local=direction is None,
+                      bias=bias)
 
 
 @functools.lru_cache(maxsize=256)
