@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import math
 import random
+from fractions import Fraction
 
 import sympy as sp
 
+from .algebra import exact_function
 from .domains import Box, Positive, Real
 
-__all__ = ["find_counterexample", "witness_problems", "CLAIMS"]
+__all__ = ["find_counterexample", "witness_problems", "failed_checks", "CLAIMS"]
 
 #: the claims a counterexample can be searched for
 CLAIMS = ("root in domain", "positivity")
@@ -118,6 +120,43 @@ def _in_domain(d, values, k, point):
     return bool(not domain.violations([float(point)]).any())
 
 
+def failed_checks(derivation, witness) -> list:
+    """The sub-claims a witness breaks, by the labels the reports use.
+
+    ``"t ≥ 0"``, ``"t ≤ 1"`` (bounded domains), ``"x̃_i ≥ 0"`` (ℝⁿ₊),
+    ``"x̃_i ≥ l_i"``, ``"x̃_i ≤ h_i"`` (boxes) for the root, and
+    ``"[x_j]_i ≥ 0"`` for positivity.
+
+    >>> from symdtd import derive
+    >>> d = derive("z+", n=1, bias="positive")
+    >>> failed_checks(d, {"x_1": 1, "w_1": 1, "b_j": 1, "x_j": 2})
+    ['t ≤ 1', 'x̃_i ≥ 0']
+    """
+    d, s = derivation, derivation.space
+    by_name = {str(sym): sym for sym in _claim_symbols(d) | {s.x_out, s.b, s.gamma}}
+    values = {by_name[k]: sp.sympify(v) for k, v in witness.items() if k in by_name}
+    failed = []
+    t = d.root["t"].xreplace(values)
+    if t < 0:
+        failed.append("t ≥ 0")
+    domain = d.rule_def.domain
+    if not isinstance(domain, Real) and t > 1:
+        failed.append("t ≤ 1")
+    points = [x.xreplace(values) for x in d.root["x_tilde"]]
+    if isinstance(domain, Box):
+        lows, highs = ((domain.exact_bounds(s.n)) if not domain.symbolic else
+                       ([values[s.l[k]] for k in s.indices], [values[s.h[k]] for k in s.indices]))
+        if any(p < low for p, low in zip(points, lows)):
+            failed.append("x̃_i ≥ l_i")
+        if any(p > high for p, high in zip(points, highs)):
+            failed.append("x̃_i ≤ h_i")
+    elif not isinstance(domain, Real) and any(p < 0 for p in points):
+        failed.append("x̃_i ≥ 0")
+    if any(r.xreplace(values) < 0 for r in d.rule):
+        failed.append("[x_j]_i ≥ 0")
+    return failed
+
+
 def _claim_fails(d, claim, values):
     """True/False: the claim fails/holds at *values* (on the active set)."""
     s = d.space
@@ -186,15 +225,57 @@ def witness_problems(derivation, claim, witness):
     return problems
 
 
-def _breaks(d, claim, values):
+class _Evaluator:
+    """The claim's expressions as exact ``Fraction`` functions (fast screening).
+
+    Screening only: a hit is confirmed with SymPy by :func:`witness_problems`.
+    """
+
+    def __init__(self, d):
+        s = d.space
+        self.d = d
+        try:
+            self.z = exact_function(s.preactivation())
+            self.denominator = exact_function(d.denominator)
+            self.rule = [exact_function(r) for r in d.rule]
+            self.t = exact_function(d.root["t"])
+            self.x_tilde = [exact_function(x) for x in d.root["x_tilde"]]
+        except NotImplementedError:
+            self.z = None     # an unusual expression: screen with SymPy instead
+
+    def breaks(self, claim, values):
+        if self.z is None:
+            return _breaks_sympy(self.d, claim, values)
+        d, s = self.d, self.d.space
+        env = {k: Fraction(int(v.p), int(v.q)) for k, v in values.items()}
+        try:
+            z = self.z(env)
+            if not z > 0:
+                return False      # off the active set: nothing is claimed there
+            env[s.x_out] = z
+            if self.denominator(env) == 0:
+                return False      # a zero denominator passes nothing on
+            if claim == "positivity":
+                return any(r(env) < 0 for r in self.rule)
+            t = self.t(env)
+            if t < 0 or (not isinstance(d.rule_def.domain, Real) and t > 1):
+                return True
+            points = [sp.Rational(p.numerator, p.denominator)
+                      for p in (x(env) for x in self.x_tilde)]
+        except (ZeroDivisionError, KeyError):   # undefined, or an open bound
+            return False
+        return not all(_in_domain(d, values, k, p) for k, p in zip(s.indices, points))
+
+
+def _breaks_sympy(d, claim, values):
     s = d.space
     z = s.preactivation().xreplace(values)
     if not z > 0:
-        return False          # off the active set: nothing is claimed there
+        return False
     values = {**values, s.x_out: z}
     denominator = d.denominator.xreplace(values)
     if not denominator.is_finite or denominator == 0:
-        return False          # a zero denominator passes nothing on
+        return False
     try:
         return _claim_fails(d, claim, values)
     except TypeError:         # an undefined value (zoo, nan) entered: no verdict here
@@ -229,10 +310,11 @@ def find_counterexample(derivation, claim, *, seed=0, tries=600):
     rng = random.Random(seed)
     s = derivation.space
     keep = _claim_symbols(derivation) | {s.x_out}
+    screen = _Evaluator(derivation)
     for attempt in range(tries):
         denominator = 1 if attempt < tries // 2 else 4
         values = _sample(derivation, rng, denominator)
-        if _breaks(derivation, claim, values):
+        if screen.breaks(claim, values):
             values[s.x_out] = s.preactivation().xreplace(values)
             witness = {str(k): v for k, v in sorted(values.items(), key=lambda kv: str(kv[0]))
                        if k in keep}

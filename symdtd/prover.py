@@ -150,23 +150,26 @@ def _box_parametrisations(box, side):
     """
     if not box:
         return [{}]
-    adapted, both = {}, {}
+    adapted, flipped, both = {}, {}, {}
+    symbolic = False
     for x, (low, high) in box.items():
         gap_low = sp.Dummy("a", nonnegative=True)
         gap_high = sp.Dummy("c", nonnegative=True)
         from_low = low + gap_low if low is not None else None
         from_high = high - gap_high if high is not None else None
         # the bound the root search moves towards is the one the claim needs
-        preferred = from_low if side.get(x, 1) >= 0 else from_high
-        choice = preferred if preferred is not None else (from_low if from_low is not None
-                                                          else from_high)
-        if choice is None:
+        preferred, other = ((from_low, from_high) if side.get(x, 1) >= 0
+                            else (from_high, from_low))
+        if preferred is None and other is None:
             continue            # x is unbounded: it stays a free real symbol
-        adapted[x] = both[x] = choice
+        adapted[x] = both[x] = preferred if preferred is not None else other
+        flipped[x] = other if other is not None else preferred
         if _symbolic_bounds(low, high):
+            symbolic = True
             both[x] = low + gap_low
             both[high] = low + gap_low + gap_high   # exact: l ≤ x ≤ h
-    return [{}, adapted, both]
+    # numeric bounds cannot be tied to x by a substitution: try the other side
+    return [{}, adapted, both] if symbolic else [{}, adapted, flipped]
 
 
 _REWRITES = (lambda e: e, sp.expand, sp.factor, sp.simplify)

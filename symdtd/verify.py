@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from . import display
-from .counterexample import find_counterexample
+from .counterexample import CLAIMS, failed_checks, find_counterexample
 from .algebra import rewrite_gates, split_sum
 from .derivation import Derivation, derive
 from .domains import Box, Real
@@ -329,8 +329,11 @@ def _undefined_reason(d: Derivation, ctx: _Context):
     return None
 
 
-def _in_domain(ctx: _Context, t_bounded: bool, q_positive: bool):
-    """Sub-claims that the root point lies in the input domain, for every input."""
+def _in_domain(ctx: _Context, t_bounded: bool, q_positive: bool, skip=()):
+    """Sub-claims that the root point lies in the input domain, for every input.
+
+    Labels in *skip* (already refuted by a witness) are not proved again.
+    """
     s = ctx.s
     if isinstance(ctx.domain, Real):
         return [("x̃ ∈ ℝⁿ", "proved")]
@@ -340,50 +343,65 @@ def _in_domain(ctx: _Context, t_bounded: bool, q_positive: bool):
         v = ctx.v[position]
         affine = s.x[k] - t * v                    # x̃_k on the search line
         scaled = s.x[k] * ctx.Q - ctx.Z * v        # Q·x̃_k, free of the division
+        # each side as gap(c·x̃, c) ≥ 0 for a positive scale c (1 or Q)
         if not ctx.boxed:
-            sides = [("x̃_i ≥ 0", lambda e: e)]
+            sides = [("x̃_i ≥ 0", lambda e, c: e)]
         else:
             low, high = ctx.bounds_of(k)
-            sides = ([("x̃_i ≥ l_i", lambda e, low=low: e - low)] if low is not None else []) + \
-                    ([("x̃_i ≤ h_i", lambda e, high=high: high - e)] if high is not None else [])
+            sides = ([("x̃_i ≥ l_i", lambda e, c, low=low: e - low * c)]
+                     if low is not None else []) + \
+                    ([("x̃_i ≤ h_i", lambda e, c, high=high: high * c - e)]
+                     if high is not None else [])
         for label, gap in sides:
             # x̃ is affine in t: with t ∈ [0, 1] both ends suffice; and since
             # Q > 0 once t ≥ 0 is proved, x̃ ≥ l ⇔ Q·(x̃ − l) ≥ 0
             verdict = "unknown"
+            if label in skip:
+                verdicts.setdefault(label, []).append("refuted")
+                continue
             if t_bounded:
-                verdict = _combine([ctx.nonnegative(gap(affine.xreplace({t: end})))
+                verdict = _combine([ctx.nonnegative(gap(affine.xreplace({t: end}), 1))
                                     for end in (0, 1)])
             if verdict != "proved" and q_positive:
-                verdict = ctx.nonnegative(sp.expand(gap(scaled / ctx.Q) * ctx.Q))
+                verdict = ctx.nonnegative(sp.expand(gap(scaled, ctx.Q)))
             verdicts.setdefault(label, []).append(verdict)
     if not verdicts:
         return [("x̃ in the box (no finite bound)", "proved")]
     return [(label, _combine(found)) for label, found in verdicts.items()]
 
 
-def _root_in_domain(ctx: _Context) -> Claim:
+def _root_in_domain(ctx: _Context, witness) -> Claim:
     s = ctx.s
     bounded = not isinstance(ctx.domain, Real)
     statement = ("t ≥ 0 and x̃ ∈ ℝⁿ" if not bounded else
                  f"0 ≤ t ≤ 1 and x̃ ∈ {ctx.domain.name}")
     if ctx.undefined:
         return Claim("root in domain", "unknown", statement, reason=ctx.undefined)
+    broken = witness.failed if witness else []
+
+    def check(label, *forms):
+        # a sub-claim the witness breaks is refuted: no proof is attempted
+        return "refuted" if label in broken else ctx.nonnegative(*forms)
+
     x_j, Q, Z, D = s.x_out, ctx.Q, ctx.Z, ctx.D
-    checks = [("t ≥ 0", ctx.nonnegative(x_j * Q, x_j * (x_j + D)))]
+    checks = [("t ≥ 0", check("t ≥ 0", x_j * Q, x_j * (x_j + D)))]
     if bounded:
-        checks.append(("t ≤ 1", ctx.nonnegative((Q - Z) * Q, D * (x_j + D), D)))
+        checks.append(("t ≤ 1", check("t ≤ 1", (Q - Z) * Q, D * (x_j + D), D)))
     q_positive = checks[0][1] == "proved"
     t_bounded = bounded and all(v == "proved" for _, v in checks)
-    checks += _in_domain(ctx, t_bounded, q_positive)
-    return Claim("root in domain", _combine([v for _, v in checks]), statement, checks)
+    checks += [(label, "refuted" if label in broken else verdict)
+               for label, verdict in _in_domain(ctx, t_bounded, q_positive, skip=broken)]
+    return _claim_with_witness("root in domain", statement, checks, witness)
 
 
-def _positivity(ctx: _Context) -> Claim:
-    s = ctx.s
+def _positivity(ctx: _Context, witness) -> Claim:
     statement = "[x_j]_i ≥ 0 for every input"
     if ctx.undefined:
         return Claim("positivity", "unknown", statement, reason=ctx.undefined)
-    x_j = s.x_out
+    if witness:
+        return _claim_with_witness("positivity", statement, [("[x_j]_i ≥ 0", "refuted")],
+                                   witness)
+    x_j = ctx.s.x_out
     # every q_i ≥ 0 already suffices: then Σ q ≥ 0, and Σ q ≠ 0 makes it > 0;
     # the multiplied-out forms are tried when single terms cannot be signed
     if all(ctx.nonnegative(q) == "proved" for q in ctx.numerators):
@@ -394,16 +412,29 @@ def _positivity(ctx: _Context) -> Claim:
     return Claim("positivity", verdict, statement, [("[x_j]_i ≥ 0", verdict)])
 
 
-def _refute(claim: Claim, d: Derivation, seed: int) -> Claim:
-    """Look for exact numbers breaking a claim that was not proved."""
-    if (claim.verdict == "proved" or claim.reason
-            or claim.name not in ("root in domain", "positivity")):
-        return claim
+def _claim_with_witness(name, statement, checks, witness):
+    verdict = _combine([v for _, v in checks])
+    if witness and verdict != "refuted":   # the witness breaks the claim as a whole
+        verdict = "refuted"
+    if verdict == "proved" and witness:
+        raise AssertionError(f"{name}: proved yet refuted by {witness.values}")  # prover bug
+    return Claim(name, verdict, statement, checks,
+                 witness.values if witness and verdict == "refuted" else None)
+
+
+@dataclass
+class _Witness:
+    values: dict
+    failed: list
+
+
+def _search(d: Derivation, claim: str, seed: int):
+    """A checked counterexample to *claim* (on a concrete fan-in), or None."""
     concrete = d if d.n is not None else _concrete(d)
-    example = find_counterexample(concrete, claim.name, seed=seed)
-    if example is not None:
-        claim.verdict, claim.counterexample = "refuted", example
-    return claim
+    example = find_counterexample(concrete, claim, seed=seed)
+    if example is None:
+        return None
+    return _Witness(example, failed_checks(concrete, example))
 
 
 def _concrete(d: Derivation) -> Derivation:
@@ -448,9 +479,12 @@ def verify(subject, *args, bias=None, n=None, seed=0, **kwargs):
 def _verify_derivation(d: Derivation, seed: int) -> Report:
     # derivations of named rules are cached, so a repeated verify is a lookup
     ctx = _Context(d)
-    claims = [_conservation(d), _hyperplane(d, ctx.undefined), _root_in_domain(ctx),
-              _positivity(ctx)]
-    claims = [_refute(c, d, seed) for c in claims]
+    # exact witnesses first: they refute at once, and spare the prover the
+    # case splits of sub-claims that cannot be proved
+    found = {} if ctx.undefined else {name: _search(d, name, seed) for name in CLAIMS}
+    claims = [_conservation(d), _hyperplane(d, ctx.undefined),
+              _root_in_domain(ctx, found.get("root in domain")),
+              _positivity(ctx, found.get("positivity"))]
     parts = [d.rule_def.domain.assumption_text(), BIAS_TEXT[d.bias],
              "active set z_j = x_j > 0"]
     if "gamma" in d.symbols:
