@@ -112,14 +112,19 @@ class NeuronSymbols:
         return self.total(lambda k: self.w[k] * point(k)) + self.b
 
 
-def neuron_symbols(n=None, rule="w2") -> NeuronSymbols:
+def neuron_symbols(n=None, rule="w2", *, domain=None, bias=None) -> NeuronSymbols:
     """The symbols :func:`derive` uses for *rule* and fan-in *n*.
 
     Use them to write your own search direction as a list of expressions.
+    SymPy symbols are equal only when their assumptions are, so pass the
+    same *domain* (and *bias*) you will pass to :func:`derive`.
 
     >>> s = neuron_symbols(2, "z+")
     >>> s.x, s.w, s.b
     ([x_1, x_2], [w_1, w_2], b_j)
+    >>> from symdtd import Box
+    >>> neuron_symbols(2, domain=Box(1, 2)).l[0].is_nonpositive is None
+    True
     """
     rule = get_rule(rule)
-    return NeuronSymbols(n, rule.domain, rule.bias)
+    return NeuronSymbols(n, domain or rule.domain, bias or rule.bias)
