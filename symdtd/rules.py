@@ -230,10 +230,12 @@ for _rule in (
          "shrink the positively weighted inputs towards 0: the root stays in ℝⁿ₊"),
     Rule("zB", "zᴮ rule", Box(), _z_box,
          "move each input towards the box corner that lowers the neuron most"),
-    Rule("z", "z rule (LRP-0)", Positive(), _z,
-         "shrink all inputs towards the origin"),
-    Rule("gamma", "γ rule", Positive(), _gamma,
-         "like the z rule, with positive contributions boosted by a factor 1+γ",
+    Rule("z", "z rule (DTD form of LRP-0)", Positive(), _z,
+         "shrink all inputs towards the origin; unlike published LRP-0 the bias "
+         "stays out of the denominator, so the rule conserves"),
+    Rule("gamma", "γ rule (DTD form of LRP-γ)", Positive(), _gamma,
+         "like the z rule, with positive contributions boosted by a factor 1+γ; "
+         "the bias stays out of the denominator, unlike published LRP-γ",
          parameters={"gamma": sp.Rational(1, 4)}),
 ):
     register_rule(_rule)
