@@ -58,7 +58,7 @@ from .batch import (BatchExplanation, ConservationReport, _bound, check_inputs, 
                     join_chunks, rows_per_chunk, warn_negative_outputs)
 from .blocks import DENSE_THRESHOLD, NetworkBlocks
 from .kernels import Pass, _add
-from .rules import get_rule
+from .rules import check_parameters, get_rule
 from .separable import EDGE_ROLES, INPUT_ROLES, Term, split_separable
 
 
@@ -227,6 +227,7 @@ class CompiledNetwork:
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
+        parameters = check_parameters(parameters, "compile(parameters=...)")
         self._blocks = blocks = NetworkBlocks(network, self.dtype, rule_kernel, maxpool=maxpool,
                                               parameters=parameters,
                                               dense_threshold=dense_threshold)
