@@ -6,7 +6,7 @@ PYTHON  ?= python3
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed-core
 
-.PHONY: test demo docs bench dot clean extras
+.PHONY: test test-slow demo docs bench dot clean extras
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,11 @@ extras: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[sklearn,torch]"
 
 test: $(STAMP) dot
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m "not slow"
+
+# the long profiles (the verdict audit's full sweep); .ci/run runs them after `make test`
+test-slow: $(STAMP) dot
+	$(PY) -m pytest -q -m slow -p no:cacheprovider tests
 
 demo: $(STAMP) dot
 	$(VENV)/bin/symdtd demo -o demo-output

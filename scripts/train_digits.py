@@ -163,12 +163,18 @@ def main(argv=None):
         print(json.dumps({"mlp_identical": same_mlp, "cnn_identical": same_cnn,
                           "accuracy": accuracy}, indent=1))
         return 0 if same_mlp and same_cnn else 1
-    out.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(out / "digits_mlp.npz", **mlp_arrays)
-    np.savez_compressed(out / "digits_cnn.npz", **cnn_state)
-    np.savez_compressed(out / "digits_test.npz", X=raw[test], y=y[test].astype(np.uint8),
-                        index=test.astype(np.int16), train_mean=X[train].mean(axis=0))
-    (out / "digits_models.json").write_text(json.dumps(meta, indent=1) + "\n")
+    # atomic: an interrupted run leaves the shipped files as they were
+    from symdtd.files import atomic_path, atomic_write_text
+
+    def save_arrays(name, **arrays):
+        with atomic_path(out / name) as temp, open(temp, "wb") as handle:
+            np.savez_compressed(handle, **arrays)
+
+    save_arrays("digits_mlp.npz", **mlp_arrays)
+    save_arrays("digits_cnn.npz", **cnn_state)
+    save_arrays("digits_test.npz", X=raw[test], y=y[test].astype(np.uint8),
+                index=test.astype(np.int16), train_mean=X[train].mean(axis=0))
+    atomic_write_text(out / "digits_models.json", json.dumps(meta, indent=1) + "\n")
     print(json.dumps(meta["accuracy"], indent=1))
     return 0
 

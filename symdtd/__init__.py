@@ -25,6 +25,7 @@ _EXPORTS = {
     "save_network": "netjson", "load_network": "netjson",
     "Network": "network",
     "propagate": "propagate", "Explanation": "propagate",
+    "NegativeOutputWarning": "arithmetic",
     "examples": "examples",
     "compile": "compile", "CompiledNetwork": "compile", "BatchExplanation": "compile",
     "ConservationReport": "compile", "rule_kernel": "compile",

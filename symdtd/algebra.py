@@ -16,9 +16,12 @@ t*Sum(a[i], (i, 1, n)) + Sum(a[i]**2, (i, 1, n))
 """
 from __future__ import annotations
 
+import math
+from fractions import Fraction
+
 import sympy as sp
 
-__all__ = ["rewrite_gates", "split_sum"]
+__all__ = ["rewrite_gates", "split_sum", "exact_function"]
 
 
 def rewrite_gates(expr):
@@ -79,3 +82,59 @@ def split_sum(expr):
             pieces.append(free * sp.Sum(dependent, *s.limits))
         return sp.Add(*pieces)
     return expr.replace(lambda e: isinstance(e, sp.Sum), split)
+
+
+def exact_function(expr):
+    """A Python function evaluating *expr* exactly on ``fractions.Fraction`` values.
+
+    The function takes ``{symbol: Fraction}`` and returns a ``Fraction``; it
+    walks the expression tree once (Add, Mul, integer powers, Max, Min,
+    ``Heaviside``, ``Abs``, ``sign``), so evaluating it costs a few
+    arithmetic operations instead of rebuilding SymPy trees. A division by
+    zero raises ``ZeroDivisionError``; anything else unsupported raises
+    ``NotImplementedError`` when the function is built.
+
+    >>> x, w = sp.symbols("x w", real=True)
+    >>> from fractions import Fraction
+    >>> f = exact_function(x * sp.Max(0, w) / (1 + x) + sp.Heaviside(-w, 0))
+    >>> f({x: Fraction(1, 2), w: Fraction(-3)})
+    Fraction(1, 1)
+    """
+    return _exact(sp.sympify(expr, strict=True))
+
+
+def _exact(e):
+    if e.is_Symbol or isinstance(e, sp.Indexed):
+        return lambda env: env[e]
+    if e.is_Rational:
+        c = Fraction(int(e.p), int(e.q))
+        return lambda env: c
+    parts = [_exact(a) for a in e.args]
+    if e.is_Add:
+        return lambda env: sum((p(env) for p in parts), Fraction(0))
+    if e.is_Mul:
+        return lambda env: math.prod((p(env) for p in parts), start=Fraction(1))
+    if e.is_Pow and e.exp.is_Integer:
+        k = int(e.exp)
+        base = parts[0]
+        return lambda env: base(env) ** k
+    if isinstance(e, (sp.Max, sp.Min)):
+        pick = max if isinstance(e, sp.Max) else min
+        return lambda env: pick(p(env) for p in parts)
+    if isinstance(e, sp.Heaviside):
+        at_zero = Fraction(1, 2) if len(e.args) == 1 else None
+        if at_zero is None:
+            h0 = e.args[1]
+            if not h0.is_Rational:
+                raise NotImplementedError("Heaviside with a symbolic value at 0")
+            at_zero = Fraction(int(h0.p), int(h0.q))
+        arg = parts[0]
+        def gate(env):
+            a = arg(env)
+            return Fraction(1) if a > 0 else (at_zero if a == 0 else Fraction(0))
+        return gate
+    if isinstance(e, sp.Abs):
+        return lambda env: abs(parts[0](env))
+    if isinstance(e, sp.sign):
+        return lambda env: (lambda a: Fraction((a > 0) - (a < 0)))(parts[0](env))
+    raise NotImplementedError(type(e).__name__)

@@ -18,7 +18,10 @@ to its backend:
 Values are checked by :func:`symdtd.numbers.real_number` (strings by
 :func:`symdtd.numbers.parse_number`: never by SymPy's parser).
 :func:`forward_values` computes every activation in one of them, checking
-the input values against the inputs' domains.
+the input values against the inputs' domains. Two conventions are shared
+with :func:`symdtd.compile`: :func:`zero_denominator`, the one test of when
+a relevance denominator counts as zero, and :class:`NegativeOutputWarning`,
+issued when an explained output is negative.
 
 Examples
 --------
@@ -43,10 +46,82 @@ import sympy as sp
 from .domains import Box, Positive
 from .numbers import real_number, to_sympy
 
-__all__ = ["ARITHMETICS", "forward_values"]
+__all__ = ["ARITHMETICS", "UNIT_ROUNDOFF", "NegativeOutputWarning", "forward_values",
+           "zero_denominator"]
 
 ARITHMETICS = ("symbolic", "exact", "float")
 _FAST_BITS = 64  # an int this short needs no digit check
+
+class NegativeOutputWarning(UserWarning):
+    """The explained output ``x_f`` is negative (e.g. a logit that did not win).
+
+    The root search of every rule assumes ``x_f > 0``: with ``x_f < 0`` the
+    relevance redistributes a negative value, so the map is (mostly)
+    negative and its signs do not mean "for" and "against". Explain a
+    positive output (usually the winning logit; a network can have rows
+    where every logit is negative), or silence the warning where negative
+    maps are intended::
+
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", symdtd.NegativeOutputWarning)
+            e = symdtd.propagate(net, point, arithmetic="exact")
+
+    :func:`symdtd.propagate` names the output,
+    :meth:`CompiledNetwork.explain <symdtd.compile.CompiledNetwork.explain>`
+    the rows of the batch.
+    """
+
+
+#: Unit roundoff ``u`` (half the machine epsilon) per number type; exact numbers have none.
+UNIT_ROUNDOFF = {"float64": 2.0 ** -53, "float32": 2.0 ** -24, "exact": 0}
+
+
+def zero_denominator(Z, magnitude, count, number="float64"):
+    """Does a relevance denominator ``Z = Σ_i q_ij`` count as zero? The one rule of symdtd.
+
+    ``Z`` is zero when ``|Z| ≤ count · u · magnitude``: no larger than the
+    worst-case rounding error of adding up the parts that formed it
+    (Higham's bound ``γ_n ≈ n·u`` for a sum of ``n`` terms), where
+    *magnitude* is ``Σ |part|`` over the parts that were rounded separately
+    before being added. In exact arithmetic ``u = 0``, and with a single
+    part ``magnitude = |Z|``: in both cases the rule is ``Z = 0``.
+
+    :func:`symdtd.propagate` adds the numerators ``q_ij`` with ``math.fsum``
+    (one rounding: a single part), so in every arithmetic it decides
+    ``Z = 0`` exactly. :func:`symdtd.compile` adds matrix products computed
+    apart (``X @ W`` and zᴮ's folded ``−l·w⁺ − h·w⁻``, which cancel at a box
+    corner where every ``q`` is 0), with *count* = fan-in + number of parts.
+    A neuron whose denominator is zero passes nothing on (messages 0) and
+    the relevance it held is reported as lost.
+
+    Parameters
+    ----------
+    Z : number or numpy.ndarray
+        The computed denominator(s).
+    magnitude : number or numpy.ndarray
+        ``Σ |part|`` over the parts added to form ``Z`` (same shape as ``Z``).
+    count : int
+        How many roundings the sum took: fan-in plus number of parts.
+    number : {"float64", "float32", "exact"}
+        The number type, for its unit roundoff :data:`UNIT_ROUNDOFF`.
+
+    Returns
+    -------
+    bool or numpy.ndarray of bool
+
+    Examples
+    --------
+    A rounding residue of two parts that cancel is zero; ``2⁻⁴⁰`` is not:
+
+    >>> zero_denominator(2.0 ** -60, magnitude=2.0, count=3)
+    True
+    >>> zero_denominator(2.0 ** -40, magnitude=2.0, count=3)
+    False
+    >>> zero_denominator(2.0 ** -60, magnitude=2.0 ** -60, count=3)   # a single part
+    False
+    """
+    return abs(Z) <= count * UNIT_ROUNDOFF[str(number)] * magnitude
 
 
 # ------------------------------------------------------------------ arithmetic
@@ -85,6 +160,10 @@ class _Exact:
     def is_zero(self, value):
         return value == 0
 
+    def zero_denominator(self, D, qs):
+        """The zero test of a denominator ``D = Σ qs`` (:func:`zero_denominator`)."""
+        return self.is_zero(D)
+
     def sign(self, value):
         return int(bool(value > 0)) - int(bool(value < 0))
 
@@ -121,6 +200,10 @@ class _Float(_Exact):
                              f"overflow a float (|value| > {sys.float_info.max:.4g}); "
                              "use arithmetic='exact'")
         return value
+
+    def zero_denominator(self, D, qs):
+        # math.fsum rounds once: D is a single part, so the rule is D == 0
+        return bool(zero_denominator(D, abs(D), len(qs)))
 
 
 class _Symbolic(_Exact):

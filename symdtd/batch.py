@@ -19,13 +19,16 @@ array([1, 1, 1])
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from .arithmetic import NegativeOutputWarning
 from .domains import Box
 
-__all__ = ["BatchExplanation", "ConservationReport", "check_inputs", "check_target"]
+__all__ = ["BatchExplanation", "ConservationReport", "check_inputs", "check_target",
+           "join_chunks", "rows_per_chunk", "warn_negative_outputs"]
 
 
 # ------------------------------------------------------------------ checks
@@ -205,6 +208,99 @@ class BatchExplanation:
             return self.edges[:, self.edge_names.index((source, target))]
         except ValueError:
             raise ValueError(f"no edge {source!r} -> {target!r}") from None
+
+
+def rows_per_chunk(chunk_size, width, elements):
+    """*chunk_size* checked (a positive integer), or by default (None) as many rows
+    of *width* values as fit in *elements* values (at least 1).
+
+    >>> rows_per_chunk(None, 1000, 2**20), rows_per_chunk(7, 1000, 2**20)
+    (1048, 7)
+    >>> rows_per_chunk(0, 1000, 2**20)
+    Traceback (most recent call last):
+    ...
+    ValueError: chunk_size must be a positive integer or None, got 0
+    """
+    if chunk_size is None:
+        return max(1, elements // max(1, width))
+    if isinstance(chunk_size, (bool, np.bool_)) or not isinstance(chunk_size, (int, np.integer)):
+        raise TypeError(f"chunk_size must be a positive integer or None, "
+                        f"got {type(chunk_size).__name__}")
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be a positive integer or None, got {chunk_size}")
+    return int(chunk_size)
+
+
+def join_chunks(chunks, batch):
+    """One :class:`BatchExplanation` from the explanations of consecutive row chunks.
+
+    Parameters
+    ----------
+    chunks : iterable of (slice, BatchExplanation)
+        The rows each chunk covers (``slice(start, stop)``, in order, covering
+        ``0 … batch``) and its explanation. Each chunk is copied into the
+        result as soon as it arrives, so only one is alive at a time.
+    batch : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> def part(rows):
+    ...     n = rows.stop - rows.start
+    ...     report = ConservationReport(np.zeros(n), np.ones(n), np.zeros(n),
+    ...                                 np.zeros(n, int), np.zeros(n), [("b", np.ones(n))], [])
+    ...     return rows, BatchExplanation(np.full((n, 2), rows.start), np.ones(n),
+    ...                                   np.zeros(n, int), ["a", "b"], ["y"], report)
+    >>> joined = join_chunks([part(slice(0, 2)), part(slice(2, 3))], 3)
+    >>> joined.relevance[:, 0].tolist(), joined.conservation.blocks[0][1].tolist()
+    ([0, 0, 2], [1.0, 1.0, 1.0])
+    """
+    out = None
+    for rows, part in chunks:
+        if out is None:
+            out = _empty_like(part, batch)
+        for name in ("relevance", "output", "target", "neurons", "edges"):
+            if getattr(out, name) is not None:
+                getattr(out, name)[rows] = getattr(part, name)
+        c, pc = out.conservation, part.conservation
+        for name in ("residual", "output", "lost", "zero_denominators", "absorbed"):
+            getattr(c, name)[rows] = getattr(pc, name)
+        for (_, total), (_, part_total) in zip(c.blocks, pc.blocks):
+            total[rows] = part_total
+    return out
+
+
+def _empty_like(part, batch):
+    """An explanation like *part* (one chunk) with room for *batch* rows."""
+    def room(a):
+        return None if a is None else np.empty((batch,) + a.shape[1:], a.dtype)
+
+    c = part.conservation
+    report = ConservationReport(*(room(getattr(c, name)) for name in (
+        "residual", "output", "lost", "zero_denominators", "absorbed")),
+        [(label, room(total)) for label, total in c.blocks], list(c.positive_bias), c.dtype)
+    return BatchExplanation(room(part.relevance), room(part.output), room(part.target),
+                            part.inputs, part.outputs, report, room(part.neurons),
+                            part.neuron_names, room(part.edges), part.edge_names)
+
+
+def warn_negative_outputs(x_f, target, outputs, stacklevel=3):
+    """Warn (:class:`~symdtd.arithmetic.NegativeOutputWarning`) naming the rows with ``x_f < 0``.
+
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_negative_outputs(np.array([1.0, -0.5]), np.array([0, 1]), ["y1", "y2"])
+    >>> print(caught[0].message)  # doctest: +ELLIPSIS
+    x_f < 0 in rows [1] (outputs ['y2']): the root search assumes x_f > 0, ...
+    """
+    rows = np.flatnonzero(x_f < 0)
+    if len(rows):
+        names = sorted({outputs[t] for t in np.asarray(target)[rows].tolist()})
+        warnings.warn(f"x_f < 0 in rows {_few(rows)} (outputs {_few(names)}): the root search "
+                      "assumes x_f > 0, so their relevance redistributes a negative value",
+                      NegativeOutputWarning,
+                      stacklevel=stacklevel)
 
 
 # ------------------------------------------------------------------ helpers

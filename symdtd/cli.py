@@ -1,9 +1,13 @@
 """The ``symdtd`` command.
 
 Each subcommand lives in a small function here or in the module it exposes;
-every one prints an example in its ``--help``. Errors caused by the user's
-input (``ValueError``, ``TypeError``, a missing file) are printed as one line
-``symdtd: error: …`` with exit code 2 and no traceback.
+every one prints an example in its ``--help``. The ``-o`` target is checked
+before any work starts (:func:`symdtd.files.check_output`) and written
+atomically. Exit codes: 0 done; 2 an error in the input (bad argument, file
+or path: one line ``symdtd: error: …``, no traceback); 130 interrupted
+(Ctrl-C); 1 a bug in symdtd (the traceback is saved to a file whose name is
+printed, see :func:`symdtd.errors.write_bug_report`) or standard output
+closed early (``symdtd … | head``, silently).
 
 Examples
 --------
@@ -17,8 +21,11 @@ Examples
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from pathlib import Path
+
+from .errors import is_input_error, one_line, write_bug_report
+from .files import atomic_write_text, check_output
 
 __all__ = ["main", "build_parser"]
 
@@ -28,9 +35,7 @@ _FORMATS = ("text", "latex", "markdown")
 def _emit(text: str, output) -> None:
     """Print *text*, or write it to *output* when a path is given."""
     if output:
-        path = Path(output)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text + "\n", encoding="utf-8")
+        path = atomic_write_text(output, text + "\n")
         print(f"wrote {path}")
     else:
         print(text)
@@ -65,7 +70,7 @@ def _cmd_verify(args) -> int:
 
 def _cmd_demo(args) -> int:
     from .demo import run_demo
-    run_demo(args.output)
+    run_demo(args.output, force=args.force)
     return 0
 
 
@@ -88,9 +93,22 @@ def _fan_in(value: str):
 
 
 def _subparser(sub, name, help_text, example):
-    return sub.add_parser(name, help=help_text, description=help_text,
-                          epilog=f"example:\n  {example}",
-                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(name, help=help_text, description=help_text,
+                       epilog=f"example:\n  {example}",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--limit", action="append", metavar="NAME=VALUE",
+                   help="raise a size limit for this run, e.g. exact_edges=1000000 or "
+                        "verify_fan_in=none (see symdtd.limits)")
+    return p
+
+
+def _limited(run):
+    """*run* inside ``symdtd.limits.raised(...)`` with the ``--limit`` values."""
+    def wrapped(args):
+        from .limits import parse_limits, raised
+        with raised(**parse_limits(getattr(args, "limit", None))):
+            return run(args)
+    return wrapped
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -124,7 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = _subparser(sub, "demo", "derive, verify, propagate and draw; write files to a folder",
                    "symdtd demo -o demo-output")
     p.add_argument("-o", "--output", default="demo-output", help="output folder")
-    p.set_defaults(run=_cmd_demo)
+    p.add_argument("--force", action="store_true",
+                   help="replace files in the folder that the demo did not write, or that "
+                        "were changed since it wrote them")
+    p.set_defaults(run=_cmd_demo, output_is_folder=True)
 
     for register in _extra_commands():
         register(sub, _subparser)
@@ -137,19 +158,54 @@ def _extra_commands():
     return cli_commands.REGISTRY
 
 
+def _run(args) -> int:
+    """Check the output path, do the work, and flush standard output."""
+    if getattr(args, "output", None):
+        check_output(args.output, folder=getattr(args, "output_is_folder", False))
+    code = _limited(args.run)(args)   # with the --limit values in force
+    sys.stdout.flush()   # a closed pipe shows here, not at interpreter exit
+    return code
+
+
+def _stdout_closed() -> int:
+    """``symdtd … | head``: stop quietly, as the Python docs recommend."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())   # the exit-time flush must not fail again
+    except (OSError, ValueError, AttributeError):   # stdout is not a real file (tests)
+        pass
+    return 1
+
+
 def main(argv=None) -> int:
-    """Run the ``symdtd`` command; returns the exit code."""
-    parser = build_parser()
+    """Run the ``symdtd`` command; returns the exit code (see the module docstring)."""
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as stop:   # argparse already printed its message
-        return int(stop.code or 0)
-    try:
-        return args.run(args)
-    except (ValueError, TypeError, FileNotFoundError, KeyError) as error:
-        message = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
-        print(f"symdtd: error: {message}", file=sys.stderr)
-        return 2
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as stop:   # argparse already printed its message
+            return int(stop.code or 0)
+        return _run(args)
+    except KeyboardInterrupt:
+        print("symdtd: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return _stdout_closed()
+    except Exception as error:   # noqa: BLE001 -- sorted into input errors and bugs
+        if is_input_error(error):
+            print(f"symdtd: error: {one_line(error)}", file=sys.stderr)
+            return 2
+        print(f"symdtd: internal error, a bug in symdtd: {type(error).__name__}: "
+              f"{one_line(error)}", file=sys.stderr)
+        try:
+            report = write_bug_report(error, argv)
+        except OSError:   # no writable temporary folder: show the traceback instead
+            import traceback
+            traceback.print_exception(error)
+            return 1
+        print(f"symdtd: the traceback is saved in {report}; please report the bug "
+              "with that file", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":   # pragma: no cover

@@ -86,8 +86,10 @@ def _explain(args) -> int:
 
 
 def _render(args) -> int:
+    from .flowgraph import image_format
     from .propagate import propagate
     from .render import render, write
+    image_format(args.output)   # a wrong suffix stops before the work
     network = load_network_argument(args.network)
     inputs = _default_inputs(args.network, parse_inputs(args.input, network))
     explanation = propagate(network, inputs, args.output_neuron, arithmetic=args.arithmetic)
@@ -151,7 +153,8 @@ def _parse_neuron(text):
 
 
 def _plot_root(args) -> int:
-    from .plotting import plot_root_search, save_figure
+    from .plotting import figure_format, plot_root_search, save_figure
+    figure_format(args.output)   # a wrong suffix stops before the work
     neurons = [_parse_neuron(text) for text in args.neuron]
     low, high = args.box
     if low > high:
@@ -213,8 +216,13 @@ def _register_plot_root(sub, make):
 
 
 def progress_bar(done, total, label, *, width=30, stream=None):
-    """Draw a one-line progress bar on standard error (redrawn in place)."""
+    """Draw a one-line progress bar on standard error (redrawn in place), if it is a
+    terminal (:func:`symdtd.progress.is_active`); quiet in pipes and logs."""
     import sys
+
+    from .progress import is_active
+    if stream is None and not is_active(sys.stderr):
+        return
     stream = stream or sys.stderr
     filled = int(width * done / max(total, 1))
     end = "\n" if done >= total else ""
@@ -248,7 +256,7 @@ def _register_evaluate(sub, make):
                    help="value a flipped pixel takes: 0 or the mean training image")
     p.add_argument("-o", "--output", default=None, help="folder for heatmaps and curves (PNG)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(run=_evaluate)
+    p.set_defaults(run=_evaluate, output_is_folder=True)
 
 
 REGISTRY = [_register_explain, _register_render, _register_plot_root, _register_evaluate]

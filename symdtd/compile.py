@@ -16,10 +16,12 @@ connections, pooling, arbitrary DAGs); :mod:`symdtd.kernels` runs them:
 
 The answers are those of ``propagate(..., arithmetic="exact")`` — same
 rules, same zero-denominator, bound and positive-bias conventions — in
-floating point. A zero denominator gives 0 (never NaN or inf); ``Z`` also
-counts as zero when parts of it computed apart cancel to rounding level
-(``|Z| ≤ 2⁻³⁶ Σ|part|`` in float64, ``2⁻¹³`` in float32), as ``X @ W``
-and zᴮ's folded ``−l·w⁺ − h·w⁻`` do at a box corner where every ``q`` is 0. A numerator that does not split (a user direction such as
+floating point. A zero denominator gives 0 (never NaN or inf). Zero is
+decided by :func:`symdtd.arithmetic.zero_denominator`, the rule
+``propagate`` uses too: ``|Z| ≤ n·u·Σ|part|`` (``u`` the unit roundoff,
+``n`` the fan-in plus the number of parts), i.e. parts computed apart that
+cancel to rounding level, as ``X @ W`` and zᴮ's folded ``−l·w⁺ − h·w⁻`` do
+at a box corner where every ``q`` is 0. A numerator that does not split (a user direction such as
 ``x·1[x w > 0]``) is evaluated edge by edge over the batch instead:
 correct, but slower (``batch × edges`` work and memory).
 
@@ -51,15 +53,20 @@ import inspect
 import numpy as np
 import sympy as sp
 
-from .batch import BatchExplanation, ConservationReport, _bound, check_inputs, check_target
+from . import progress
+from .batch import (BatchExplanation, ConservationReport, _bound, check_inputs, check_target,
+                    join_chunks, rows_per_chunk, warn_negative_outputs)
 from .blocks import DENSE_THRESHOLD, NetworkBlocks
 from .kernels import Pass, _add
-from .rules import get_rule
+from .rules import check_parameters, get_rule
 from .separable import EDGE_ROLES, INPUT_ROLES, Term, split_separable
 
 
 __all__ = ["compile", "CompiledNetwork", "BatchExplanation", "ConservationReport",
-           "RuleKernel", "Term", "rule_kernel", "split_separable", "lambdify"]
+           "RuleKernel", "Term", "rule_kernel", "split_separable", "lambdify", "CHUNK_ELEMENTS"]
+
+#: values (rows × (inputs + neurons)) per chunk of ``explain``/``forward`` (memory flat in rows)
+CHUNK_ELEMENTS = 2 ** 20
 
 
 def lambdify(args, expr):
@@ -220,6 +227,7 @@ class CompiledNetwork:
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
+        parameters = check_parameters(parameters, "compile(parameters=...)")
         self._blocks = blocks = NetworkBlocks(network, self.dtype, rule_kernel, maxpool=maxpool,
                                               parameters=parameters,
                                               dense_threshold=dense_threshold)
@@ -232,7 +240,7 @@ class CompiledNetwork:
         self._high = np.array([_bound(d, 1) for d in self._domains])
 
     # ------------------------------------------------------------------- run
-    def forward(self, X):
+    def forward(self, X, *, chunk_size=None):
         """The outputs for a batch.
 
         Parameters
@@ -240,6 +248,8 @@ class CompiledNetwork:
         X : array-like, shape (batch, n_inputs)
             Columns in the order of :attr:`inputs` (a 1-D array is one row).
             Values outside the input domains are allowed here (not NaN/inf).
+        chunk_size : int, optional
+            Rows computed at a time (default: :meth:`chunk_rows`).
 
         Returns
         -------
@@ -247,11 +257,16 @@ class CompiledNetwork:
         """
         X = check_inputs(X, self.inputs, self._domains, self._low, self._high, self.dtype,
                          domain=False)
-        A, _, _ = self._forward(X)
-        return np.stack([A[g][:, c] for g, c in self._out], axis=1)
+        step = self.chunk_rows(chunk_size)
+        out = np.empty((len(X), len(self.outputs)), self.dtype)
+        for start in range(0, len(X), step):
+            A, _, _ = self._forward(X[start:start + step])
+            for k, (g, c) in enumerate(self._out):
+                out[start:start + step, k] = A[g][:, c]
+        return out
 
     def explain(self, X, target=None, *, return_neurons=False, return_edges=False,
-                absorb_bias=False):
+                absorb_bias=False, chunk_size=None):
         """Deep Taylor decomposition of one output per row onto the inputs.
 
         Parameters
@@ -268,6 +283,10 @@ class CompiledNetwork:
             Also return every edge's message (``batch × edges`` memory).
         absorb_bias : bool
             Put ``b⁺`` in the denominators, as ``propagate(absorb_bias=True)``.
+        chunk_size : int, optional
+            Rows propagated at a time, so that working memory does not grow
+            with the batch (only the results do); default :meth:`chunk_rows`.
+            The results do not depend on it.
 
         Returns
         -------
@@ -277,11 +296,44 @@ class CompiledNetwork:
         ------
         ValueError
             Wrong width or dtype of ``X``, NaN or inf in ``X``, a value outside
-            its input's domain, a ``target`` out of range; the message names
-            the argument and the offending rows.
+            its input's domain, a ``target`` out of range, a ``chunk_size``
+            that is not a positive integer; the message names the argument
+            and the offending rows.
+
+        Warns
+        -----
+        NegativeOutputWarning
+            Naming the rows whose explained output is negative (``x_f < 0``,
+            e.g. a logit that did not win): the root search assumes ``x_f > 0``.
         """
         X = check_inputs(X, self.inputs, self._domains, self._low, self._high, self.dtype)
         t = check_target(target, len(X), self.outputs)
+        step = self.chunk_rows(chunk_size, return_edges=return_edges)
+        options = {"return_neurons": return_neurons, "return_edges": return_edges,
+                   "absorb_bias": absorb_bias}
+        if step >= len(X):
+            result = self._explain(X, t, **options)
+        else:
+            chunks = ((rows, self._explain(X[rows], t[rows], **options))
+                      for rows in progress.chunks(len(X), step, "explain"))
+            result = join_chunks(chunks, len(X))
+        warn_negative_outputs(result.output, t, self.outputs)  # once, with the batch's rows
+        return result
+
+    def chunk_rows(self, chunk_size=None, *, return_edges=False):
+        """Rows per chunk of :meth:`explain` and :meth:`forward`: *chunk_size* (a
+        positive integer) or ``max(1, CHUNK_ELEMENTS // width)``, ``width`` the inputs
+        plus neurons (plus edges with *return_edges*): ~40 MB of float64 work arrays.
+
+        >>> from symdtd import examples
+        >>> compile(examples.xor()).chunk_rows(), compile(examples.xor()).chunk_rows(100)
+        (209715, 100)
+        """
+        width = sum(len(n) for n in self._names) + (self.n_edges if return_edges else 0)
+        return rows_per_chunk(chunk_size, width, CHUNK_ELEMENTS)
+
+    def _explain(self, X, t, *, return_neurons, return_edges, absorb_bias):
+        """:meth:`explain` on checked rows, all at once."""
         A, P, slots = self._forward(X)
         sizes = [len(n) for n in self._names]
         ps = Pass(A, P, slots, sizes, self.n_edges if return_edges else None, absorb_bias)

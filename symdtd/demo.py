@@ -6,6 +6,11 @@ networks (SVG and PNG), a root-search figure for two neurons, and — with the
 shipped digit models — heatmaps, the pixel-flipping plot and the AOPC table.
 It prints one progress line per step and a summary at the end.
 
+Nothing of yours is overwritten: the folder's manifest
+(:class:`symdtd.manifest.Manifest`) lists what the demo wrote last time, and a
+file the demo would replace that is not listed there, or was changed since,
+stops the demo before it starts, unless ``force=True`` (``--force``).
+
 Examples
 --------
 >>> import tempfile
@@ -18,7 +23,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["run_demo", "ROOT_SEARCH_NEURONS"]
+from .files import atomic_write_text, check_output
+from .manifest import Manifest, sha256
+
+__all__ = ["run_demo", "demo_file_names", "ROOT_SEARCH_NEURONS"]
 
 _RULES = ("w2", "z+", "zB", "z", "gamma")
 _NETWORKS = ("figure3", "skip_dag")
@@ -46,9 +54,7 @@ def _rules_part(folder, progress, files, verdicts, quiet):
         stem = name.replace("+", "plus")
         for suffix, text in ((".md", derivation.to_markdown() + "\n\n" + report.to_markdown()),
                              (".tex", derivation.to_latex() + "\n\n" + report.to_latex())):
-            path = folder / f"derivation-{stem}{suffix}"
-            path.write_text(text + "\n", encoding="utf-8")
-            files.append(path)
+            files.append(atomic_write_text(folder / f"derivation-{stem}{suffix}", text + "\n"))
         if not quiet:
             print("      " + derivation.steps[-1].text().splitlines()[-1].strip())
         failing = [c.name + " " + c.verdict for c in report.claims if c.verdict != "proved"]
@@ -85,7 +91,24 @@ def _digits_part(folder, progress, files, quiet):
     return table
 
 
-def run_demo(output="demo-output", *, quiet=False, digits=True) -> dict:
+def demo_file_names(digits=True) -> list:
+    """The names of the files :func:`run_demo` writes, known before it starts.
+
+    >>> demo_file_names(digits=False)[:2], len(demo_file_names())
+    (['derivation-w2.md', 'derivation-w2.tex'], 18)
+    """
+    from .models import MODEL_NAMES
+    names = [f"derivation-{rule.replace('+', 'plus')}{suffix}"
+             for rule in _RULES for suffix in (".md", ".tex")]
+    names += [f"flow-{net}.{fmt}" for net in _NETWORKS for fmt in ("svg", "png")]
+    names.append("root-search.png")
+    if digits:
+        names += [f"digits_heatmaps_{model}.png" for model in MODEL_NAMES]
+        names.append("digits_pixel_flipping.png")
+    return names
+
+
+def run_demo(output="demo-output", *, quiet=False, digits=True, force=False) -> dict:
     """Run the whole demo, writing files into *output*.
 
     Parameters
@@ -96,6 +119,9 @@ def run_demo(output="demo-output", *, quiet=False, digits=True) -> dict:
         Print nothing (for tests).
     digits : bool
         Include the digit models (heatmaps, pixel-flipping, AOPC table).
+    force : bool
+        Replace files the demo did not write last time, or that were
+        changed since (by default the demo refuses, naming them).
 
     Returns
     -------
@@ -103,17 +129,33 @@ def run_demo(output="demo-output", *, quiet=False, digits=True) -> dict:
         ``files`` (paths written), ``verdicts`` (rule → verdict text),
         ``networks`` (example network → conservation status) and ``aopc``
         (the AOPC table text, or None).
+
+    Raises
+    ------
+    symdtd.errors.InputError
+        If *output* cannot be a folder, or (without *force*) it holds files
+        the demo would replace that it did not write; checked before any work.
     """
-    folder = Path(output)
+    folder = check_output(output, folder=True)
+    manifest = Manifest(folder)
+    names = demo_file_names(digits)
+    manifest.check(names, force=force)
+    before = {name: sha256(folder / name) for name in names}
     folder.mkdir(parents=True, exist_ok=True)
     progress = _Progress(len(_RULES) + len(_NETWORKS) + 1 + int(digits), quiet)
     files, verdicts, networks = [], {}, {}
-    _rules_part(folder, progress, files, verdicts, quiet)
-    _networks_part(folder, progress, files, networks)
-    _root_part(folder, progress, files)
-    table = _digits_part(folder, progress, files, quiet) if digits else None
+    try:
+        _rules_part(folder, progress, files, verdicts, quiet)
+        _networks_part(folder, progress, files, networks)
+        _root_part(folder, progress, files)
+        table = _digits_part(folder, progress, files, quiet) if digits else None
+    finally:   # also after a failure or Ctrl-C: record what was written
+        written = {Path(p).name for p in files}
+        manifest.record([name for name in names
+                         if name in written or sha256(folder / name) != before[name]])
     if not quiet:
-        print(f"\nwrote {len(files)} files to {folder}/:")
+        print(f"\nwrote {len(files)} files to {folder}/ "
+              f"(with their SHA-256 in {manifest.path.name}):")
         for path in files:
             print(f"  {path}")
         print("rule verdicts:")

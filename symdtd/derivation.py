@@ -30,6 +30,7 @@ import sympy as sp
 from . import display
 from .algebra import rewrite_gates, split_sum
 from .domains import Real
+from .limits import check_fan_in
 from .rules import Rule, get_rule
 from .symbols import NeuronSymbols, neuron_symbols
 
@@ -111,6 +112,9 @@ class Derivation:
     #: True when the direction is a function of one input's quantities, so the
     #: rule holds for every fan-in (False for a list of expressions for one n)
     local: bool = True
+    #: the assumption on the bias ``b_j``: "nonpositive", "real", "positive"
+    #: or "nonnegative" (the symbol ``b_j`` carries it)
+    bias: str = "nonpositive"
 
     @property
     def name(self) -> str:
@@ -212,7 +216,19 @@ def _direction_exprs(rule, direction, space):
     if len(direction) != space.n:
         raise ValueError(f"direction has {len(direction)} entries, expected one per input "
                          f"(n = {space.n})")
-    return {k: _expr(v) for k, v in zip(space.indices, direction)}
+    known = {*space.x, *space.w, *space.l, *space.h, space.gamma}
+    exprs = {}
+    for k, v in zip(space.indices, direction):
+        v = _expr(v)
+        foreign = sorted((str(sym) for sym in v.free_symbols if sym not in known))
+        if foreign:
+            # same name, other assumptions: a different SymPy symbol
+            raise ValueError(
+                f"direction entry {k + 1} uses {', '.join(foreign)}, which are not the "
+                f"symbols of this neuron; write it with neuron_symbols({space.n}, "
+                f"domain=..., bias=...) for the same domain and bias as derive")
+        exprs[k] = v
+    return exprs
 
 
 def _substitute_direction(expr, space, v_of):
@@ -317,12 +333,21 @@ def _build(rule: Rule, n, direction, bias):
                 "x_tilde": [x_tilde[k] for k in s.indices]}
     root["v"] = (v_at(s.i) if s.general else [v_at(k) for k in s.indices])
     return Derivation(rule, n, [step_a, step_b, step_c, step_d, step_e], rule_out,
-                      numer_out, denominator, root, symbols, space, local=direction is None)
+                      numer_out, denominator, root, symbols, space, local=direction is None,
+                      bias=bias)
 
 
 @functools.lru_cache(maxsize=256)
 def _cached(rule, n, bias):
     return _build(rule, n, None, bias)
+
+
+@functools.lru_cache(maxsize=256)
+def _user_rule(direction, domain):
+    # one Rule per (function, domain), so derivations of it are cached too
+    name = getattr(direction, "__name__", "custom")
+    return Rule("custom" if name == "<lambda>" else name, "user direction rule",
+                domain, direction, "the user's search direction")
 
 
 def derive(rule, n=None, *, domain=None, bias=None) -> Derivation:
@@ -354,6 +379,8 @@ def derive(rule, n=None, *, domain=None, bias=None) -> Derivation:
     ------
     ValueError
         Unknown rule name, direction of the wrong length, fan-in < 1.
+    symdtd.limits.LimitExceeded
+        A fan-in over ``LIMITS.derive_fan_in`` (a ValueError; see :mod:`symdtd.limits`).
 
     Examples
     --------
@@ -365,14 +392,12 @@ def derive(rule, n=None, *, domain=None, bias=None) -> Derivation:
     ...
     ValueError: fan-in n must be a positive integer, got 0
     """
+    check_fan_in("derive_fan_in", n, "derive")  # the SymPy work grows fast with n
     if isinstance(rule, (str, Rule)):
         rule_obj = get_rule(rule)
         return _cached(rule_obj, n, bias or rule_obj.bias)
     if callable(rule):
-        name = getattr(rule, "__name__", "custom")
-        rule_obj = Rule("custom" if name == "<lambda>" else name, "user direction rule",
-                        domain or Real(), rule, "the user's search direction")
-        return _build(rule_obj, n, None, bias or "nonpositive")
+        return _cached(_user_rule(rule, domain or Real()), n, bias or "nonpositive")
     if isinstance(rule, (list, tuple)):
         if n is None:
             n = len(rule)

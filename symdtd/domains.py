@@ -24,7 +24,7 @@ import sympy as sp
 
 from .numbers import check_integer, parse_number
 
-__all__ = ["Domain", "Real", "Positive", "Box"]
+__all__ = ["Domain", "Real", "Positive", "Box", "exact_number"]
 
 
 class Domain:
@@ -50,6 +50,24 @@ class Domain:
     def bounds(self, n: int):
         """Numeric ``(low, high)`` lists of length *n* (``-inf``/``inf`` if open)."""
         return [-math.inf] * n, [math.inf] * n
+
+    def exact_bounds(self, n: int):
+        """``(low, high)`` lists of length *n* as exact SymPy numbers (``±oo`` if open).
+
+        Floats become the exact binary fraction they stand for, so a proof
+        about the bounds is a proof about the numbers the user gave.
+
+        >>> Box(0.5, [1, 2]).exact_bounds(2)
+        ([1/2, 1/2], [1, 2])
+        >>> Positive().exact_bounds(1)
+        ([0], [oo])
+        """
+        lows, highs = self.bounds(n)
+        return [exact_number(v) for v in lows], [exact_number(v) for v in highs]
+
+    def assumption_text(self) -> str:
+        """The assumption on the inputs, as a report prints it."""
+        return f"x ∈ {self.name}"
 
     def to_dict(self) -> dict:
         """A JSON-ready description, read back by :func:`Domain.from_dict`."""
@@ -126,6 +144,9 @@ class Positive(Domain):
     def bounds(self, n):
         return [0.0] * n, [math.inf] * n
 
+    def assumption_text(self):
+        return "x_i ≥ 0"
+
 
 class Box(Domain):
     """A box ``low ≤ x ≤ high``, with scalar or per-input bounds (zᴮ rule).
@@ -173,11 +194,31 @@ class Box(Domain):
         """True for a box whose bounds are symbols (no numbers given)."""
         return self.low is None
 
+    @property
+    def per_input(self) -> bool:
+        """True when the bounds differ per input (given as sequences)."""
+        return isinstance(self.low, list) or isinstance(self.high, list)
+
     def bounds(self, n):
         if self.symbolic:
             raise ValueError("Box: a symbolic box has no numeric bounds")
         lows, highs = _broadcast(self.low, self.high, n)
         return [float(v) for v in lows], [float(v) for v in highs]
+
+    def exact_bounds(self, n):
+        if self.symbolic:
+            raise ValueError("Box: a symbolic box has no numeric bounds")
+        lows, highs = _broadcast(self.low, self.high, n)
+        return [exact_number(v) for v in lows], [exact_number(v) for v in highs]
+
+    def assumption_text(self):
+        if self.symbolic:
+            return "l_i ≤ x_i ≤ h_i with l_i ≤ 0 ≤ h_i"
+        if not self.per_input:
+            return f"{_show(self.low)} ≤ x_i ≤ {_show(self.high)}"
+        lows, highs = _broadcast(self.low, self.high)
+        return ", ".join(f"{_show(lo)} ≤ x_{k} ≤ {_show(hi)}"
+                         for k, (lo, hi) in enumerate(zip(lows, highs), start=1))
 
     def violations(self, values):
         arr = np.asarray(values, dtype=float)
@@ -196,6 +237,29 @@ class Box(Domain):
         if self.symbolic:
             return "Box()"
         return f"Box(low={self.low!r}, high={self.high!r})"
+
+
+def exact_number(value):
+    """A real number as an exact SymPy number: floats exactly, ``±inf`` as ``±oo``.
+
+    >>> exact_number(0.1) == sp.Rational(3602879701896397, 36028797018963968)
+    True
+    >>> exact_number(float("-inf"))
+    -oo
+    """
+    if isinstance(value, sp.Basic):
+        return value
+    if isinstance(value, float):
+        if math.isinf(value):
+            return sp.oo if value > 0 else -sp.oo
+        return sp.Rational(value)   # exact: the float's own binary fraction
+    return sp.Rational(value)
+
+
+def _show(value):
+    if isinstance(value, float) and math.isinf(value):
+        return "∞" if value > 0 else "−∞"
+    return str(value)
 
 
 def _check_bound(value, label):

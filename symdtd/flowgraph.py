@@ -25,8 +25,9 @@ import graphviz
 import sympy as sp
 
 from . import colors
+from .files import atomic_write_bytes, atomic_write_text
 
-__all__ = ["FlowGraph", "GraphvizNotFoundError", "INSTALL_HINT", "write"]
+__all__ = ["FlowGraph", "GraphvizNotFoundError", "INSTALL_HINT", "write", "image_format"]
 
 #: how to get the ``dot`` program, quoted in errors
 INSTALL_HINT = ("install Graphviz: `sudo apt-get install graphviz` (Debian/Ubuntu), "
@@ -166,11 +167,32 @@ def _html(text):
 
 
 # ------------------------------------------------------------------ files
+def image_format(path) -> str:
+    """The format :func:`write` uses for *path*: its suffix, checked.
+
+    >>> image_format("flow.SVG"), image_format("flow.gv")
+    ('svg', 'gv')
+    >>> image_format("flow.xyz")
+    Traceback (most recent call last):
+    ...
+    ValueError: path 'flow.xyz': 'xyz' is not an image format of Graphviz; use .svg, .png, .pdf or .gv
+    """
+    fmt = Path(path).suffix.lstrip(".").lower()
+    if not fmt:
+        raise ValueError(f"path {str(path)!r} has no suffix; use .svg, .png, .pdf or .gv")
+    if fmt not in ("gv", "dot") and fmt not in graphviz.FORMATS:
+        raise ValueError(f"path {str(path)!r}: {fmt!r} is not an image format of Graphviz; "
+                         "use .svg, .png, .pdf or .gv")
+    return fmt
+
+
 def write(graph, path, *, dpi=None):
     """Write *graph* to *path*; the format comes from the suffix.
 
     ``.gv``/``.dot`` write the DOT source (no Graphviz needed); ``.svg``,
-    ``.png``, ``.pdf`` (any format ``dot`` knows) run ``dot``. Returns the Path.
+    ``.png``, ``.pdf`` (any format ``dot`` knows) run ``dot``. Missing
+    folders are created and the file is replaced atomically
+    (:mod:`symdtd.files`): a failed write keeps the old file. Returns the Path.
 
     Raises
     ------
@@ -178,13 +200,9 @@ def write(graph, path, *, dpi=None):
         When an image is asked for and ``dot`` is missing.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fmt = path.suffix.lstrip(".").lower()
-    if not fmt:
-        raise ValueError(f"path {str(path)!r} has no suffix; use .svg, .png, .pdf or .gv")
+    fmt = image_format(path)
     if fmt in ("gv", "dot"):
-        path.write_text(graph.source, encoding="utf-8")
-        return path
+        return atomic_write_text(path, graph.source)
     if dpi is not None:
         graph = graph.copy()
         graph.attr(dpi=str(dpi))
@@ -194,5 +212,4 @@ def write(graph, path, *, dpi=None):
         raise
     except graphviz.ExecutableNotFound as err:   # a plain graphviz.Digraph was passed
         raise _missing_dot(err) from err
-    path.write_bytes(data)
-    return path
+    return atomic_write_bytes(path, data)

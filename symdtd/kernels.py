@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .arithmetic import zero_denominator
+
 __all__ = ["Matrix", "Segment", "Block", "MaxPool", "Pass"]
 
 
@@ -113,20 +115,20 @@ class Pass:
             self.R[gen] = np.zeros((len(self.A[0]), self.sizes[gen]), self.dtype)
         self.R[gen][rows] += part
 
-    def scale(self, Rb, Z, bplus, rows=slice(None), mag=None):
-        """``S = R / Z`` with 0 where ``Z = 0``; tallies lost and absorbed relevance.
+    def scale(self, Rb, Z, bplus, rows=slice(None), mag=None, count=1):
+        """``S = R / Z`` with 0 where ``Z`` is zero; tallies lost and absorbed relevance.
 
-        *mag* (``Σ |part|`` of ``Z``'s separately computed parts) marks ``Z`` as
-        zero when ``|Z| ≤ tol · mag``: a rounding residue of parts that cancel
-        exactly (tol is 2⁻³⁶ in float64, 2⁻¹³ in float32).
+        *mag* (``Σ |part|`` of the *count* roundings that formed ``Z``) lets
+        :func:`~symdtd.arithmetic.zero_denominator` tell a rounding residue of
+        parts that cancel from a real denominator; without it ``Z`` must be 0.
         """
         if self.absorb and bplus is not None:
             Z += bplus
-            mag = None if mag is None else mag + bplus
+            mag, count = (None, count) if mag is None else (mag + bplus, count + 1)
         if mag is None:
             zero = Z == 0
         else:
-            zero = np.abs(Z) <= (2.0 ** -36 if Z.dtype == np.float64 else 2.0 ** -13) * mag
+            zero = zero_denominator(Z, mag, count, Z.dtype.name)
         S = np.divide(Rb, Z, out=np.zeros_like(Z), where=~zero)
         if zero.any():
             held = np.where(zero, Rb, 0)
@@ -221,6 +223,11 @@ class Block:
         zc = sum(s.zc for s in segments if s.zc is not None)
         self.zc = None if np.isscalar(zc) else zc.astype(dtype)
         self.bplus = bplus.astype(dtype) if bplus is not None and bplus.any() else None
+        # the most products summed into one Z: bounds its rounding error
+        fan_in = np.zeros(len(cols), np.int64)
+        for s in segments:
+            fan_in += np.bincount(s.e_dst, minlength=len(cols))
+        self.fan_in = int(fan_in.max(initial=0))
         self.reuse = bool(segments) and self.separable and affine and all(
             any(t.is_xw for t, *_ in s.terms) for s in segments)
         if self.reuse:  # Z's x·w part is the forward pre-activation
@@ -244,10 +251,13 @@ class Block:
         # parts computed apart can cancel (x·w against −l·w⁺ − h·w⁻ at a box corner):
         # their magnitude tells a rounding residue from a real denominator
         mag = sum(np.abs(p) for p in parts) if len(parts) > 1 else None
-        Z = parts[0] if parts and parts[0].ndim == 2 else np.zeros(Rb.shape, Rb.dtype)
-        for p in parts[1:] if Z is parts[0] else parts:
+        if parts and parts[0].ndim == 2:
+            Z, rest = parts[0], parts[1:]
+        else:  # only constant parts, or none at all (a block whose weights are all 0)
+            Z, rest = np.zeros(Rb.shape, Rb.dtype), parts
+        for p in rest:
             Z += p
-        S = ps.scale(Rb, Z, self.bplus, mag=mag)
+        S = ps.scale(Rb, Z, self.bplus, mag=mag, count=self.fan_in + len(parts))
         for s, f in zip(self.segments, F):
             ps.add(s.src, s.backward(f, S))
             if ps.edges is not None:
@@ -261,9 +271,12 @@ class Block:
             rows = slice(start, start + step)
             Q = [s.q_edges(ps.A[s.src][rows]) for s in self.segments]
             Z = np.zeros(Rb[rows].shape, Rb.dtype)
-            for s, q in zip(self.segments, Q):
-                Z += s.to_out.left(q)
-            S = ps.scale(Rb[rows], Z, self.bplus, rows)
+            parts = [s.to_out.left(q) for s, q in zip(self.segments, Q)]
+            for p in parts:
+                Z += p
+            mag = sum(np.abs(p) for p in parts) if len(parts) > 1 else None
+            S = ps.scale(Rb[rows], Z, self.bplus, rows, mag=mag,
+                         count=self.fan_in + len(parts))
             for s, q in zip(self.segments, Q):
                 M = q * S[:, s.e_dst]
                 ps.add(s.src, s.to_src.left(M), rows)

@@ -60,6 +60,7 @@ import sympy as sp
 
 from . import numbers
 from .domains import Box, Domain
+from .files import atomic_write_text
 from .network import KINDS, Network, as_weight
 from .rules import Rule, get_rule
 
@@ -115,9 +116,13 @@ def network_to_dict(network):
 
 
 def save_network(network, path):
-    """Write *network* to *path* as JSON (see the module schema)."""
+    """Write *network* to *path* as JSON (see the module schema).
+
+    The write is atomic (:func:`symdtd.files.atomic_write_text`): if it
+    fails, an existing file at *path* is left as it was.
+    """
     text = json.dumps(network_to_dict(network), indent=1)
-    Path(path).write_text(text + "\n", encoding="utf-8")
+    atomic_write_text(path, text + "\n", mkdir=False)
 
 
 def load_network(path):
@@ -156,7 +161,7 @@ def loads(text, source="<string>"):
     except json.JSONDecodeError as err:
         raise ValueError(f"{source}: not valid JSON ({err.msg} at line {err.lineno})") from None
     except RecursionError:
-        raise ValueError(f"{source}: the JSON is nested too deeply") from None
+        raise ValueError(f"{source}: JSON nested too deeply to be a network") from None
     except ValueError as err:
         raise ValueError(f"{source}: {err}") from None
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from .network import WINNER_TAKE_ALL, Network
+from .neurons import rule_domain_mismatch
 from .propagate import _ARITH, _bounds, forward_values, propagate
 
 __all__ = ["verify_network", "NetworkReport", "root_checks", "explain_command"]
@@ -51,6 +52,9 @@ class NetworkReport:
     absorbed, lost : dict
         From the explanation.
     explanation : Explanation
+    rule_mismatches : dict
+        ``neuron -> why`` for neurons whose rule assumes an input domain
+        that does not contain their inputs' values (its proofs do not apply).
     """
 
     status: str
@@ -64,21 +68,53 @@ class NetworkReport:
     absorbed: dict
     lost: dict
     explanation: object = field(repr=False)
+    rule_mismatches: dict = field(default_factory=dict)
 
     def __bool__(self):
         return self.status == "proved"
 
+    def problems(self):
+        """What breaks the deep Taylor assumptions, as short phrases (may be empty).
+
+        Conservation can hold while the roots behind it leave their domains;
+        these are the neurons where the decomposition is not a Taylor
+        decomposition at a root in the domain.
+        """
+        found = []
+        for items, one, many in (
+                (self.roots_outside or {}, "root outside the domain", "roots outside the domain"),
+                (self.positive_bias, "neuron with a positive bias", "neurons with a positive bias"),
+                (self.rule_mismatches, "rule outside its proved domain",
+                 "rules outside their proved domain"),
+                (self.zero_denominators, "zero denominator", "zero denominators")):
+            if items:
+                names = list(items)
+                shown = ", ".join(names[:3]) + (", …" if len(names) > 3 else "")
+                found.append(f"{len(names)} {one if len(names) == 1 else many} ({shown})")
+        return found
+
     def verdict(self):
-        """One line: the status and the residual."""
+        """One line: the status, the residual and every problem found.
+
+        >>> from symdtd import Network
+        >>> net = Network()
+        >>> net.add_input("a"); net.add_input("b")
+        >>> net.add_neuron("h", {"a": 1, "b": -1}, bias=1)
+        >>> verify_network(net, {"a": 1, "b": 0}).verdict()
+        'proved: Σ_p [x_f]_p − x_f = 0 (exact arithmetic); but 1 root outside the domain (h), 1 neuron with a positive bias (h)'
+        """
         how = f"({self.explanation.arithmetic} arithmetic)"
         if self.status == "proved":
             text = f"proved: Σ_p [x_f]_p − x_f = 0 {how}"
             if self.explanation.arithmetic == "symbolic" and self.explanation.at is None:
                 text += ", wherever no denominator Σ q vanishes"
-            return text
-        text = f"{self.status}: Σ_p [x_f]_p − x_f = {_short(self.residual)} {how}"
-        if self.accounted and self.status == "refuted":
-            text += "; the difference is what biases absorbed or zero denominators lost"
+        else:
+            text = f"{self.status}: Σ_p [x_f]_p − x_f = {_short(self.residual)} {how}"
+            if self.accounted and self.status == "refuted":
+                text += "; the difference is what biases absorbed or zero denominators lost"
+        problems = self.problems()
+        if problems:
+            text += "; but " + ", ".join(problems)
         return text
 
     def __str__(self):
@@ -96,7 +132,9 @@ class NetworkReport:
         lines += [f"  {a:<{width[0]}}  {b:<{width[1]}}  {c}" for a, b, c in rows]
         roots = ("not checked (no numeric point)" if self.roots_outside is None
                  else _listing({n: f"t = {t}" for n, t in self.roots_outside.items()}))
-        lines += [f"Positive bias (root may leave the domain): {_listing(self.positive_bias)}",
+        mismatches = "; ".join(f"{k}: {v}" for k, v in self.rule_mismatches.items())
+        lines += [f"Rule outside its proved domain: {mismatches or 'none'}",
+                  f"Positive bias (root may leave the domain): {_listing(self.positive_bias)}",
                   f"Root outside the domain: {roots}",
                   f"Zero denominator (messages set to 0): {_listing(self.zero_denominators)}",
                   f"Relevance absorbed by a bias: {_listing(self.absorbed)}",
@@ -172,8 +210,13 @@ def verify_network(network, inputs=None, output=None, *, arithmetic=None, at=Non
             total = ar.total([e.relevance[n] for n in nodes])
             totals.append((k, nodes, total))  # symbolic: as built (simplifying costs seconds)
     roots = None if point is None else root_checks(network, point, e.output_node, maxpool)
+    mismatches = {}
+    for node in e.rules:
+        why = rule_domain_mismatch(network, node, maxpool)
+        if why:
+            mismatches[node] = why
     return NetworkReport(status, residual, float_residual, accounted, totals, e.positive_bias,
-                         e.zero_denominators, roots, e.absorbed, e.lost, e)
+                         e.zero_denominators, roots, e.absorbed, e.lost, e, mismatches)
 
 
 def root_checks(network, point, output=None, maxpool=None):
@@ -302,6 +345,8 @@ def explain_command(path, inputs, output=None, arithmetic="exact"):
         ``{input name: number or string like "3/4"}``.
     output : str, optional
     arithmetic : {"exact", "float", "symbolic"}
+        ``"float"`` propagates in floats only and reports the float residual
+        instead of a proof: the cheap choice for large networks.
 
     Raises
     ------
@@ -313,13 +358,13 @@ def explain_command(path, inputs, output=None, arithmetic="exact"):
     network = path if isinstance(path, Network) else load_network(path)
     if arithmetic == "symbolic":
         report = verify_network(network, None, output, arithmetic="symbolic", at=inputs)
-    elif arithmetic in ("exact", "float"):
+    elif arithmetic == "exact":
         report = verify_network(network, inputs, output, arithmetic="exact")
+    elif arithmetic == "float":  # float only: no exact proof behind the user's back
+        report = _FloatReport(propagate(network, inputs, output, "float"), network)
     else:
         raise ValueError(f"arithmetic must be 'exact', 'float' or 'symbolic', got {arithmetic!r}")
     e = report.explanation
-    if arithmetic == "float":
-        e = propagate(network, inputs, e.output_node, "float")
     source = "" if isinstance(path, Network) else f" from {path}"
     head = [f"{network!r}{source}", f"output {e.output_node} = {_fmt(e.output)}"]
     relevance = e.input_relevance
@@ -334,6 +379,7 @@ def explain_command(path, inputs, output=None, arithmetic="exact"):
     widths = [max(len(r[k]) for r in rows) for k in range(3)]
     table = "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
     notes = [f"note: {e.note}"] if e.note else []
+    notes += [f"note: {node}: {why}" for node, why in report.rule_mismatches.items()]
     for label, items in (("positive bias", report.positive_bias),
                          ("root outside the domain", report.roots_outside or {}),
                          ("zero denominator", report.zero_denominators)):
@@ -342,6 +388,20 @@ def explain_command(path, inputs, output=None, arithmetic="exact"):
     if report.float_residual is not None:
         notes.append(f"float residual: {report.float_residual:.3g}")
     return "\n".join([*head, table, f"conservation: {report.verdict()}", *notes])
+
+
+class _FloatReport:
+    """What ``explain --arithmetic float`` reports: the float residual, no proof."""
+
+    def __init__(self, e, network):
+        self.explanation, self.positive_bias = e, e.positive_bias
+        self.zero_denominators, self.roots_outside = e.zero_denominators, None
+        self.float_residual = e.total - e.output
+        self.rule_mismatches = {n: why for n in e.rules
+                                if (why := rule_domain_mismatch(network, n))}
+
+    def verdict(self):
+        return "not proved (float arithmetic); use --arithmetic exact for a proof"
 
 
 def _fmt(value):

@@ -29,6 +29,8 @@ Max(0, x1 + x2 - 1)
 """
 from __future__ import annotations
 
+import math
+
 import networkx as nx
 import numpy as np
 import sympy as sp
@@ -39,7 +41,7 @@ from .rules import Rule, get_rule
 
 __all__ = ["KINDS", "WINNER_TAKE_ALL", "NetworkGraph", "NodeAttributes", "build_expr",
            "as_weight", "input_symbol", "neuron_symbol", "check_rule", "check_graph",
-           "rule_targets", "rule_for", "input_class"]
+           "rule_targets", "rule_for", "input_class", "rule_domain_mismatch"]
 
 KINDS = ("input", "relu", "linear", "sumpool", "maxpool")
 #: what :meth:`Network.rule_for <symdtd.network.Network.rule_for>` returns for
@@ -329,3 +331,61 @@ def input_class(network, node):
     if data["kind"] == "linear" or isinstance(data["domain"], Real):
         return "real"
     return "box" if isinstance(data["domain"], Box) else "positive"
+
+
+def rule_domain_mismatch(network, node, maxpool=None):
+    """Why *node*'s rule does not fit its inputs, or None when it does.
+
+    A rule is proved for the input domain it assumes (ℝⁿ for w², ℝⁿ₊ for
+    z⁺, z and γ, a box for zᴮ). Applied to inputs outside that domain its
+    proofs say nothing: z⁺ on inputs that can be negative can give negative
+    relevance, for instance. A ≥ 0 input counts as the box ``[0, x_i]``.
+
+    Examples
+    --------
+    >>> from symdtd import Network, Box
+    >>> net = Network()
+    >>> net.add_input("x1", Box(-1, 1))
+    >>> net.add_neuron("h", {"x1": 1}, bias=0, rule="z+")
+    >>> rule_domain_mismatch(net, "h")
+    "rule 'z+' assumes inputs in ℝⁿ₊, but input 'x1' lies in Box(low=-1, high=1)"
+    """
+    rule = rule_for(network, node, maxpool)
+    if rule == WINNER_TAKE_ALL or isinstance(rule.domain, Real):
+        return None
+    for source in network.graph.pred[node]:
+        reach = _value_range(network, source)
+        if not _within(reach, rule.domain):
+            where = {"positive": "ℝ₊", "real": "ℝ"}.get(network.input_class(source))
+            if where is None:
+                where = repr(network.graph.nodes[source]["domain"])
+            return (f"rule {rule.name!r} assumes inputs in {rule.domain.name}, "
+                    f"but input {source!r} lies in {where}")
+    return None
+
+
+def _value_range(network, node):
+    """``(low, high)`` the values of *node* can take (``±inf`` when open)."""
+    kind = input_class(network, node)
+    if kind == "positive":
+        return 0.0, math.inf
+    if kind == "real":
+        return -math.inf, math.inf
+    domain = network.graph.nodes[node]["domain"]
+    if domain.symbolic:
+        return None                # the symbolic box: l ≤ 0 ≤ h, nothing more known
+    low, high = domain.bounds(1)
+    return low[0], high[0]
+
+
+def _within(reach, domain):
+    if isinstance(domain, Positive):
+        return reach is not None and reach[0] >= 0
+    if isinstance(domain, Box):
+        if domain.symbolic:        # zᴮ: any input bounded on the side it moves to
+            return reach is None or math.isfinite(reach[0]) or math.isfinite(reach[1])
+        if domain.per_input:
+            return False           # bounds per input cannot be matched to one neuron's inputs
+        low, high = domain.bounds(1)
+        return reach is not None and low[0] <= reach[0] and reach[1] <= high[0]
+    return True

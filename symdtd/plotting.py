@@ -26,10 +26,11 @@ from pathlib import Path
 import numpy as np
 
 from .colors import diverging_cmap
+from .files import atomic_path
 from .rootplot import RootPoint, find_root, plot_root_search
 
 __all__ = ["RootPoint", "find_root", "plot_root_search", "heatmap", "heatmap_grid",
-           "plot_pixel_flipping", "save_figure"]
+           "plot_pixel_flipping", "save_figure", "figure_format"]
 
 
 # ---------------------------------------------------------------- heatmaps
@@ -245,11 +246,33 @@ def plot_pixel_flipping(curves, ax=None, *, steps=None, aopc=None, band=True, ti
     return ax.figure
 
 
+def figure_format(path) -> str:
+    """The format :func:`save_figure` uses for *path*: its suffix (checked), or PNG.
+
+    >>> figure_format("roots.PDF"), figure_format("roots")
+    ('pdf', 'png')
+    >>> figure_format("roots.xyz")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: path 'roots.xyz': matplotlib cannot write 'xyz' files; use one of ...png...
+    """
+    import matplotlib
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    fmt = Path(path).suffix.lstrip(".").lower() or matplotlib.rcParams["savefig.format"]
+    known = FigureCanvasBase.get_supported_filetypes()
+    if fmt not in known:
+        raise ValueError(f"path {str(path)!r}: matplotlib cannot write {fmt!r} files; use one "
+                         f"of {', '.join(sorted(known))}")
+    return fmt
+
+
 def save_figure(fig, path, *, dpi=100):
     """Write *fig* to *path* (format from the suffix: .png, .svg, .pdf); return the Path.
 
     The image is ``figsize × dpi`` pixels (no tight cropping), so its size is
-    predictable. Parent directories are created.
+    predictable. Parent directories are created, and the file is replaced
+    atomically (:mod:`symdtd.files`): a failed save keeps the old file.
 
     >>> import tempfile, matplotlib.image
     >>> with tempfile.TemporaryDirectory() as tmp:
@@ -258,6 +281,7 @@ def save_figure(fig, path, *, dpi=100):
     (100, 125, 4)
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi)
+    fmt = figure_format(path)   # from the real name: the temporary file's suffix is not it
+    with atomic_path(path) as temp:   # a failed save keeps the old image
+        fig.savefig(temp, dpi=dpi, format=fmt)
     return path

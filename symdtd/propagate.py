@@ -21,7 +21,10 @@ traversal is the same for every arithmetic; only the numbers change:
 
 A neuron whose denominator ``Σ q`` is zero passes on nothing: its messages
 are 0 (never NaN), it is listed in ``zero_denominators`` and relevance it
-held is listed in ``lost``.
+held is listed in ``lost``. "Zero" is decided by
+:func:`symdtd.arithmetic.zero_denominator`, the rule :func:`symdtd.compile`
+uses too; since the ``q`` are added in one piece (``math.fsum`` in
+``"float"``), it means ``Σ q = 0`` exactly in every arithmetic.
 
 Examples
 --------
@@ -36,14 +39,19 @@ Examples
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from numbers import Number
 
 import sympy as sp
 
-from .arithmetic import _ARITH, ARITHMETICS, _order, _winner, forward_values
+from . import progress
+from .arithmetic import (_ARITH, ARITHMETICS, NegativeOutputWarning, _order, _winner,
+                         forward_values)
+from .limits import check_digits, check_edges
 from .network import WINNER_TAKE_ALL
 from .numbers import to_sympy
+from .product_form import ProductForm
 
 __all__ = ["propagate", "Explanation", "forward_values", "ARITHMETICS"]
 
@@ -134,7 +142,8 @@ class Explanation:
     positive_bias : list
         Neurons with a positive bias: their root point leaves the domain.
     note : str or None
-        Set when the output is negative (a linear output).
+        Set when the output is negative (a linear output); propagate then
+        also warns (:class:`~symdtd.arithmetic.NegativeOutputWarning`).
     at : dict or None
         The point fixing the activation region (symbolic arithmetic).
     """
@@ -153,7 +162,8 @@ class Explanation:
     note: str | None = None
     at: dict | None = None
     inputs: list = field(default_factory=list, repr=False)
-    _factors: dict | None = field(default=None, repr=False)
+    _factors: dict = field(default_factory=dict, repr=False)
+    _factors_simplified: bool = field(default=False, repr=False)
 
     @property
     def input_relevance(self):
@@ -168,17 +178,20 @@ class Explanation:
 
     @property
     def factors(self):
-        """``node -> c``, with ``[x_f]_node = x_node · c`` (0 where ``x_node = 0``)."""
-        if self._factors is None:
-            ar = _ARITH[self.arithmetic]
-            self._factors = {}
-            for n, r in self.relevance.items():
-                x = self.activations[n]
-                if ar.is_zero(x):
-                    self._factors[n] = ar.zero
-                else:
-                    self._factors[n] = (sp.cancel(r / x) if self.arithmetic == "symbolic"
-                                        else ar.check(r / x, f"the factor of {n!r}"))
+        """``node -> c`` with ``[x_f]_node = x_node · c``, only where that product form holds.
+
+        It holds for a node when every message it received carries its
+        activation as a factor (``q_ij = x_i · g_ij``): successors using z⁺,
+        z, γ, sum-pooling, proportional max-pooling or zᴮ on a ≥ 0
+        predecessor (box ``[0, x_i]``), or winner-take-all max-pooling of a
+        node that has the product form. Then ``c_i = Σ_j g_ij [x_f]_j /
+        Σ_i' q_i'j`` (defined even at ``x_i = 0``) and ``c_f = 1``. Nodes fed
+        back through zᴮ on a box or w² (e.g. pixels) have no entry: there
+        ``[x_f]_i`` need not vanish with ``x_i``. See :mod:`symdtd.product_form`.
+        """
+        if self.arithmetic == "symbolic" and not self._factors_simplified:
+            self._factors = {n: sp.cancel(c) for n, c in self._factors.items()}
+            self._factors_simplified = True
         return self._factors
 
     def table(self):
@@ -222,6 +235,18 @@ def propagate(network, inputs=None, output=None, arithmetic="symbolic", *, at=No
     -------
     Explanation
 
+    Raises
+    ------
+    symdtd.limits.LimitExceeded
+        More edges to walk than ``LIMITS.<arithmetic>_edges``, or an exact
+        relevance over ``LIMITS.exact_digits`` digits (see :mod:`symdtd.limits`).
+
+    Warns
+    -----
+    NegativeOutputWarning
+        The output is negative (e.g. a logit that did not win): the root
+        search assumes ``x_f > 0``, and the map redistributes a negative value.
+
     Examples
     --------
     >>> from symdtd import examples
@@ -236,6 +261,7 @@ def propagate(network, inputs=None, output=None, arithmetic="symbolic", *, at=No
     network._sync()  # notices direct edits of the graph (and checks them)
     f = network._output_name(output)
     order = _order(network, f)
+    check_edges(sum(d for _, d in network.graph.in_degree(order)), arithmetic, f)
     region = None
     if at is not None:
         if arithmetic != "symbolic":
@@ -251,8 +277,12 @@ def propagate(network, inputs=None, output=None, arithmetic="symbolic", *, at=No
     incoming[f].append(act[f])
     exp = Explanation(act[f], f, arithmetic, {}, {}, act, {},
                       inputs=[p for p in network.inputs if p in act], at=at)
-    for j in reversed(order):
+    product = ProductForm(network, ar, f)   # the factors c of [x_f]_j = x_j c_j
+    exp._factors = product.factors
+    for j in progress.iterate(order[::-1], f"propagate ({arithmetic})"):
         R_j = exp.relevance[j] = ar.check(ar.total(incoming[j]), f"relevance of {j!r}")
+        check_digits(R_j, j)  # exact numbers of float weights can grow without end
+        product.settle(j, R_j, act[j])
         data = G.nodes[j]
         if data["kind"] == "input":
             continue
@@ -260,12 +290,13 @@ def propagate(network, inputs=None, output=None, arithmetic="symbolic", *, at=No
         rule = network.rule_for(j, maxpool=maxpool)
         exp.rules[j] = rule if rule == WINNER_TAKE_ALL else rule.name
         if rule == WINNER_TAKE_ALL:
-            _winner_messages(exp, j, preds, R_j, act, region, ar, incoming)
+            shares = _winner_messages(exp, j, preds, R_j, act, region, ar, incoming)
+            product.winner_edges(j, [i for i, _ in preds], shares, [act[i] for i, _ in preds])
             continue
         fn, roles = _numerator(rule, ar)
         gamma = (ar.number(rule.parameters["gamma"], f"rule {rule.name!r}: gamma")
                  if "gamma" in roles else None)
-        qs = []
+        qs, envs = [], []
         for i, edge in preds:
             env = {"x": act[i], "w": ar.number(edge["weight"], f"weight of edge {i!r} -> {j!r}"),
                    "gamma": gamma}
@@ -274,6 +305,7 @@ def propagate(network, inputs=None, output=None, arithmetic="symbolic", *, at=No
                     box[i] = _bounds(network, i, act[i], ar)
                 env["l"], env["h"] = box[i]
             qs.append(fn({r: env[r] for r in roles}))
+            envs.append(env)
         D = ar.check(ar.total(qs), f"neuron {j!r}: the denominator Σ q")
         bias = ar.number(data["bias"], f"bias of neuron {j!r}")
         if data["kind"] in ("relu", "linear") and ar.sign(bias) == 1:
@@ -281,7 +313,7 @@ def propagate(network, inputs=None, output=None, arithmetic="symbolic", *, at=No
         b_plus = ar.positive_part(bias) if absorb_bias and data["kind"] in ("relu", "linear") else 0
         D = D + b_plus
         D_at = D.xreplace(point) if point else D
-        if ar.is_zero(D_at):
+        if ar.zero_denominator(D_at, qs + [b_plus]):
             exp.zero_denominators.append(j)
             if not ar.is_zero(R_j.xreplace(point) if point else R_j):
                 exp.lost[j] = R_j
@@ -289,6 +321,7 @@ def propagate(network, inputs=None, output=None, arithmetic="symbolic", *, at=No
                 exp.messages[(i, j)] = ar.zero
             continue
         scale = R_j / D
+        product.rule_edges(rule, [i for i, _ in preds], envs, scale, [act[i] for i, _ in preds])
         for (i, _), q in zip(preds, qs):
             exp.messages[(i, j)] = m = ar.check(q * scale, f"the message {i!r} -> {j!r}")
             incoming[i].append(m)
@@ -298,6 +331,12 @@ def propagate(network, inputs=None, output=None, arithmetic="symbolic", *, at=No
     if sign == -1:
         exp.note = (f"the output {f!r} is negative ({act[f]}): a linear output; "
                     "the relevance redistributes a negative value")
+        value = act[f].xreplace(point) if point else act[f]
+        long_number = len(str(value)) > 24 and sp.sympify(value, strict=True).is_number
+        value = f"≈ {float(value):.6g}" if long_number else str(value)  # long fractions: unreadable
+        warnings.warn(f"the output {f!r} is negative ({value}); the root search assumes "
+                      "x_f > 0, so the relevance redistributes a negative value",
+                      NegativeOutputWarning, stacklevel=2)
     exp.positive_bias.reverse()  # topological order
     exp.zero_denominators.reverse()
     return exp
@@ -325,16 +364,21 @@ def _bounds(network, node, x, ar):
 
 
 def _winner_messages(exp, j, preds, R_j, act, region, ar, incoming):
+    """Send R_j to the winner; return each input's share of it (1 or 0, piecewise when symbolic)."""
     names = [i for i, _ in preds]
     values = [act[i] for i in names]
+    one = ar.number(1, "share")
     if ar.name != "symbolic" or region is not None:
         win = _winner([region[i] for i in names] if region is not None else values)
+        shares = [one if k == win else ar.zero for k in range(len(names))]
         messages = [R_j if k == win else ar.zero for k in range(len(names))]
     else:  # piecewise: the first of the largest inputs takes everything
-        messages = []
+        shares, messages = [], []
         for k, v in enumerate(values):
             cond = sp.And(*[v > u if m < k else v >= u for m, u in enumerate(values) if m != k])
+            shares.append(sp.Piecewise((1, cond), (0, True)))
             messages.append(sp.Piecewise((R_j, cond), (0, True)))
     for i, m in zip(names, messages):
         exp.messages[(i, j)] = m
         incoming[i].append(m)
+    return shares

@@ -8,7 +8,10 @@ module helps with, without ever deciding anything itself:
   appears inside a gate — so ``Max(0, w)``, ``Min(0, w)`` and
   ``Heaviside(w, 0)`` become plain symbols;
 * **box parametrisation**: ``x = l + a`` or ``x = h − c`` with gaps
-  ``a, c ≥ 0``, which encodes ``l ≤ x ≤ h`` in symbol assumptions;
+  ``a, c ≥ 0``, which encodes ``l ≤ x ≤ h`` in symbol assumptions; bounds
+  are the symbols of the symbolic box or the numbers the user gave, and
+  every substitution covers the box or more (never less), so a proof in
+  the substituted form holds on the box;
 * **sums** of arbitrary length: a sum whose term is provably ``≥ 0`` (or
   ``≤ 0``) is replaced by a fresh nonnegative (nonpositive) symbol.
 
@@ -56,31 +59,67 @@ def _gated_inputs(expr, weights, box):
     return sorted(gated, key=sp.default_sort_key)
 
 
-def _input_sign_cases(inputs, box):
-    """Split box inputs by sign, with the bounds that keep ``l ≤ x ≤ h`` exact.
+def _symbolic_bounds(low, high):
+    """True for the symbolic box ``l ≤ 0 ≤ h`` (bounds are symbols, not numbers)."""
+    return isinstance(low, (sp.Symbol, sp.Indexed)) and isinstance(high, (sp.Symbol, sp.Indexed))
 
-    With ``l ≤ 0 ≤ h``: ``x > 0`` leaves ``l`` free and sets ``h = x + c``;
-    ``x < 0`` sets ``l = x − a`` and leaves ``h`` free; ``x = 0`` needs nothing.
+
+def _input_sign_cases(inputs, box):
+    """Split box inputs by sign, each case covering its part of ``l ≤ x ≤ h``.
+
+    With symbolic bounds ``l ≤ 0 ≤ h`` the cases are exact: ``x > 0`` leaves
+    ``l`` free and sets ``h = x + c``; ``x < 0`` sets ``l = x − a`` and leaves
+    ``h`` free; ``x = 0`` needs nothing. With numeric bounds (``None`` for an
+    open side) only the signs the box allows are tried, and each case may
+    drop a bound: a case that covers more than the box is still sound.
     """
     options = []
     for x in inputs:
         low, high = box[x]
         choices = []
         for sign in _allowed_signs(x):
-            if sign > 0:
-                p = sp.Dummy("xp", positive=True)
-                choices.append({x: p, high: p + sp.Dummy("c", nonnegative=True)})
-            elif sign < 0:
-                m = sp.Dummy("xm", positive=True)
-                choices.append({x: -m, low: -m - sp.Dummy("a", nonnegative=True)})
-            else:
-                choices.append({x: sp.S.Zero})
+            if _symbolic_bounds(low, high):
+                choices.append(_symbolic_sign_case(x, sign, low, high))
+            elif _sign_allowed(sign, low, high):
+                choices.append({x: _numeric_sign_case(sign, low, high)})
         options.append(choices)
     for combination in itertools.product(*options):
         merged = {}
         for part in combination:
             merged.update(part)
         yield merged
+
+
+def _symbolic_sign_case(x, sign, low, high):
+    if sign > 0:
+        p = sp.Dummy("xp", positive=True)
+        return {x: p, high: p + sp.Dummy("c", nonnegative=True)}
+    if sign < 0:
+        m = sp.Dummy("xm", positive=True)
+        return {x: -m, low: -m - sp.Dummy("a", nonnegative=True)}
+    return {x: sp.S.Zero}
+
+
+def _sign_allowed(sign, low, high):
+    """Whether some x in ``[low, high]`` (``None``: open) has this sign."""
+    if sign > 0:
+        return high is None or high > 0
+    if sign < 0:
+        return low is None or low < 0
+    return (low is None or low <= 0) and (high is None or high >= 0)
+
+
+def _numeric_sign_case(sign, low, high):
+    """x of the given sign, keeping the bound on that side when it is tighter."""
+    if sign > 0:
+        if low is not None and low > 0:
+            return low + sp.Dummy("a", nonnegative=True)
+        return sp.Dummy("xp", positive=True)
+    if sign < 0:
+        if high is not None and high < 0:
+            return high - sp.Dummy("c", nonnegative=True)
+        return -sp.Dummy("xm", positive=True)
+    return sp.S.Zero
 
 
 def _sign_cases(weights):
@@ -104,19 +143,33 @@ def _sign_cases(weights):
 def _box_parametrisations(box, side):
     """Candidate substitutions encoding ``l ≤ x ≤ h`` for each input.
 
-    *box* maps an input symbol ``x`` to its ``(l, h)`` symbols.
+    *box* maps an input symbol ``x`` to its bounds ``(l, h)``: symbols (the
+    symbolic box, ``l ≤ 0 ≤ h``), numbers, or ``None`` for an open side.
+    Every candidate covers the whole box or more (``x = l + a`` drops
+    ``x ≤ h``), so a proof in any candidate holds on the box.
     """
     if not box:
         return [{}]
-    adapted, both = {}, {}
+    adapted, flipped, both = {}, {}, {}
+    symbolic = False
     for x, (low, high) in box.items():
         gap_low = sp.Dummy("a", nonnegative=True)
         gap_high = sp.Dummy("c", nonnegative=True)
+        from_low = low + gap_low if low is not None else None
+        from_high = high - gap_high if high is not None else None
         # the bound the root search moves towards is the one the claim needs
-        adapted[x] = low + gap_low if side.get(x, 1) >= 0 else high - gap_high
-        both[x] = low + gap_low
-        both[high] = low + gap_low + gap_high
-    return [{}, adapted, both]
+        preferred, other = ((from_low, from_high) if side.get(x, 1) >= 0
+                            else (from_high, from_low))
+        if preferred is None and other is None:
+            continue            # x is unbounded: it stays a free real symbol
+        adapted[x] = both[x] = preferred if preferred is not None else other
+        flipped[x] = other if other is not None else preferred
+        if _symbolic_bounds(low, high):
+            symbolic = True
+            both[x] = low + gap_low
+            both[high] = low + gap_low + gap_high   # exact: l ≤ x ≤ h
+    # numeric bounds cannot be tied to x by a substitution: try the other side
+    return [{}, adapted, both] if symbolic else [{}, adapted, flipped]
 
 
 _REWRITES = (lambda e: e, sp.expand, sp.factor, sp.simplify)
@@ -183,7 +236,9 @@ def prove_nonnegative(expr, weights=(), box=None, *, sum_weights=None, box_of_su
     weights : sequence of sympy.Expr
         Weight symbols (or indexed weights) to case-split on by sign.
     box : dict, optional
-        ``{x: (l, h)}`` for inputs constrained to a box.
+        ``{x: (l, h)}`` for inputs constrained to a box: symbol bounds (the
+        symbolic box, whose symbols carry ``l ≤ 0 ≤ h``), numbers, or
+        ``None`` for an open side.
     sum_weights, box_of_sum : callable, optional
         For sums of arbitrary length: given a ``Sum``, the weights and box
         of its term (indexed by the sum's dummy).

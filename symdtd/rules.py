@@ -21,14 +21,17 @@ Box()
 from __future__ import annotations
 
 import inspect
+import math
 from dataclasses import dataclass, field
+from numbers import Number
 from typing import Callable
 
 import sympy as sp
 
 from .domains import Box, Domain, Positive, Real
 
-__all__ = ["Rule", "get_rule", "register_rule", "rule_names", "indicator"]
+__all__ = ["Rule", "get_rule", "register_rule", "rule_names", "indicator", "check_parameters",
+           "PARAMETERS"]
 
 #: names a local direction function may take, in this order
 LOCAL_ARGUMENTS = ("x", "w", "l", "h", "gamma")
@@ -77,6 +80,9 @@ class Rule:
     bias: str = "nonpositive"
     parameters: dict = field(default_factory=dict)
 
+    def __post_init__(self):
+        check_parameters(self.parameters, f"rule {self.name!r}")
+
     @property
     def arguments(self) -> tuple:
         """The local quantities the direction depends on, e.g. ``('x', 'w')``."""
@@ -94,6 +100,62 @@ class Rule:
 
     def __repr__(self):
         return f"Rule({self.name!r}, domain={self.domain!r})"
+
+
+#: the rule parameters symdtd knows, and what each may be
+PARAMETERS = {"gamma": "a finite number ≥ 0 (γ < 0 would shrink the positive "
+                       "contributions and the rule could lose positivity)"}
+
+
+def check_parameters(parameters, where="parameters") -> dict:
+    """Check rule parameters: known names, finite numbers in range.
+
+    Parameters
+    ----------
+    parameters : dict or None
+        ``{"gamma": value}``; None means none.
+    where : str
+        Names the caller in error messages.
+
+    Returns
+    -------
+    dict
+        The parameters (a new dict; empty for None).
+
+    Raises
+    ------
+    TypeError
+        Not a dict, or a value that is not a real number.
+    ValueError
+        An unknown name, or a value out of range (NaN, ∞, γ < 0).
+
+    Examples
+    --------
+    >>> check_parameters({"gamma": 0.5})
+    {'gamma': 0.5}
+    >>> check_parameters({"gamma": -1}, "compile(parameters=...)")
+    Traceback (most recent call last):
+    ...
+    ValueError: compile(parameters=...): gamma must be a finite number ≥ 0 (γ < 0 would shrink the positive contributions and the rule could lose positivity), got -1
+    """
+    if parameters is None:
+        return {}
+    if not isinstance(parameters, dict):
+        raise TypeError(f"{where}: parameters must be a dict like {{'gamma': 0.25}}, "
+                        f"got {type(parameters).__name__}")
+    for name, value in parameters.items():
+        if name not in PARAMETERS:
+            raise ValueError(f"{where}: unknown rule parameter {name!r}; "
+                             f"known: {', '.join(PARAMETERS)}")
+        if isinstance(value, bool) or not isinstance(value, (Number, sp.Basic)) \
+                or isinstance(value, complex):
+            raise TypeError(f"{where}: {name} must be a real number, got {type(value).__name__}")
+        if isinstance(value, sp.Basic) and not (value.is_number and value.is_real):
+            raise TypeError(f"{where}: {name} must be a real number, got {value}")
+        number = float(value)
+        if not math.isfinite(number) or number < 0:
+            raise ValueError(f"{where}: {name} must be {PARAMETERS[name]}, got {value}")
+    return dict(parameters)
 
 
 _REGISTRY: dict[str, Rule] = {}
@@ -168,10 +230,12 @@ for _rule in (
          "shrink the positively weighted inputs towards 0: the root stays in ℝⁿ₊"),
     Rule("zB", "zᴮ rule", Box(), _z_box,
          "move each input towards the box corner that lowers the neuron most"),
-    Rule("z", "z rule (LRP-0)", Positive(), _z,
-         "shrink all inputs towards the origin"),
-    Rule("gamma", "γ rule", Positive(), _gamma,
-         "like the z rule, with positive contributions boosted by a factor 1+γ",
+    Rule("z", "z rule (DTD form of LRP-0)", Positive(), _z,
+         "shrink all inputs towards the origin; unlike published LRP-0 the bias "
+         "stays out of the denominator, so the rule conserves"),
+    Rule("gamma", "γ rule (DTD form of LRP-γ)", Positive(), _gamma,
+         "like the z rule, with positive contributions boosted by a factor 1+γ; "
+         "the bias stays out of the denominator, unlike published LRP-γ",
          parameters={"gamma": sp.Rational(1, 4)}),
 ):
     register_rule(_rule)

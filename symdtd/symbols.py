@@ -3,7 +3,7 @@
 :class:`NeuronSymbols` gives concrete symbols ``x_1 … x_n`` for a fixed fan-in
 and indexed ones ``x[i]`` with sums over ``i'`` for an arbitrary fan-in, each
 carrying the SymPy assumptions of its role (inputs by domain, ``b_j`` by the
-bias assumption, ``l ≤ 0 ≤ h``, ``γ ≥ 0``), which the proofs rely on.
+bias assumption, ``l ≤ 0 ≤ h`` for a symbolic box only, ``γ ≥ 0``), which the proofs rely on.
 
 Examples
 --------
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .domains import Domain, Positive
+from .domains import Box, Domain, Positive
 from .rules import get_rule
 
 __all__ = ["NeuronSymbols", "neuron_symbols"]
@@ -43,9 +43,18 @@ class NeuronSymbols:
         if bias not in _BIAS_ASSUMPTIONS:
             raise ValueError(f"bias assumption must be one of {sorted(_BIAS_ASSUMPTIONS)}, "
                              f"got {bias!r}")
+        if isinstance(domain, Box) and not domain.symbolic and domain.per_input:
+            if n is None:
+                raise ValueError("a Box with per-input bounds needs a concrete fan-in n")
+            domain.exact_bounds(n)   # ValueError when the number of bounds is not n
         self.n = n
         self.domain = domain
         x_kw = dict(domain.x_assumptions)
+        # l ≤ 0 ≤ h is the convention of the symbolic box only; the bounds of a
+        # numeric box are substituted by the proofs, so they assume nothing here
+        symbolic_box = isinstance(domain, Box) and domain.symbolic
+        l_kw = {"nonpositive": True} if symbolic_box else {"real": True}
+        h_kw = {"nonnegative": True} if symbolic_box else {"real": True}
         self.b = sp.Symbol("b_j", **_BIAS_ASSUMPTIONS[bias])
         self.x_out = sp.Symbol("x_j", positive=True)   # the activation, on the active set
         self.z = sp.Symbol("z_j", real=True)
@@ -60,8 +69,8 @@ class NeuronSymbols:
             self.w = sp.IndexedBase("w", real=True)
             self.v = sp.IndexedBase("v", real=True)
             self.x_root = sp.IndexedBase("x̃", real=True)
-            self.l = sp.IndexedBase("l", nonpositive=True)
-            self.h = sp.IndexedBase("h", nonnegative=True)
+            self.l = sp.IndexedBase("l", **l_kw)
+            self.h = sp.IndexedBase("h", **h_kw)
         else:
             def row(name, **kw):
                 return [sp.Symbol(f"{name}_{k}", **kw) for k in range(1, n + 1)]
@@ -69,8 +78,8 @@ class NeuronSymbols:
             self.w = row("w", real=True)
             self.v = row("v", real=True)
             self.x_root = row("x̃", real=True)
-            self.l = row("l", nonpositive=True)
-            self.h = row("h", nonnegative=True)
+            self.l = row("l", **l_kw)
+            self.h = row("h", **h_kw)
 
     @property
     def general(self) -> bool:
@@ -103,14 +112,19 @@ class NeuronSymbols:
         return self.total(lambda k: self.w[k] * point(k)) + self.b
 
 
-def neuron_symbols(n=None, rule="w2") -> NeuronSymbols:
+def neuron_symbols(n=None, rule="w2", *, domain=None, bias=None) -> NeuronSymbols:
     """The symbols :func:`derive` uses for *rule* and fan-in *n*.
 
     Use them to write your own search direction as a list of expressions.
+    SymPy symbols are equal only when their assumptions are, so pass the
+    same *domain* (and *bias*) you will pass to :func:`derive`.
 
     >>> s = neuron_symbols(2, "z+")
     >>> s.x, s.w, s.b
     ([x_1, x_2], [w_1, w_2], b_j)
+    >>> from symdtd import Box
+    >>> neuron_symbols(2, domain=Box(1, 2)).l[0].is_nonpositive is None
+    True
     """
     rule = get_rule(rule)
-    return NeuronSymbols(n, rule.domain, rule.bias)
+    return NeuronSymbols(n, domain or rule.domain, bias or rule.bias)

@@ -346,7 +346,7 @@ def test_public_names_of_compile():
     compile_module = sys.modules["symdtd.compile"]
     assert compile_module.__all__ == ["compile", "CompiledNetwork", "BatchExplanation",
                                       "ConservationReport", "RuleKernel", "Term", "rule_kernel",
-                                      "split_separable", "lambdify"]
+                                      "split_separable", "lambdify", "CHUNK_ELEMENTS"]
     for name in compile_module.__all__:
         assert hasattr(compile_module, name), name
     assert compile_module.CompiledNetwork.__module__ == "symdtd.compile"

@@ -30,9 +30,15 @@ ALLOWED = {
     ("numbers.py", "real_number", "Rational"):
         (2, "numerator and denominator of a Fraction or numbers.Rational, as ints"),
     ("counterexample.py", "_draw", "Rational"):
-        (1, "ints from random.randint"),
-    ("counterexample.py", "_sample", "nsimplify"):
-        (2, "finite floats from Domain.bounds()"),
+        (3, "package-made bounds (bias ranges, exact box bounds) and ints from random.randint"),
+    ("counterexample.py", "_bias_value", "Rational"):
+        (1, "1 / an int denominator"),
+    ("counterexample.py", "_Evaluator.breaks", "Rational"):
+        (1, "numerator and denominator of a Fraction, as ints"),
+    ("counterexample.py", "witness_problems", "nsimplify"):
+        (1, "a float (type checked)"),
+    ("domains.py", "exact_number", "Rational"):
+        (2, "Box bounds: numbers checked by _check_bound (a float converted exactly)"),
     ("compile.py", "lambdify", "lambdify"):
         (1, "SymPy expressions the package derived; SymPy prints them to code itself"),
     ("compile.py", "RuleKernel.__init__", "lambdify"):

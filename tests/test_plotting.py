@@ -32,7 +32,7 @@ def z(w, b, p):
 def test_each_drawn_root_satisfies_z_equals_zero():
     fig = plot_root_search(NEURONS, rules=RULES, box=(0, 2))
     assert len(fig.axes) == len(NEURONS)
-    labels = ["w² rule", "z⁺ rule", "zᴮ rule", "z rule (LRP-0)", "γ rule", "user"]
+    labels = ["w² rule", "z⁺ rule", "zᴮ rule", "z rule (DTD form of LRP-0)", "γ rule (DTD form of LRP-γ)", "user"]
     for ax, (w, b, x) in zip(fig.axes, NEURONS):
         data = artist(ax, "data")
         assert (data.get_xdata()[0], data.get_ydata()[0]) == x
