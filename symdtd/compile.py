@@ -109,6 +109,8 @@ class RuleKernel:
         self.symbols = s
         self.binding = (bool(l_is_x), bool(h_is_x))
         self.q = q.xreplace({k: s["x"] for k, on in ((s["l"], l_is_x), (s["h"], h_is_x)) if on})
+        if "unbounded" in syms:   # the per-input rule: both bounds bound to x means ℝ
+            self.q = self.q.xreplace({syms["unbounded"]: int(l_is_x and h_is_x)})
         self.uses_bounds = self.q.has(s["l"]) or self.q.has(s["h"])
         self.parameters = [r for r in ("gamma",) if self.q.has(s[r])]
         f_args = [s[r] for r in INPUT_ROLES]

@@ -134,12 +134,10 @@ class Derivation:
         if not self.space.general:
             raise ValueError("local_numerator needs a derivation with arbitrary fan-in (n=None)")
         i = self.space.i
-        scalars = {role: sp.Symbol(role, **_scalar_assumptions(base))
-                   for role, base in (("x", self.space.x), ("w", self.space.w),
-                                      ("l", self.space.l), ("h", self.space.h))}
-        mapping = {self.space.at(base, i): scalars[role] for role, base in
-                   (("x", self.space.x), ("w", self.space.w), ("l", self.space.l),
-                    ("h", self.space.h))}
+        roles = (("x", self.space.x), ("w", self.space.w), ("l", self.space.l),
+                 ("h", self.space.h), ("unbounded", self.space.unbounded))
+        scalars = {role: sp.Symbol(role, **_scalar_assumptions(base)) for role, base in roles}
+        mapping = {self.space.at(base, i): scalars[role] for role, base in roles}
         q = self.numerator.xreplace(mapping)
         scalars["gamma"] = self.space.gamma
         used = {role: s for role, s in scalars.items() if q.has(s)}
@@ -216,7 +214,7 @@ def _direction_exprs(rule, direction, space):
     if len(direction) != space.n:
         raise ValueError(f"direction has {len(direction)} entries, expected one per input "
                          f"(n = {space.n})")
-    known = {*space.x, *space.w, *space.l, *space.h, space.gamma}
+    known = {*space.x, *space.w, *space.l, *space.h, *space.unbounded, space.gamma}
     exprs = {}
     for k, v in zip(space.indices, direction):
         v = _expr(v)

@@ -215,9 +215,9 @@ class Box(Domain):
         if self.symbolic:
             return "l_i ≤ x_i ≤ h_i with l_i ≤ 0 ≤ h_i"
         if not self.per_input:
-            return f"{_show(self.low)} ≤ x_i ≤ {_show(self.high)}"
+            return _interval("x_i", self.low, self.high)
         lows, highs = _broadcast(self.low, self.high)
-        return ", ".join(f"{_show(lo)} ≤ x_{k} ≤ {_show(hi)}"
+        return ", ".join(_interval(f"x_{k}", lo, hi)
                          for k, (lo, hi) in enumerate(zip(lows, highs), start=1))
 
     def violations(self, values):
@@ -254,6 +254,19 @@ def exact_number(value):
             return sp.oo if value > 0 else -sp.oo
         return sp.Rational(value)   # exact: the float's own binary fraction
     return sp.Rational(value)
+
+
+def _interval(x, low, high):
+    """``low ≤ x ≤ high``, leaving out an open side."""
+    open_low = isinstance(low, float) and math.isinf(low)
+    open_high = isinstance(high, float) and math.isinf(high)
+    if open_low and open_high:
+        return f"{x} ∈ ℝ"
+    if open_low:
+        return f"{x} ≤ {_show(high)}"
+    if open_high:
+        return f"{x} ≥ {_show(low)}"
+    return f"{_show(low)} ≤ {x} ≤ {_show(high)}"
 
 
 def _show(value):

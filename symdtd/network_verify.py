@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from .network import WINNER_TAKE_ALL, Network
-from .neurons import rule_domain_mismatch
+from .neurons import is_unbounded, rule_domain_mismatch
 from .propagate import _ARITH, _bounds, forward_values, propagate
 
 __all__ = ["verify_network", "NetworkReport", "root_checks", "explain_command"]
@@ -261,7 +261,8 @@ def root_checks(network, point, output=None, maxpool=None):
             l, h = _bounds(network, i, act[i], ar)
             xs.append(act[i])
             ws.append(w)
-            vs.append(sp.sympify(rule.direction_at(x=act[i], w=w, l=l, h=h, gamma=gamma),
+            vs.append(sp.sympify(rule.direction_at(x=act[i], w=w, l=l, h=h, gamma=gamma,
+                                                   unbounded=int(is_unbounded(network, i))),
                                   strict=True))
         z = ar.total([x * w for x, w in zip(xs, ws)]) + ar.number(data["bias"], "bias")
         s = ar.total([v * w for v, w in zip(vs, ws)])
@@ -361,7 +362,7 @@ def explain_command(path, inputs, output=None, arithmetic="exact"):
     elif arithmetic == "exact":
         report = verify_network(network, inputs, output, arithmetic="exact")
     elif arithmetic == "float":  # float only: no exact proof behind the user's back
-        report = _FloatReport(propagate(network, inputs, output, "float"), network)
+        report = _FloatReport(propagate(network, inputs, output, "float")).with_mismatches(network)
     else:
         raise ValueError(f"arithmetic must be 'exact', 'float' or 'symbolic', got {arithmetic!r}")
     e = report.explanation
@@ -393,12 +394,16 @@ def explain_command(path, inputs, output=None, arithmetic="exact"):
 class _FloatReport:
     """What ``explain --arithmetic float`` reports: the float residual, no proof."""
 
-    def __init__(self, e, network):
+    def __init__(self, e):
         self.explanation, self.positive_bias = e, e.positive_bias
         self.zero_denominators, self.roots_outside = e.zero_denominators, None
         self.float_residual = e.total - e.output
-        self.rule_mismatches = {n: why for n in e.rules
-                                if (why := rule_domain_mismatch(network, n))}
+        self.rule_mismatches = {}   # a structural check, the same in every arithmetic
+
+    def with_mismatches(self, network, maxpool=None):
+        self.rule_mismatches = {node: why for node in self.explanation.rules
+                                if (why := rule_domain_mismatch(network, node, maxpool))}
+        return self
 
     def verdict(self):
         return "not proved (float arithmetic); use --arithmetic exact for a proof"

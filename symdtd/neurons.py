@@ -41,7 +41,8 @@ from .rules import Rule, get_rule
 
 __all__ = ["KINDS", "WINNER_TAKE_ALL", "NetworkGraph", "NodeAttributes", "build_expr",
            "as_weight", "input_symbol", "neuron_symbol", "check_rule", "check_graph",
-           "rule_targets", "rule_for", "input_class", "rule_domain_mismatch"]
+           "rule_targets", "rule_for", "input_class", "rule_domain_mismatch",
+           "is_unbounded"]
 
 KINDS = ("input", "relu", "linear", "sumpool", "maxpool")
 #: what :meth:`Network.rule_for <symdtd.network.Network.rule_for>` returns for
@@ -273,8 +274,10 @@ def rule_for(network, node, maxpool=None):
     Without an override the deep Taylor choice is made from the
     predecessors: z⁺ when all are ≥ 0 (ReLU, pooling, ℝ₊ inputs); zᴮ when
     some are box inputs and none is real-valued (then a ≥ 0 predecessor
-    acts as the box ``[0, x_i]``, which gives its z⁺ term); w² when a
-    predecessor is real-valued (ℝ input or linear neuron). Sum-pooling
+    acts as the box ``[0, x_i]``, which gives its z⁺ term); w² when every
+    predecessor is real-valued (ℝ input or linear neuron); the per-input
+    rule ``"mixed"`` when real-valued and bounded predecessors meet (w² terms
+    for the real ones, zᴮ/z⁺ terms for the bounded ones). Sum-pooling
     and proportional max-pooling use the z rule with unit weights
     (``[x_j]_i = x_i / Σ x_i' · x_j``).
 
@@ -312,11 +315,27 @@ def rule_for(network, node, maxpool=None):
     if kind == "sumpool":
         return get_rule("z")
     kinds = {network.input_class(p) for p in network.graph.pred[node]}
-    if "real" in kinds:
+    if kinds == {"real"}:
         return get_rule("w2")
+    if "real" in kinds:
+        # bounded and real inputs together: each moves as its own domain allows,
+        # so a bounded input at its bound (a dead ReLU) receives nothing
+        return get_rule("mixed")
     if "box" in kinds:
         return get_rule("zB")
     return get_rule("z+")
+
+
+def is_unbounded(network, node):
+    """True when *node*'s values are bounded on neither side (ℝ inputs, linear
+    neurons, a box open on both sides): the per-input rule moves it along its
+    weight, where box rules cannot move it at all.
+    """
+    kind = input_class(network, node)
+    if kind != "box":
+        return kind == "real"
+    domain = network.graph.nodes[node]["domain"]
+    return not domain.symbolic and all(map(math.isinf, domain.bounds(1)[0] + domain.bounds(1)[1]))
 
 
 def input_class(network, node):

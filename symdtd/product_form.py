@@ -69,6 +69,8 @@ def cofactor(rule, bound):
     x = syms["x"]
     values = {"0": sp.Integer(0), "x": x}
     q = q.xreplace({syms[r]: values[b] for r, b in zip("lh", bound) if r in syms and b in values})
+    if "unbounded" in syms:   # the per-input rule: (x, x) is a real-valued input
+        q = q.xreplace({syms["unbounded"]: int(bound == ("x", "x"))})
     g = sp.cancel(q / x)
     return None if sp.denom(g).has(x) else g
 

@@ -50,6 +50,7 @@ from .arithmetic import (_ARITH, ARITHMETICS, NegativeOutputWarning, _order, _wi
                          forward_values)
 from .limits import check_digits, check_edges
 from .network import WINNER_TAKE_ALL
+from .neurons import is_unbounded
 from .numbers import to_sympy
 from .product_form import ProductForm
 
@@ -304,6 +305,8 @@ def propagate(network, inputs=None, output=None, arithmetic="symbolic", *, at=No
                 if i not in box:
                     box[i] = _bounds(network, i, act[i], ar)
                 env["l"], env["h"] = box[i]
+            if "unbounded" in roles:
+                env["unbounded"] = ar.number(int(is_unbounded(network, i)), "flag")
             qs.append(fn({r: env[r] for r in roles}))
             envs.append(env)
         D = ar.check(ar.total(qs), f"neuron {j!r}: the denominator Σ q")

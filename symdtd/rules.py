@@ -11,7 +11,7 @@ Examples
 --------
 >>> from symdtd.rules import get_rule, rule_names
 >>> rule_names()
-['gamma', 'w2', 'z', 'z+', 'zB']
+['gamma', 'mixed', 'w2', 'z', 'z+', 'zB']
 >>> get_rule("z+").direction(x=2, w=-1)
 0
 >>> rule = get_rule("zB")
@@ -34,7 +34,7 @@ __all__ = ["Rule", "get_rule", "register_rule", "rule_names", "indicator", "chec
            "PARAMETERS"]
 
 #: names a local direction function may take, in this order
-LOCAL_ARGUMENTS = ("x", "w", "l", "h", "gamma")
+LOCAL_ARGUMENTS = ("x", "w", "l", "h", "gamma", "unbounded")
 
 
 def indicator(condition_argument):
@@ -223,6 +223,12 @@ def _gamma(x, w, gamma):
     return x * (1 + gamma * indicator(w))
 
 
+def _per_input(x, w, l, h, unbounded):
+    # unbounded is 1 for an input that can take any real value, 0 for one
+    # bounded on some side (a ReLU output acts as the box [0, x])
+    return unbounded * w + (1 - unbounded) * _z_box(x, w, l, h)
+
+
 for _rule in (
     Rule("w2", "w² rule", Real(), _w2,
          "search along the gradient: the nearest root in an unconstrained space"),
@@ -237,5 +243,9 @@ for _rule in (
          "like the z rule, with positive contributions boosted by a factor 1+γ; "
          "the bias stays out of the denominator, unlike published LRP-γ",
          parameters={"gamma": sp.Rational(1, 4)}),
+    Rule("mixed", "per-input rule (zᴮ/z⁺ on bounded inputs, w² on real ones)", Real(),
+         _per_input,
+         "each input moves as its own domain allows: towards its box corner if it is "
+         "bounded (a ≥ 0 input towards 0), along the weight if it is real-valued"),
 ):
     register_rule(_rule)

@@ -71,6 +71,7 @@ class NeuronSymbols:
             self.x_root = sp.IndexedBase("x̃", real=True)
             self.l = sp.IndexedBase("l", **l_kw)
             self.h = sp.IndexedBase("h", **h_kw)
+            self.unbounded = sp.IndexedBase("u", integer=True, nonnegative=True)
         else:
             def row(name, **kw):
                 return [sp.Symbol(f"{name}_{k}", **kw) for k in range(1, n + 1)]
@@ -80,6 +81,8 @@ class NeuronSymbols:
             self.x_root = row("x̃", real=True)
             self.l = row("l", **l_kw)
             self.h = row("h", **h_kw)
+            # 1 for an input that takes any real value, 0 for a bounded one
+            self.unbounded = row("u", integer=True, nonnegative=True)
 
     @property
     def general(self) -> bool:
@@ -104,7 +107,7 @@ class NeuronSymbols:
     def local(self, index) -> dict:
         """The local quantities of input *index*, as a direction function takes them."""
         return {"x": self.x[index], "w": self.w[index], "l": self.l[index],
-                "h": self.h[index], "gamma": self.gamma}
+                "h": self.h[index], "gamma": self.gamma, "unbounded": self.unbounded[index]}
 
     def preactivation(self, point=None):
         """``z_j`` at *point* (a function index → value; default the data point)."""

@@ -275,6 +275,14 @@ def audit_point(direction, domain, n, bias, point):
                               f"({direction}, {domain}, bias {bias}, n={n})")
 
 
+def audit_points(direction, domain, n, bias, data):
+    """Audit the points of one hypothesis example."""
+    batch = st.lists(points(domain, bias, n), min_size=POINTS_PER_EXAMPLE,
+                     max_size=POINTS_PER_EXAMPLE)
+    for point in data.draw(batch):
+        audit_point(direction, domain, n, bias, point)
+
+
 def audit_witnesses(direction, domain, n, bias):
     report = report_for(direction, domain, n, bias)
     for claim in report.claims:
@@ -359,9 +367,7 @@ def test_refuted_witnesses_are_valid(direction, domain, n, bias):
 @AUDIT_SETTINGS
 @given(data=st.data())
 def test_proved_claims_hold(direction, domain, n, bias, data):
-    for point in data.draw(st.lists(points(domain, bias, n), min_size=POINTS_PER_EXAMPLE,
-                                    max_size=POINTS_PER_EXAMPLE)):
-        audit_point(direction, domain, n, bias, point)
+    audit_points(direction, domain, n, bias, data)
 
 
 @pytest.mark.slow
@@ -375,9 +381,7 @@ def test_refuted_witnesses_are_valid_sweep(direction, domain, n, bias):
 @AUDIT_SETTINGS
 @given(data=st.data())
 def test_proved_claims_hold_sweep(direction, domain, n, bias, data):
-    for point in data.draw(st.lists(points(domain, bias, n), min_size=POINTS_PER_EXAMPLE,
-                                    max_size=POINTS_PER_EXAMPLE)):
-        audit_point(direction, domain, n, bias, point)
+    audit_points(direction, domain, n, bias, data)
 
 
 # ------------------------------------------------- the repros, one by one

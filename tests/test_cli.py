@@ -29,7 +29,7 @@ def test_errors_are_one_line_exit_2():
     result = subprocess.run([sys.executable, "-m", "symdtd.cli", "derive", "q+"],
                             capture_output=True, text=True)
     assert result.returncode == 2
-    assert result.stderr.strip() == "symdtd: error: unknown rule 'q+'; known rules: gamma, w2, z, z+, zB"
+    assert result.stderr.strip() == "symdtd: error: unknown rule 'q+'; known rules: gamma, mixed, w2, z, z+, zB"
     assert "Traceback" not in result.stderr
 
 

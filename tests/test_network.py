@@ -99,8 +99,9 @@ def test_default_rules():
     net.add_neuron("k", {"r": 1, "p": 1})
     net.add_neuron("o", {"h": 1}, kind="linear")
     net.add_neuron("after_linear", {"o": 1, "h": 1})
+    # a real-valued and a bounded input together get the per-input rule
     assert [net.rule_for(n).name for n in ("h", "k", "o", "after_linear")] == \
-        ["w2", "w2", "z+", "w2"]
+        ["w2", "mixed", "z+", "mixed"]
     with pytest.raises(ValueError, match="inputs have no rule"):
         net.rule_for("r")
 

@@ -6,7 +6,7 @@ from symdtd import Positive
 
 
 def test_builtin_names():
-    assert rule_names() == ["gamma", "w2", "z", "z+", "zB"]
+    assert rule_names() == ["gamma", "mixed", "w2", "z", "z+", "zB"]
 
 
 def test_directions_match_design_table():

@@ -95,3 +95,52 @@ def test_maths_page_states_assumptions_and_bias_conventions():
     text = (Path(__file__).parents[1] / "docs" / "maths.md").read_text(encoding="utf-8")
     assert "### What each proof assumes" in text
     assert "### Bias conventions" in text and "DTD form of LRP-0" in text
+
+
+# ---- item: a neuron fed by bounded and real-valued inputs (the per-input rule)
+def dead_relu_and_real_net():
+    net = Network()
+    net.add_input("a", Positive())
+    net.add_input("r", Real())
+    net.add_neuron("h", {"a": 1}, bias=-1)                      # relu(a − 1)
+    net.add_neuron("y", {"h": 1, "r": 1}, bias=0, kind="linear")  # y = h + r
+    return net
+
+
+def test_dead_relu_next_to_a_real_input_receives_nothing():
+    net = dead_relu_and_real_net()
+    assert net.rule_for("y").name == "mixed"
+    point = {"a": Fraction(1, 2), "r": 1}
+    e = propagate(net, point, arithmetic="exact")
+    # by hand: h = relu(1/2 − 1) = 0 so y = r = 1; the z⁺ term of h is x_h·w⁺ = 0,
+    # the w² term of r is 1², so r takes all of y and h (and a) nothing
+    assert e.output == 1
+    assert e.relevance["h"] == 0 and e.relevance["a"] == 0 and e.relevance["r"] == 1
+    f = propagate(net, point, arithmetic="float")
+    assert f.relevance["h"] == 0.0 and f.relevance["r"] == 1.0
+    import numpy as np
+    compiled = symdtd.compile(net).explain(np.array([[0.5, 1.0]]))
+    assert np.allclose(compiled.relevance, [[0.0, 1.0]], atol=1e-12)
+
+
+def test_live_relu_next_to_a_real_input_gets_its_z_plus_share():
+    net = dead_relu_and_real_net()
+    point = {"a": 3, "r": Fraction(1, 2)}
+    e = propagate(net, point, arithmetic="exact")
+    # by hand: h = 2, y = 5/2; q_h = 2·1 = 2, q_r = 1² = 1: shares 2/3 and 1/3 of 5/2
+    assert e.relevance["h"] == Fraction(5, 3) and e.relevance["r"] == Fraction(5, 6)
+    import numpy as np
+    compiled = symdtd.compile(net).explain(np.array([[3.0, 0.5]]))
+    assert np.allclose(compiled.relevance, [[5 / 3, 5 / 6]], atol=1e-12)
+
+
+def test_per_input_rule_is_derived_and_verified():
+    from symdtd.per_input import derive_per_input
+    d = derive_per_input([Positive(), Real()])
+    report = verify(d)
+    assert report.claim("conservation").verdict == "proved"
+    assert report.claim("positivity").verdict == "proved"
+    # the root can leave ℝ₊: by hand, w = (1, 1), b = 0, x = (1, 1): Σ v w = 1 + 1,
+    # t = 2 / 2 = 1 is fine, but x = (1, 3): z = 4, t = 2, x̃_1 = 1 − 2 = −1 < 0
+    assert report.claim("root in domain").verdict == "refuted"
+    assert "x_1 ≥ 0" in report.assumptions and "x_2 ∈ ℝ" in report.assumptions
