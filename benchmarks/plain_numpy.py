@@ -1,6 +1,6 @@
 """The reference the compiled path is timed against: DTD written by hand in NumPy.
 
-This is what a person writes straight from the formulas (DESIGN.md §1, and
+This is what a person writes straight from the formulas (the rules table of docs/maths.md, and
 the LRP tutorial's style): a forward pass with matrix products, then the
 backward pass layer by layer — zᴮ on the first layer, z⁺ above. The clipped
 weight matrices ``W⁺``, ``W⁻`` are prepared once, outside the timed call.

@@ -47,7 +47,7 @@ TORCH_LAYERS = ("Linear", "Conv2d", "ReLU", "AvgPool2d", "MaxPool2d", "Flatten",
 def positive_biases(network):
     """ReLU and linear neurons with a bias ``> 0``, in insertion order.
 
-    For these the root point of z⁺/zᴮ leaves the input domain (DESIGN.md §1);
+    For these the root point of z⁺/zᴮ leaves the input domain (see the maths page, docs/maths.md);
     messages still conserve unless the denominator is zero.
     """
     return [n for n, data in network.graph.nodes(data=True)

@@ -3,8 +3,8 @@
 :mod:`symdtd.compile` turns each rule's derived numerator into separable,
 lambdified terms ``f_k(x, l, h) · g_k(w, γ)``, and :mod:`symdtd.blocks` groups
 the network's neurons into blocks (topological generation × rule). The
-objects here run those blocks on arrays — no SymPy — with the formulas of
-DESIGN.md §4::
+objects here run those blocks on arrays — no SymPy — with these formulas
+(the compile guide explains them)::
 
     Z     = Σ_k f_k(X) @ g_k(W)            (denominators, one per neuron)
     S     = R / Z                          (0 where Z = 0)

@@ -1,4 +1,4 @@
-"""The derivation engine: the five built-in rules must come out as DESIGN.md §1 states them."""
+"""The derivation engine: the five built-in rules must come out as the table of docs/maths.md states them."""
 import pytest
 import sympy as sp
 
@@ -9,7 +9,7 @@ POS, NEG = (lambda w: sp.Max(w, 0)), (lambda w: sp.Min(w, 0))
 
 
 def closed_form(rule, s, k):
-    """The rule column of DESIGN.md §1, typed in by hand (not from the code)."""
+    """The rule column of the rules table (docs/maths.md), typed in by hand (not from the code)."""
     n = range(s.n)
     x, w, l, h, g, xj = s.x, s.w, s.l, s.h, s.gamma, s.x_out
     numerators = {

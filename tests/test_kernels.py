@@ -1,6 +1,6 @@
-"""The generated rule kernels against a NumPy implementation written from DESIGN.md.
+"""The generated rule kernels against a NumPy implementation written from the maths page (docs/maths.md).
 
-The reference below is typed in from the table of DESIGN.md §1 — one
+The reference below is typed in from the rules table of docs/maths.md — one
 numerator ``q_ij`` per rule, evaluated on a full ``(batch, n_in, n_out)``
 array — and shares no code with symdtd (no SymPy, no lambdify).
 """
@@ -17,7 +17,7 @@ GAMMA = 0.25  # the γ rule's default parameter
 
 
 def hand_q(rule, X, W, l, h):
-    """``q_ij`` from DESIGN.md §1, shape (batch, n_in, n_out)."""
+    """``q_ij`` from the rules table of docs/maths.md, shape (batch, n_in, n_out)."""
     x = X[:, :, None]
     l, h = l[None, :, None], h[None, :, None]
     wp, wn = np.maximum(W, 0), np.minimum(W, 0)

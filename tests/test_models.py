@@ -73,7 +73,7 @@ def test_models_are_fresh_copies_and_names_checked():
 
 
 def dtd_mlp_reference(Ws, bs, x, target):
-    """zᴮ (box [0, 1]) at the input, z⁺ above, written from DESIGN.md's table."""
+    """zᴮ (box [0, 1]) at the input, z⁺ above, written from the rules table of docs/maths.md."""
     acts = [x]
     for k, (W, b) in enumerate(zip(Ws, bs)):
         z = acts[-1] @ W + b

@@ -1,7 +1,7 @@
-"""Property test: the derived rules, evaluated numerically, behave as DESIGN.md says.
+"""Property test: the derived rules, evaluated numerically, behave as the maths page (docs/maths.md) says.
 
 The reference is an independent NumPy implementation written from the table
-in DESIGN.md §1, not from the code under test.
+in the rules table of docs/maths.md, not from the code under test.
 """
 import numpy as np
 import sympy as sp
@@ -13,7 +13,7 @@ GAMMA = 0.25
 
 
 def reference(rule, x, w, b, l, h):
-    """[x_j]_i per DESIGN.md §1 (plain NumPy)."""
+    """[x_j]_i per the rules table of docs/maths.md (plain NumPy)."""
     wp, wn = np.maximum(w, 0), np.minimum(w, 0)
     q = {"w2": w ** 2, "z+": x * wp, "zB": x * w - l * wp - h * wn, "z": x * w,
          "gamma": x * (w + GAMMA * wp)}[rule]

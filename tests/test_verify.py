@@ -5,7 +5,7 @@ import pytest
 
 from symdtd import derive, verify
 
-EXPECTED = {  # DESIGN.md §1: positivity holds for w², z⁺, zᴮ; not for z (and not for γ)
+EXPECTED = {  # the maths page: positivity holds for w², z⁺, zᴮ; not for z (and not for γ)
     "w2": ("proved", "proved", "proved", "proved"),
     "z+": ("proved", "proved", "proved", "proved"),
     "zB": ("proved", "proved", "proved", "proved"),
@@ -28,7 +28,7 @@ def test_concrete_fan_in_also_proves(rule):
 
 
 def _t_and_root(rule, values):
-    """Independent evaluation of t and the root from DESIGN.md (plain fractions)."""
+    """Independent evaluation of t and the root from the formulas of docs/maths.md (plain fractions)."""
     x, w, b = values["x"], values["w"], values["b"]
     z = sum(xi * wi for xi, wi in zip(x, w)) + b
     if rule == "z+":
