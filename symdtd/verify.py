@@ -10,11 +10,9 @@
 ``unknown``
     neither; the report says so rather than guessing.
 
-Sign claims are checked in a multiplied-out form that avoids dividing by the
-denominator ``Q = Σ_i q_i`` (which is assumed non-zero, as a zero
-denominator means the neuron passes nothing on): ``t ≥ 0 ⇔ z·Q ≥ 0``,
-``t ≤ 1 ⇔ (Q − z)·Q ≥ 0``, ``[x_j]_i ≥ 0 ⇔ q_i·Q·x_j ≥ 0``. On the active set
-``z_j = x_j > 0`` and ``Q = x_j + D`` with ``D = Q − z_j``; both forms are tried.
+The identities (conservation, root on the hyperplane) are proved here; the
+sign claims (root in domain, positivity) in :mod:`symdtd.sign_claims`, after
+an exact witness search (:mod:`symdtd.counterexample`) has had its say.
 
 Examples
 --------
@@ -28,7 +26,7 @@ Examples
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import sympy as sp
 
@@ -36,9 +34,10 @@ from . import display
 from .counterexample import CLAIMS, failed_checks, find_counterexample
 from .algebra import rewrite_gates, split_sum
 from .derivation import Derivation, derive
-from .domains import Box, Real
+from .domains import Box
 from .limits import check_fan_in
-from .prover import merge_sums, prove_nonnegative
+from .prover import merge_sums
+from .sign_claims import Claim, SignContext, Witness, combine, positivity, root_in_domain
 
 __all__ = ["verify", "Report", "Claim", "CONSERVATION_FAN_INS"]
 
@@ -46,48 +45,6 @@ CONSERVATION_FAN_INS = range(1, 7)
 #: how a report states each bias assumption
 BIAS_TEXT = {"nonpositive": "b_j ≤ 0", "positive": "b_j > 0", "nonnegative": "b_j ≥ 0",
              "real": "b_j any real"}
-_VERDICTS = ("proved", "refuted", "unknown")
-
-
-@dataclass
-class Claim:
-    """One verified claim.
-
-    Attributes
-    ----------
-    name : str
-        ``"conservation"``, ``"root on hyperplane"``, ``"root in domain"``
-        or ``"positivity"``.
-    verdict : str
-        ``"proved"``, ``"refuted"`` or ``"unknown"``.
-    statement : str
-        What was claimed, in words and symbols.
-    checks : list of (str, str)
-        The sub-claims and their verdicts.
-    counterexample : dict or None
-        For a refuted claim: symbol name → exact value, every symbol the
-        claim depends on bound, every assumption met (checked exactly).
-    reason : str or None
-        Why an *unknown* claim could not be decided at all (for example a
-        direction that is undefined for some inputs).
-    """
-
-    name: str
-    verdict: str
-    statement: str
-    checks: list = field(default_factory=list)
-    counterexample: dict | None = None
-    reason: str | None = None
-
-    def detail(self) -> str:
-        """Sub-claims, the reason and the counterexample, in one line."""
-        parts = [f"{label}: {verdict}" for label, verdict in self.checks]
-        if self.reason:
-            parts.append(f"reason: {self.reason}")
-        if self.counterexample:
-            values = ", ".join(f"{k}={v}" for k, v in self.counterexample.items())
-            parts.append(f"counterexample: {values}")
-        return "; ".join(parts)
 
 
 @dataclass
@@ -143,14 +100,6 @@ class Report:
     _repr_markdown_ = to_markdown
 
 
-def _combine(verdicts):
-    if "refuted" in verdicts:
-        return "refuted"
-    if all(v == "proved" for v in verdicts):
-        return "proved"
-    return "unknown"
-
-
 def _is_zero(expr) -> bool:
     """SymPy reduces *expr* to 0: rational normalisation first, then simplify."""
     if not expr.has(sp.Sum) and sp.cancel(sp.together(expr)) == 0:
@@ -187,7 +136,7 @@ def _conservation(d: Derivation) -> Claim:
     if local:
         general = d if d.n is None else derive(d.rule_def, None, bias=d.bias)
         checks.append(("arbitrary n", "proved" if _conserves(general) else "unknown"))
-    return Claim("conservation", _combine([v for _, v in checks]),
+    return Claim("conservation", combine([v for _, v in checks]),
                  "Σ_i [x_j]_i = x_j (denominator ≠ 0)", checks)
 
 
@@ -219,223 +168,13 @@ def _hyperplane(d: Derivation, undefined=None) -> Claim:
     return Claim("root on hyperplane", verdict, statement)
 
 
-class _Context:
-    """What the sign claims of one derivation need, under its stated assumptions.
-
-    A numeric box is an assumption about numbers: its finite bounds are
-    substituted for the symbols ``l_i``, ``h_i`` in every expression the
-    prover sees, and an open side (``±∞``) constrains nothing.
-    """
-
-    def __init__(self, d: Derivation):
-        self.d = d
-        s = self.s = d.space
-        self.domain = d.rule_def.domain
-        self.boxed = isinstance(self.domain, Box)
-        self.fixed, self.open = _bound_values(d)
-        numerators = [d.numerator] if s.general else d.numerator
-        self.numerators = [self.sub(q) for q in numerators]
-        self.v = [self.sub(v) for v in ([d.root["v"]] if s.general else d.root["v"])]
-        self.Q = self.sub(d.denominator)
-        self.Z = d.space.preactivation()
-        if s.general:
-            numer = self.numerators[0]
-            self.D = s.total(lambda k: numer.xreplace({s.i: k}) - s.w[k] * s.x[k]) - s.b
-        else:
-            self.D = sp.Add(*[q - s.w[k] * s.x[k] for k, q in enumerate(self.numerators)]) - s.b
-        self.undefined = _undefined_reason(d, self)
-
-    def sub(self, expr):
-        """*expr* with the numeric box bounds put in for ``l_i``, ``h_i``."""
-        if not self.fixed:
-            return expr
-        if self.s.general:
-            return expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base in self.fixed,
-                                lambda e: self.fixed[e.base])
-        return expr.xreplace(self.fixed)
-
-    def positions(self):
-        """The input positions whose root coordinate is checked: every one."""
-        return self.s.indices
-
-    def weights(self):
-        s = self.s
-        return [s.w[s.i]] if s.general else list(s.w)
-
-    def bounds_of(self, k):
-        """``(l, h)`` of input *k* for the prover: symbols, numbers or None (open)."""
-        s = self.s
-        if self.domain.symbolic:
-            return s.l[k], s.h[k]
-        ends = []
-        for base in (s.l, s.h):
-            key = base if s.general else base[k]
-            ends.append(None if key in self.open else self.fixed[key])
-        return tuple(ends)
-
-    def box(self, index=None):
-        s = self.s
-        if not self.boxed:
-            return None
-        positions = [index] if index is not None else (
-            [s.i] if s.general else s.indices)
-        return {s.x[k]: self.bounds_of(k) for k in positions}
-
-    def nonnegative(self, *forms):
-        s = self.s
-        kwargs = {}
-        if s.general:
-            # a sum's term may also carry the outer input's gate 1[w_i > 0]
-            kwargs = {"sum_weights": lambda total: [s.w[total.limits[0][0]], s.w[s.i]],
-                      "box_of_sum": lambda total: self.box(total.limits[0][0])}
-        for form in forms:
-            verdict = prove_nonnegative(form, self.weights(), self.box(), **kwargs)
-            if verdict:
-                return "proved"
-        return "unknown"
-
-
-def _bound_values(d: Derivation):
-    """Numeric box bounds: ``({symbol or base: finite value}, {symbols with ±∞})``."""
-    domain, s = d.rule_def.domain, d.space
-    if not isinstance(domain, Box) or domain.symbolic:
-        return {}, set()
-    lows, highs = domain.exact_bounds(1 if s.general else s.n)
-    fixed, open_ = {}, set()
-    keys = [(s.l, s.h)] if s.general else list(zip(s.l, s.h))
-    for (l_key, h_key), low, high in zip(keys, lows, highs):
-        for key, value in ((l_key, low), (h_key, high)):
-            if value.is_finite:
-                fixed[key] = value
-            else:
-                open_.add(key)
-    return fixed, open_
-
-
-def _undefined_reason(d: Derivation, ctx: _Context):
-    """Why the rule is not defined for every allowed input, or None."""
-    s = d.space
-    for q in ctx.numerators + [ctx.Q]:
-        for key in ctx.open:
-            if (q.has(key) if not s.general else
-                    any(isinstance(e, sp.Indexed) and e.base == key for e in q.atoms(sp.Indexed))):
-                return f"an open box bound ({key} = ±∞) enters the rule"
-    for v in ([d.root["v"]] if s.general else d.root["v"]):
-        if v.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
-            return f"the direction {display.text(v)} is not finite"
-        denominator = sp.denom(sp.together(v))
-        if not denominator.is_number and denominator.is_zero is not False:
-            return (f"the direction {display.text(v)} is undefined where "
-                    f"{display.text(denominator)} = 0")
-    return None
-
-
-def _in_domain(ctx: _Context, t_bounded: bool, q_positive: bool, skip=()):
-    """Sub-claims that the root point lies in the input domain, for every input.
-
-    Labels in *skip* (already refuted by a witness) are not proved again.
-    """
-    s = ctx.s
-    if isinstance(ctx.domain, Real):
-        return [("x̃ ∈ ℝⁿ", "proved")]
-    t = s.t
-    verdicts = {}
-    for position, k in enumerate(ctx.positions()):
-        v = ctx.v[position]
-        affine = s.x[k] - t * v                    # x̃_k on the search line
-        scaled = s.x[k] * ctx.Q - ctx.Z * v        # Q·x̃_k, free of the division
-        # each side as gap(c·x̃, c) ≥ 0 for a positive scale c (1 or Q)
-        if not ctx.boxed:
-            sides = [("x̃_i ≥ 0", lambda e, c: e)]
-        else:
-            low, high = ctx.bounds_of(k)
-            sides = ([("x̃_i ≥ l_i", lambda e, c, low=low: e - low * c)]
-                     if low is not None else []) + \
-                    ([("x̃_i ≤ h_i", lambda e, c, high=high: high * c - e)]
-                     if high is not None else [])
-        for label, gap in sides:
-            # x̃ is affine in t: with t ∈ [0, 1] both ends suffice; and since
-            # Q > 0 once t ≥ 0 is proved, x̃ ≥ l ⇔ Q·(x̃ − l) ≥ 0
-            verdict = "unknown"
-            if label in skip:
-                verdicts.setdefault(label, []).append("refuted")
-                continue
-            if t_bounded:
-                verdict = _combine([ctx.nonnegative(gap(affine.xreplace({t: end}), 1))
-                                    for end in (0, 1)])
-            if verdict != "proved" and q_positive:
-                verdict = ctx.nonnegative(sp.expand(gap(scaled, ctx.Q)))
-            verdicts.setdefault(label, []).append(verdict)
-    if not verdicts:
-        return [("x̃ in the box (no finite bound)", "proved")]
-    return [(label, _combine(found)) for label, found in verdicts.items()]
-
-
-def _root_in_domain(ctx: _Context, witness) -> Claim:
-    s = ctx.s
-    bounded = not isinstance(ctx.domain, Real)
-    statement = ("t ≥ 0 and x̃ ∈ ℝⁿ" if not bounded else
-                 f"0 ≤ t ≤ 1 and x̃ ∈ {ctx.domain.name}")
-    if ctx.undefined:
-        return Claim("root in domain", "unknown", statement, reason=ctx.undefined)
-    broken = witness.failed if witness else []
-
-    def check(label, *forms):
-        # a sub-claim the witness breaks is refuted: no proof is attempted
-        return "refuted" if label in broken else ctx.nonnegative(*forms)
-
-    x_j, Q, Z, D = s.x_out, ctx.Q, ctx.Z, ctx.D
-    checks = [("t ≥ 0", check("t ≥ 0", x_j * Q, x_j * (x_j + D)))]
-    if bounded:
-        checks.append(("t ≤ 1", check("t ≤ 1", (Q - Z) * Q, D * (x_j + D), D)))
-    q_positive = checks[0][1] == "proved"
-    t_bounded = bounded and all(v == "proved" for _, v in checks)
-    checks += [(label, "refuted" if label in broken else verdict)
-               for label, verdict in _in_domain(ctx, t_bounded, q_positive, skip=broken)]
-    return _claim_with_witness("root in domain", statement, checks, witness)
-
-
-def _positivity(ctx: _Context, witness) -> Claim:
-    statement = "[x_j]_i ≥ 0 for every input"
-    if ctx.undefined:
-        return Claim("positivity", "unknown", statement, reason=ctx.undefined)
-    if witness:
-        return _claim_with_witness("positivity", statement, [("[x_j]_i ≥ 0", "refuted")],
-                                   witness)
-    x_j = ctx.s.x_out
-    # every q_i ≥ 0 already suffices: then Σ q ≥ 0, and Σ q ≠ 0 makes it > 0;
-    # the multiplied-out forms are tried when single terms cannot be signed
-    if all(ctx.nonnegative(q) == "proved" for q in ctx.numerators):
-        verdict = "proved"
-    else:
-        verdict = _combine([ctx.nonnegative(q * ctx.Q * x_j, q * (x_j + ctx.D) * x_j)
-                            for q in ctx.numerators])
-    return Claim("positivity", verdict, statement, [("[x_j]_i ≥ 0", verdict)])
-
-
-def _claim_with_witness(name, statement, checks, witness):
-    verdict = _combine([v for _, v in checks])
-    if witness and verdict != "refuted":   # the witness breaks the claim as a whole
-        verdict = "refuted"
-    if verdict == "proved" and witness:
-        raise AssertionError(f"{name}: proved yet refuted by {witness.values}")  # prover bug
-    return Claim(name, verdict, statement, checks,
-                 witness.values if witness and verdict == "refuted" else None)
-
-
-@dataclass
-class _Witness:
-    values: dict
-    failed: list
-
-
 def _search(d: Derivation, claim: str, seed: int):
     """A checked counterexample to *claim* (on a concrete fan-in), or None."""
     concrete = d if d.n is not None else _concrete(d)
     example = find_counterexample(concrete, claim, seed=seed)
     if example is None:
         return None
-    return _Witness(example, failed_checks(concrete, example))
+    return Witness(example, failed_checks(concrete, example))
 
 
 def _concrete(d: Derivation) -> Derivation:
@@ -485,13 +224,13 @@ def verify(subject, *args, bias=None, n=None, seed=0, **kwargs):
 @functools.lru_cache(maxsize=128)
 def _verify_derivation(d: Derivation, seed: int) -> Report:
     # derivations of named rules are cached, so a repeated verify is a lookup
-    ctx = _Context(d)
+    ctx = SignContext(d)
     # exact witnesses first: they refute at once, and spare the prover the
     # case splits of sub-claims that cannot be proved
     found = {} if ctx.undefined else {name: _search(d, name, seed) for name in CLAIMS}
     claims = [_conservation(d), _hyperplane(d, ctx.undefined),
-              _root_in_domain(ctx, found.get("root in domain")),
-              _positivity(ctx, found.get("positivity"))]
+              root_in_domain(ctx, found.get("root in domain")),
+              positivity(ctx, found.get("positivity"))]
     parts = [d.rule_def.domain.assumption_text(), BIAS_TEXT[d.bias],
              "active set z_j = x_j > 0"]
     if "gamma" in d.symbols:
