@@ -134,12 +134,20 @@ def failed_checks(derivation, witness) -> list:
     """
     d, s = derivation, derivation.space
     by_name = {str(sym): sym for sym in _claim_symbols(d) | {s.x_out, s.b, s.gamma}}
-    values = {by_name[k]: sp.sympify(v, strict=True) for k, v in witness.items() if k in by_name}
+    return _failures(d, {by_name[k]: sp.sympify(v, strict=True)
+                         for k, v in witness.items() if k in by_name})
+
+
+_POSITIVITY = "[x_j]_i ≥ 0"
+
+
+def _failures(d, values):
+    """The labels of the sub-claims that fail at *values* (symbol → number)."""
+    s, domain = d.space, d.rule_def.domain
     failed = []
     t = d.root["t"].xreplace(values)
     if t < 0:
         failed.append("t ≥ 0")
-    domain = d.rule_def.domain
     if not isinstance(domain, Real) and t > 1:
         failed.append("t ≤ 1")
     points = [x.xreplace(values) for x in d.root["x_tilde"]]
@@ -150,23 +158,19 @@ def failed_checks(derivation, witness) -> list:
             failed.append("x̃_i ≥ l_i")
         if any(p > high for p, high in zip(points, highs)):
             failed.append("x̃_i ≤ h_i")
-    elif not isinstance(domain, Real) and any(p < 0 for p in points):
+    elif not all(_in_domain(d, values, k, p) for k, p in zip(s.indices, points)):
         failed.append("x̃_i ≥ 0")
     if any(r.xreplace(values) < 0 for r in d.rule):
-        failed.append("[x_j]_i ≥ 0")
+        failed.append(_POSITIVITY)
     return failed
 
 
 def _claim_fails(d, claim, values):
     """True/False: the claim fails/holds at *values* (on the active set)."""
-    s = d.space
+    failed = _failures(d, values)
     if claim == "positivity":
-        return any(r.xreplace(values) < 0 for r in d.rule)
-    t = d.root["t"].xreplace(values)
-    if t < 0 or (not isinstance(d.rule_def.domain, Real) and t > 1):
-        return True
-    points = [x.xreplace(values) for x in d.root["x_tilde"]]
-    return not all(_in_domain(d, values, k, p) for k, p in zip(s.indices, points))
+        return _POSITIVITY in failed
+    return any(label != _POSITIVITY for label in failed)
 
 
 def witness_problems(derivation, claim, witness):
