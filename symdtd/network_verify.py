@@ -210,13 +210,15 @@ def verify_network(network, inputs=None, output=None, *, arithmetic=None, at=Non
             total = ar.total([e.relevance[n] for n in nodes])
             totals.append((k, nodes, total))  # symbolic: as built (simplifying costs seconds)
     roots = None if point is None else root_checks(network, point, e.output_node, maxpool)
-    mismatches = {}
-    for node in e.rules:
-        why = rule_domain_mismatch(network, node, maxpool)
-        if why:
-            mismatches[node] = why
     return NetworkReport(status, residual, float_residual, accounted, totals, e.positive_bias,
-                         e.zero_denominators, roots, e.absorbed, e.lost, e, mismatches)
+                         e.zero_denominators, roots, e.absorbed, e.lost, e,
+                         _rule_mismatches(network, e, maxpool))
+
+
+def _rule_mismatches(network, explanation, maxpool=None):
+    """``neuron -> why`` for the neurons whose rule does not fit their inputs."""
+    return {node: why for node in explanation.rules
+            if (why := rule_domain_mismatch(network, node, maxpool))}
 
 
 def root_checks(network, point, output=None, maxpool=None):
@@ -362,7 +364,8 @@ def explain_command(path, inputs, output=None, arithmetic="exact"):
     elif arithmetic == "exact":
         report = verify_network(network, inputs, output, arithmetic="exact")
     elif arithmetic == "float":  # float only: no exact proof behind the user's back
-        report = _FloatReport(propagate(network, inputs, output, "float")).with_mismatches(network)
+        e = propagate(network, inputs, output, "float")
+        report = _FloatReport(e, _rule_mismatches(network, e))
     else:
         raise ValueError(f"arithmetic must be 'exact', 'float' or 'symbolic', got {arithmetic!r}")
     e = report.explanation
@@ -394,16 +397,11 @@ def explain_command(path, inputs, output=None, arithmetic="exact"):
 class _FloatReport:
     """What ``explain --arithmetic float`` reports: the float residual, no proof."""
 
-    def __init__(self, e):
+    def __init__(self, e, rule_mismatches):
         self.explanation, self.positive_bias = e, e.positive_bias
         self.zero_denominators, self.roots_outside = e.zero_denominators, None
         self.float_residual = e.total - e.output
-        self.rule_mismatches = {}   # a structural check, the same in every arithmetic
-
-    def with_mismatches(self, network, maxpool=None):
-        self.rule_mismatches = {node: why for node in self.explanation.rules
-                                if (why := rule_domain_mismatch(network, node, maxpool))}
-        return self
+        self.rule_mismatches = rule_mismatches   # structural: the same in every arithmetic
 
     def verdict(self):
         return "not proved (float arithmetic); use --arithmetic exact for a proof"
