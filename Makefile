@@ -6,7 +6,7 @@ PYTHON  ?= python3
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed-core
 
-.PHONY: test test-slow demo docs bench dot clean extras
+.PHONY: test test-slow lint demo docs bench dot clean extras
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,11 @@ dot:
 extras: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[sklearn,torch]"
 
-test: $(STAMP) dot
+# ruff, configured in pyproject.toml; `make test` runs it first
+lint: $(STAMP)
+	$(PY) -m ruff check symdtd tests benchmarks docs/conf.py
+
+test: $(STAMP) dot lint
 	$(PY) -m pytest -q -m "not slow"
 
 # the long profiles (the verdict audit's full sweep); .ci/run runs them after `make test`

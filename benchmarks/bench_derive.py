@@ -9,8 +9,9 @@ import json
 import time
 
 START = time.perf_counter()
-import symdtd  # noqa: E402  (the import is part of the first call's cost)
 import sympy  # noqa: E402
+
+import symdtd  # noqa: E402  (the import is part of the first call's cost)
 from symdtd import derive, verify  # noqa: E402
 
 RULES = ["w2", "z+", "zB", "z", "gamma"]

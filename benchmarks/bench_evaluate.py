@@ -15,8 +15,8 @@ START = time.perf_counter()
 import numpy as np  # noqa: E402
 
 import symdtd  # noqa: E402
-from symdtd import evaluate as ev  # noqa: E402
-from symdtd.models import evaluate_models, load_digits_data, load_model  # noqa: E402
+from symdtd.real import evaluate as ev  # noqa: E402
+from symdtd.real.models import evaluate_models, load_digits_data, load_model  # noqa: E402
 
 
 def median_time(fn, repeat=5):

@@ -27,7 +27,7 @@ CHILD = r"""
 import json, resource, sys, time
 import numpy as np
 import symdtd
-from symdtd.models import load_model
+from symdtd.real.models import load_model
 
 name, rows, chunked = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
 model = symdtd.compile(load_model(name))

@@ -16,10 +16,10 @@ import tracemalloc
 import numpy as np
 import sympy as sp
 
-from symdtd.domains import Box
-from symdtd.network import Network
-from symdtd.network_verify import verify_network
-from symdtd.propagate import propagate
+from symdtd.core.domains import Box
+from symdtd.network.graph import Network
+from symdtd.proof.network import verify_network
+from symdtd.propagation.backward import propagate
 
 
 def rational_mlp(sizes, seed):

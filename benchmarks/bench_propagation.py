@@ -3,7 +3,7 @@
 Builds a 784-300-100-10 ReLU MLP (random weights, bias ≤ 0, inputs in the
 box [0, 1]; zᴮ at the input, z⁺ above) and a skip-connection DAG of similar
 size, then explains batches of 1, 64 and 1024 rows (one target per row) in
-float64 and float32 with ``symdtd.compile`` and with ``plain_numpy.py``.
+float64 and float32 with ``symdtd.compiler.compiled`` and with ``plain_numpy.py``.
 Times are medians of repeated runs in this process, the two implementations
 interleaved; memory is the tracemalloc peak of one call (NumPy reports its
 allocations to tracemalloc). Run: ``python benchmarks/bench_propagation.py``
@@ -97,7 +97,7 @@ def cold_path():
         "import symdtd\n"
         "net = symdtd.Network.from_dense(W, b, input_domain=symdtd.Box(0, 1))\n"
         "t1 = time.perf_counter()\n"
-        "from symdtd.compile import compile\nmodel = compile(net)\n"
+        "from symdtd.compiler.compiled import compile\nmodel = compile(net)\n"
         "t2 = time.perf_counter()\n"
         "model.explain(X, target=0)\n"
         "t3 = time.perf_counter()\n"
@@ -142,7 +142,7 @@ def run_case(name, model_for, plain_for, quick, tuned_for=None):
 
 def main(quick=False):
     from symdtd import Box, Network
-    from symdtd.compile import compile
+    from symdtd.compiler.compiled import compile
 
     W, b = mlp_weights()
     t = time.perf_counter()

@@ -164,7 +164,7 @@ def main(argv=None):
                           "accuracy": accuracy}, indent=1))
         return 0 if same_mlp and same_cnn else 1
     # atomic: an interrupted run leaves the shipped files as they were
-    from symdtd.files import atomic_path, atomic_write_text
+    from symdtd.core.files import atomic_path, atomic_write_text
 
     def save_arrays(name, **arrays):
         with atomic_path(out / name) as temp, open(temp, "wb") as handle:

@@ -6,17 +6,17 @@ import pytest
 import sympy as sp
 
 from symdtd import examples
-from symdtd.arithmetic import _ARITH, ARITHMETICS, forward_values
+from symdtd.propagation.arithmetic import ARITHMETIC, ARITHMETICS, forward_values
 
 R = sp.Rational
 
 
 def test_every_arithmetic_has_a_backend():
-    assert set(_ARITH) == set(ARITHMETICS) == {"exact", "float", "symbolic"}
+    assert set(ARITHMETIC) == set(ARITHMETICS) == {"exact", "float", "symbolic"}
 
 
 def test_numbers_per_backend():
-    exact, flt, sym = _ARITH["exact"], _ARITH["float"], _ARITH["symbolic"]
+    exact, flt, sym = ARITHMETIC["exact"], ARITHMETIC["float"], ARITHMETIC["symbolic"]
     assert exact.number(0.5, "w") == R(1, 2) and exact.number(Fraction(1, 3), "w") == R(1, 3)
     assert exact.number("3/4", "w") == R(3, 4) and exact.number(np.int64(2), "w") == 2
     assert type(flt.number("1/4", "w")) is float and flt.total([0.1] * 10) == 1.0
@@ -29,7 +29,7 @@ def test_numbers_per_backend():
 
 
 def test_operations_per_backend():
-    exact, sym = _ARITH["exact"], _ARITH["symbolic"]
+    exact, sym = ARITHMETIC["exact"], ARITHMETIC["symbolic"]
     z = sp.Symbol("z", real=True)
     assert exact.relu(R(-1, 2)) == 0 and exact.relu(R(1, 2)) == R(1, 2)
     assert sym.relu(z) == sp.Max(0, z) and sym.positive_part(z) == sp.Max(z, 0)

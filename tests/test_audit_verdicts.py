@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from symdtd import Box, Positive, Real, derive, neuron_symbols, verify
-from symdtd.rules import get_rule
+from symdtd.core.rules import get_rule
 
 INF = math.inf
 

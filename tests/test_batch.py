@@ -6,12 +6,11 @@ import pytest
 
 from symdtd import Box, Positive, Real, examples
 from symdtd import compile as compile_network
-from symdtd.batch import (BatchExplanation, ConservationReport, _bound, check_inputs,
-                          check_target)
+from symdtd.compiler.batch import BatchExplanation, ConservationReport, check_inputs, check_target, numeric_bound
 
 
 def test_result_classes_are_public_in_compile():
-    module = sys.modules["symdtd.compile"]
+    module = sys.modules["symdtd.compiler.compiled"]
     assert module.BatchExplanation is BatchExplanation
     assert module.ConservationReport is ConservationReport
     assert {"BatchExplanation", "ConservationReport"} <= set(module.__all__)
@@ -35,8 +34,8 @@ def test_check_target():
 
 def test_bounds_of_input_domains():
     domains = (Box(0, 2), Positive(), Real(), Box())
-    assert [_bound(d, 0) for d in domains] == [0, 0, -np.inf, -np.inf]
-    assert [_bound(d, 1) for d in domains] == [2, np.inf, np.inf, np.inf]
+    assert [numeric_bound(d, 0) for d in domains] == [0, 0, -np.inf, -np.inf]
+    assert [numeric_bound(d, 1) for d in domains] == [2, np.inf, np.inf, np.inf]
 
 
 def test_report_and_explanation():

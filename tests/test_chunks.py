@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 
 from symdtd import compile as compile_network
-from symdtd.batch import join_chunks
-from symdtd.domains import Box
-from symdtd.models import load_model
-from symdtd.network import Network
+from symdtd.compiler.batch import join_chunks
+from symdtd.core.domains import Box
+from symdtd.network.graph import Network
+from symdtd.real.models import load_model
 
-cm = importlib.import_module("symdtd.compile")  # the module; symdtd.compile is the function
+cm = importlib.import_module("symdtd.compiler.compiled")  # the module; symdtd.compile is the function
 
 
 def mlp(rng, sizes=(12, 9, 7, 4)):
@@ -108,7 +108,7 @@ def test_join_chunks_keeps_dtypes_and_labels():
 
 
 def test_negative_outputs_warned_once_with_the_batch_rows():
-    from symdtd.arithmetic import NegativeOutputWarning
+    from symdtd.propagation.arithmetic import NegativeOutputWarning
 
     net = Network.from_dense([[[1.0]], [[1.0]]], [[0.0], [-0.5]], input_domain=Box(0, 1))
     X = np.array([[1.0], [1.0], [1.0], [0.0], [0.25]])  # y = relu(x) - 1/2 < 0 in rows 3, 4

@@ -1,7 +1,7 @@
 import subprocess
 import sys
 
-from symdtd.cli import main
+from symdtd.cli.app import main
 
 
 def test_derive_prints_steps(capsys):
@@ -26,7 +26,7 @@ def test_formats(capsys, tmp_path):
 
 
 def test_errors_are_one_line_exit_2():
-    result = subprocess.run([sys.executable, "-m", "symdtd.cli", "derive", "q+"],
+    result = subprocess.run([sys.executable, "-m", "symdtd.cli.app", "derive", "q+"],
                             capture_output=True, text=True)
     assert result.returncode == 2
     assert result.stderr.strip() == "symdtd: error: unknown rule 'q+'; known rules: gamma, mixed, w2, z, z+, zB"
@@ -34,14 +34,14 @@ def test_errors_are_one_line_exit_2():
 
 
 def test_help_lists_commands():
-    result = subprocess.run([sys.executable, "-m", "symdtd.cli", "--help"], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "symdtd.cli.app", "--help"], capture_output=True, text=True)
     assert result.returncode == 0
     for command in ("derive", "verify", "demo"):
         assert command in result.stdout
 
 
 def test_every_subcommand_help_has_an_example():
-    from symdtd.cli import build_parser
+    from symdtd.cli.app import build_parser
     parser = build_parser()
     subparsers = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
     assert set(subparsers.choices) == {"derive", "verify", "explain", "render", "plot-root",

@@ -2,9 +2,9 @@
 import pytest
 
 from symdtd import examples
-from symdtd.cli import main
-from symdtd.cli_commands import parse_inputs
-from symdtd.netjson import save_network
+from symdtd.cli.app import main
+from symdtd.cli.commands import parse_inputs
+from symdtd.network.netjson import save_network
 
 
 def test_explain_json_file(tmp_path, capsys):

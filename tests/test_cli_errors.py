@@ -8,9 +8,11 @@ import sys
 
 import pytest
 
-from symdtd import cli, cli_commands, models
-from symdtd.cli import main
-from symdtd.errors import is_input_error
+from symdtd.cli import app as cli
+from symdtd.cli import commands as cli_commands
+from symdtd.cli.app import main
+from symdtd.core.errors import is_input_error
+from symdtd.real import models
 
 
 def _one_line_error(capsys, *pieces):
@@ -89,7 +91,7 @@ def test_a_deliberate_validation_error_is_one_line(capsys):
 
 
 def test_a_missing_dot_is_the_users_to_fix(monkeypatch, tmp_path, capsys):
-    from symdtd import flowgraph
+    from symdtd.see import flowgraph
 
     def no_dot(*args, **kwargs):
         raise flowgraph.GraphvizNotFoundError("writing an image needs the Graphviz program `dot`")
@@ -162,7 +164,7 @@ def test_a_closed_pipe_in_process(monkeypatch, capsys):
 
 
 def _command(*args):
-    return [sys.executable, "-m", "symdtd.cli", *args]
+    return [sys.executable, "-m", "symdtd.cli.app", *args]
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX pipes and signals")

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from symdtd import Box, compile, propagate
-from symdtd.conv import ConvNetBuilder
-from symdtd.domains import Positive
+from symdtd.core.domains import Positive
+from symdtd.network.conv import ConvNetBuilder
 
 
 def conv_reference(x, weight, bias, stride, padding):

@@ -1,7 +1,7 @@
 import pytest
 
 from symdtd import derive
-from symdtd.counterexample import find_counterexample
+from symdtd.proof.counterexample import find_counterexample
 
 
 def test_no_counterexample_for_a_true_claim():

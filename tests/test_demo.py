@@ -4,11 +4,11 @@ import json
 import matplotlib.pyplot as plt
 import pytest
 
-from symdtd import demo
-from symdtd.cli import main
-from symdtd.demo import demo_file_names, run_demo
-from symdtd.errors import InputError
-from symdtd.manifest import MANIFEST_NAME
+from symdtd.cli import demo
+from symdtd.cli.app import main
+from symdtd.cli.demo import demo_file_names, run_demo
+from symdtd.cli.manifest import MANIFEST_NAME
+from symdtd.core.errors import InputError
 
 
 def test_demo_writes_every_file_and_reports_verdicts(tmp_path):
@@ -49,7 +49,7 @@ def test_demo_runs_twice_and_records_what_it_wrote(tmp_path):
 
 def test_demo_names_the_digit_files_it_writes():
     # the list checked up front must be the list evaluate writes
-    from symdtd.models import MODEL_NAMES
+    from symdtd.real.models import MODEL_NAMES
     digits = set(demo_file_names()) - set(demo_file_names(digits=False))
     assert digits == {"digits_pixel_flipping.png"} | {f"digits_heatmaps_{m}.png"
                                                       for m in MODEL_NAMES}

@@ -4,9 +4,9 @@ import pytest
 import sympy as sp
 
 from symdtd import examples
-from symdtd.dense import dense_layers, forward_pass, numeric_plan
-from symdtd.domains import Box, Real
-from symdtd.network import Network
+from symdtd.core.domains import Box, Real
+from symdtd.network.dense import dense_layers, forward_pass, numeric_plan
+from symdtd.network.graph import Network
 
 
 @pytest.mark.parametrize("weights, biases, message", [
@@ -65,6 +65,7 @@ def test_shape_is_checked_before_the_plan_is_built():
 def test_box_with_wrong_number_of_high_bounds_names_the_side():
     import numpy as np
     import pytest
+
     from symdtd import Box, Network
     with pytest.raises(ValueError, match="3 high bounds for 2 inputs"):
         Network.from_dense([np.ones((2, 1))], [np.zeros(1)], input_domain=Box(0, [1, 1, 1]))

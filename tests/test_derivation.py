@@ -3,7 +3,7 @@ import pytest
 import sympy as sp
 
 import symdtd
-from symdtd.derivation import derive, neuron_symbols, rewrite_gates
+from symdtd.derivation.taylor import derive, neuron_symbols, rewrite_gates
 
 POS, NEG = (lambda w: sp.Max(w, 0)), (lambda w: sp.Min(w, 0))
 

@@ -1,6 +1,6 @@
 import sympy as sp
 
-from symdtd import display
+from symdtd.derivation import printing as display
 
 
 def test_positive_and_negative_parts():

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from symdtd import Box, Positive, Real
-from symdtd.domains import Domain
+from symdtd.core.domains import Domain
 
 
 def test_contains():

@@ -3,9 +3,16 @@ import numpy as np
 import pytest
 
 from symdtd import Box, Network, propagate
-from symdtd.conv import ConvNetBuilder
-from symdtd.evaluate import (dtd, gradient, gradient_x_input, mean_ci, pixel_flipping,
-                             random_attribution, sensitivity)
+from symdtd.network.conv import ConvNetBuilder
+from symdtd.real.evaluate import (
+    dtd,
+    gradient,
+    gradient_x_input,
+    mean_ci,
+    pixel_flipping,
+    random_attribution,
+    sensitivity,
+)
 
 
 def random_cnn(seed=0):
@@ -140,7 +147,7 @@ def test_random_attribution_is_seeded():
 
 
 def test_demo_digits_writes_figures_and_table(tmp_path):
-    from symdtd.evaluate import demo_digits
+    from symdtd.real.models import demo_digits
 
     written, table = demo_digits(tmp_path, n=10, steps=4, models=["mlp"])
     assert [p.name for p in written] == ["digits_heatmaps_mlp.png", "digits_pixel_flipping.png"]

@@ -4,7 +4,7 @@ import pytest
 import sympy as sp
 
 from symdtd import examples
-from symdtd.propagate import forward_values
+from symdtd.propagation.backward import forward_values
 
 
 @pytest.mark.parametrize("name", examples.names())

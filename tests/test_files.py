@@ -10,12 +10,12 @@ import pytest
 from matplotlib.figure import Figure
 
 from symdtd import examples
-from symdtd.cli import main
-from symdtd.errors import InputError
-from symdtd.files import atomic_path, atomic_write_bytes, atomic_write_text, check_output
-from symdtd.netjson import load_network, save_network
-from symdtd.plotting import save_figure
-from symdtd.render import render, write
+from symdtd.cli.app import main
+from symdtd.core.errors import InputError
+from symdtd.core.files import atomic_path, atomic_write_bytes, atomic_write_text, check_output
+from symdtd.network.netjson import load_network, save_network
+from symdtd.see.flow import render, write
+from symdtd.see.plotting import save_figure
 
 OLD = "old content\n"
 
@@ -49,7 +49,7 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(writer, tmp_p
              "save_figure": "out.png"}
     target = tmp_path / names.get(writer, "out.json")
     target.write_text(OLD)
-    monkeypatch.setattr("symdtd.files.os.fsync", _disk_full)   # the disk fills at the end
+    monkeypatch.setattr("symdtd.core.files.os.fsync", _disk_full)   # the disk fills at the end
     if writer == "cli -o":
         assert main(["derive", "z+", "-o", str(target)]) == 2
         assert capsys.readouterr().err == f"symdtd: error: {target}: No space left on device\n"
@@ -107,8 +107,8 @@ def test_save_network_under_a_file_size_limit_keeps_the_old_file(tmp_path):
     old = target.read_text()
     script = textwrap.dedent(f"""
         import resource
-        from symdtd.network import Network
-        from symdtd.netjson import save_network
+        from symdtd.network.graph import Network
+        from symdtd.network.netjson import save_network
         big = Network.from_dense([[[i - j for j in range(40)] for i in range(40)],
                                   [[1] for _ in range(40)]])
         resource.setrlimit(resource.RLIMIT_FSIZE, (8192, 8192))

@@ -31,10 +31,10 @@ from hypothesis.extra import numpy as hnp
 
 import symdtd
 from symdtd import examples
-from symdtd.cli_commands import parse_inputs
-from symdtd.netjson import load_network, network_from_dict, network_to_dict
-from symdtd.numbers import parse_number, real_number
-from symdtd.rootplot import find_root
+from symdtd.cli.commands import parse_inputs
+from symdtd.core.numbers import parse_number, real_number
+from symdtd.network.netjson import load_network, network_from_dict, network_to_dict
+from symdtd.see.rootplot import find_root
 
 _COMMON = dict(deadline=None, suppress_health_check=list(HealthCheck), database=None)
 settings.register_profile("symdtd-fuzz-fast", derandomize=True, **_COMMON)

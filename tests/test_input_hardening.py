@@ -15,8 +15,8 @@ import sympy as sp
 
 import symdtd
 from symdtd import Box, Network, examples, propagate
-from symdtd.cli import main
-from symdtd.netjson import load_network, network_from_dict, network_to_dict
+from symdtd.cli.app import main
+from symdtd.network.netjson import load_network, network_from_dict, network_to_dict
 
 R = sp.Rational
 
@@ -187,7 +187,7 @@ def test_edits_before_the_first_use_and_through_copies():
 
 
 def test_evaluate_caches_see_direct_edits():
-    from symdtd.evaluate import gradient
+    from symdtd.real.evaluate import gradient
     net = Network.from_dense([[[1.0], [1.0]], [[2.0]]], input_domain=Box(0, 1))
     X = np.array([[0.5, 0.5]])
     assert gradient(net, X, 0).tolist() == [[2.0, 2.0]]
@@ -312,7 +312,7 @@ def test_evaluate_arguments(capsys, args, message):
     ({"models": ["resnet"]}, ValueError, "unknown model 'resnet'"),
 ])
 def test_evaluate_models_checks_arguments_before_working(options, error, message):
-    from symdtd.models import evaluate_models
+    from symdtd.real.models import evaluate_models
     start = time.perf_counter()
     with pytest.raises(error, match=message):
         evaluate_models(**{"models": ["mlp"], **options})
@@ -320,7 +320,7 @@ def test_evaluate_models_checks_arguments_before_working(options, error, message
 
 
 def test_pixel_flipping_patch_is_checked():
-    from symdtd.evaluate import pixel_flipping
+    from symdtd.real.evaluate import pixel_flipping
     net = Network.from_dense([[[1.0]] * 4, [[1.0]]])
     X = np.ones((1, 4))
     with pytest.raises(ValueError, match="patch must be a positive integer, got 0"):
@@ -329,7 +329,7 @@ def test_pixel_flipping_patch_is_checked():
 
 
 def test_find_root_reads_numbers_only():
-    from symdtd.rootplot import find_root
+    from symdtd.see.rootplot import find_root
     r = find_root("z+", ("1", "-1"), "-1/2", ("3/2", "1/2"))
     assert r.x_tilde == (1, R(1, 2))
     for kwargs, message in [({"w": (1, float("nan"))}, r"w\[1\] is not finite"),
@@ -344,7 +344,7 @@ def test_find_root_reads_numbers_only():
 
 def test_from_torch_warns_about_training_mode():
     torch = pytest.importorskip("torch")
-    from symdtd.interop import TrainingModeWarning, from_torch
+    from symdtd.real.interop import TrainingModeWarning, from_torch
     model = torch.nn.Sequential(torch.nn.Linear(2, 1))
     with pytest.warns(TrainingModeWarning, match=r"training mode.*model\.eval\(\)"):
         from_torch(model, (2,))
@@ -354,11 +354,11 @@ def test_from_torch_warns_about_training_mode():
 
 
 def test_public_numbers_module_is_exported():
-    assert symdtd.numbers.parse_number("1/2", "w") == R(1, 2)
+    assert symdtd.core.numbers.parse_number("1/2", "w") == R(1, 2)
 
 
 def test_exact_reports_survive_numbers_beyond_float():
-    from symdtd.network_verify import verify_network
+    from symdtd.proof.network import verify_network
     net = network_from_dict(xor_dict(neurons__0__inputs__x1="1e400"))
     report = verify_network(net, {"x1": 1, "x2": 1})
     assert report.status == "proved" and report.float_residual is None

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from symdtd import Box, Network, compile
-from symdtd.interop import from_sklearn, from_torch, positive_biases
-from symdtd.models import OUTPUT_NAMES, load_digits_data, load_model
+from symdtd.real.interop import from_sklearn, from_torch, positive_biases
+from symdtd.real.models import OUTPUT_NAMES, load_digits_data, load_model
 
 
 # ------------------------------------------------------------ missing extras
@@ -165,14 +165,14 @@ def lrp_torch(torch, model, x, target):
 
 
 def digits_cnn(torch):
-    import pathlib
     import importlib.util
+    import pathlib
 
     path = pathlib.Path(__file__).parents[1] / "scripts" / "train_digits.py"
     spec = importlib.util.spec_from_file_location("train_digits", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    from symdtd.models import _arrays
+    from symdtd.real.models import _arrays
     model = module.cnn_module()
     model.load_state_dict({k: torch.tensor(v) for k, v in _arrays("digits_cnn.npz").items()})
     return model.eval().double()

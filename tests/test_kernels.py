@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symdtd.compile import RuleKernel, compile, rule_kernel, split_separable
-from symdtd.domains import Box
-from symdtd.kernels import Matrix
-from symdtd.network import Network
+from symdtd.compiler.compiled import RuleKernel, compile, rule_kernel, split_separable
+from symdtd.compiler.kernels import Matrix
+from symdtd.core.domains import Box
+from symdtd.network.graph import Network
 
 GAMMA = 0.25  # the γ rule's default parameter
 

@@ -3,11 +3,12 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symdtd import Network, derive, examples, limits, propagate, verify
-from symdtd.cli import main
-from symdtd.domains import Box
-from symdtd.limits import LIMITS, LimitExceeded, raised
-from symdtd.network_verify import explain_command
+from symdtd import Network, derive, examples, propagate, verify
+from symdtd.cli.app import main
+from symdtd.core import limits
+from symdtd.core.domains import Box
+from symdtd.core.limits import LIMITS, LimitExceeded, raised
+from symdtd.proof.network import explain_command
 
 
 def dense(sizes, rng, scale=1):
@@ -41,7 +42,7 @@ def test_raised_checks_its_arguments(values, message):
 
 def test_derive_refuses_a_huge_fan_in_at_once():
     with pytest.raises(LimitExceeded, match=r"fan-in n = 100,000 is over the limit "
-                       r"derive_fan_in = 64; raise it with symdtd.limits.raised"
+                       r"derive_fan_in = 64; raise it with symdtd.core.limits.raised"
                        r"\(derive_fan_in=100000\)"):
         derive("z+", n=100_000)
     assert issubclass(LimitExceeded, ValueError)
@@ -100,7 +101,7 @@ def test_exact_digits_fail_early_naming_the_neuron():
 
 
 def test_float_explain_does_not_run_the_exact_proof(monkeypatch):
-    import symdtd.network_verify as nv
+    import symdtd.proof.network as nv
 
     def no_proof(*args, **kwargs):
         raise AssertionError("verify_network called for --arithmetic float")

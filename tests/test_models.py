@@ -6,9 +6,16 @@ import numpy as np
 import pytest
 
 from symdtd import compile
-from symdtd.evaluate import compiled
-from symdtd.models import (METHODS, digits_train_mean, evaluate_models, load_digits_data,
-                           load_model, model_info, write_evaluation_figures)
+from symdtd.real.evaluate import compiled
+from symdtd.real.models import (
+    METHODS,
+    digits_train_mean,
+    evaluate_models,
+    load_digits_data,
+    load_model,
+    model_info,
+    write_evaluation_figures,
+)
 
 DATA = resources.files("symdtd").joinpath("data")
 

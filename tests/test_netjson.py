@@ -7,11 +7,11 @@ import pytest
 import sympy as sp
 
 from symdtd import examples
-from symdtd.domains import Box, Real
-from symdtd.netjson import load_network, network_from_dict, network_to_dict, save_network
-from symdtd.network import Network
-from symdtd.propagate import propagate
-from symdtd.rules import Rule
+from symdtd.core.domains import Box, Real
+from symdtd.core.rules import Rule
+from symdtd.network.graph import Network
+from symdtd.network.netjson import load_network, network_from_dict, network_to_dict, save_network
+from symdtd.propagation.backward import propagate
 
 R = sp.Rational
 

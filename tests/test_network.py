@@ -6,10 +6,10 @@ import pytest
 import sympy as sp
 
 from symdtd import examples
-from symdtd.domains import Box, Positive, Real
-from symdtd.network import WINNER_TAKE_ALL, Network
-from symdtd.propagate import forward_values
-from symdtd.rules import Rule
+from symdtd.core.domains import Box, Positive, Real
+from symdtd.core.rules import Rule
+from symdtd.network.graph import WINNER_TAKE_ALL, Network
+from symdtd.propagation.backward import forward_values
 
 R = sp.Rational
 

@@ -3,9 +3,9 @@ import pytest
 import sympy as sp
 
 from symdtd import examples
-from symdtd.netjson import save_network
-from symdtd.network import Network
-from symdtd.network_verify import explain_command, root_checks, verify_network
+from symdtd.network.graph import Network
+from symdtd.network.netjson import save_network
+from symdtd.proof.network import explain_command, root_checks, verify_network
 
 R = sp.Rational
 

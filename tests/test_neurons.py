@@ -6,10 +6,20 @@ import pytest
 import sympy as sp
 
 from symdtd import examples
-from symdtd.domains import Box, Positive, Real
-from symdtd.network import Network
-from symdtd.neurons import (WINNER_TAKE_ALL, NetworkGraph, NodeAttributes, as_weight, build_expr,
-                            check_graph, check_rule, input_class, input_symbol, rule_for)
+from symdtd.core.domains import Box, Positive, Real
+from symdtd.network.graph import Network
+from symdtd.network.neurons import (
+    WINNER_TAKE_ALL,
+    NetworkGraph,
+    NodeAttributes,
+    as_weight,
+    build_expr,
+    check_graph,
+    check_rule,
+    input_class,
+    input_symbol,
+    rule_for,
+)
 
 R = sp.Rational
 
@@ -43,7 +53,7 @@ def test_lazy_expr_attributes():
 
 
 def test_network_caches_expr_until_its_inputs_change(monkeypatch):
-    import symdtd.network as network_module
+    import symdtd.network.graph as network_module
 
     net = examples.xor()
     calls = []

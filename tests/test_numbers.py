@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symdtd import numbers
-from symdtd.numbers import (check_integer, number_limits, parse_number, real_number,
-                            to_sympy)
+from symdtd.core import numbers
+from symdtd.core.numbers import check_integer, number_limits, parse_number, real_number, to_sympy
 
 R = sp.Rational
 
@@ -55,7 +54,7 @@ def test_limits_refuse_huge_numbers_at_once(text, message):
     with pytest.raises(ValueError, match=message):
         parse_number(text, "w")
     assert time.perf_counter() - start < 0.5
-    assert "symdtd.numbers.MAX_" in str(pytest.raises(ValueError, parse_number, text, "w").value)
+    assert "symdtd.core.numbers.MAX_" in str(pytest.raises(ValueError, parse_number, text, "w").value)
 
 
 def test_limits_can_be_raised_per_call_block_and_module(monkeypatch):

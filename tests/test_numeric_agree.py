@@ -11,7 +11,7 @@ import pytest
 import sympy as sp
 
 from symdtd import Box, Network, Real, compile, propagate
-from symdtd.arithmetic import UNIT_ROUNDOFF, NegativeOutputWarning, zero_denominator
+from symdtd.propagation.arithmetic import UNIT_ROUNDOFF, NegativeOutputWarning, zero_denominator
 
 
 def tiny_denominator_net():
@@ -49,7 +49,7 @@ def test_the_zero_rule_is_the_rounding_bound_of_the_sum():
     assert zero_denominator(Z, np.array([1.0, 1.0, 1.0]), 4).tolist() == [True, True, False]
 
 
-@pytest.mark.filterwarnings("ignore::symdtd.arithmetic.NegativeOutputWarning")   # y < 0 here
+@pytest.mark.filterwarnings("ignore::symdtd.propagation.arithmetic.NegativeOutputWarning")   # y < 0 here
 def test_a_tiny_single_part_denominator_is_kept_by_every_path():
     # z on y = 0.1·x1 + w2·x2, w2 = −(0.1 + 2⁻⁵⁶) (the next float), x = (1, 1):
     # Σ q = −2⁻⁵⁶ = y exactly, so [y]_i = q_i / Σ q · y = q_i: (0.1, w2).

@@ -10,8 +10,14 @@ from matplotlib.collections import PolyCollection  # noqa: E402
 from matplotlib.patches import Polygon  # noqa: E402
 
 from symdtd import derive, examples, propagate  # noqa: E402
-from symdtd.plotting import (find_root, heatmap, heatmap_grid,  # noqa: E402
-                             plot_pixel_flipping, plot_root_search, save_figure)
+from symdtd.see.plotting import (  # noqa: E402
+    find_root,
+    heatmap,
+    heatmap_grid,
+    plot_pixel_flipping,
+    plot_root_search,
+    save_figure,
+)
 
 R = sp.Rational
 NEURONS = [((1.0, -1.0), -0.25, (1.5, 0.5)), ((-0.5, 1.0), -0.25, (0.5, 1.0)),

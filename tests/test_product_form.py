@@ -5,8 +5,8 @@ Every expected value is worked out by hand in the comments.
 import sympy as sp
 
 from symdtd import Box, Network, Positive, Real, examples, propagate
-from symdtd.product_form import binding, cofactor
-from symdtd.rules import get_rule
+from symdtd.core.rules import get_rule
+from symdtd.propagation.product_form import binding, cofactor
 
 R = sp.Rational
 

@@ -1,6 +1,6 @@
 """The progress bar: drawn on a terminal only, quiet in pipes, logs and tests."""
-from symdtd import progress
-from symdtd.cli import main
+from symdtd.cli.app import main
+from symdtd.core import progress
 
 
 class FakeTerminal:

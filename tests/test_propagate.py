@@ -9,10 +9,10 @@ from hypothesis import strategies as st
 
 import symdtd
 from symdtd import examples
-from symdtd.domains import Box, Positive, Real
-from symdtd.network import Network
-from symdtd.propagate import propagate
-from symdtd.rules import Rule
+from symdtd.core.domains import Box, Positive, Real
+from symdtd.core.rules import Rule
+from symdtd.network.graph import Network
+from symdtd.propagation.backward import propagate
 
 R = sp.Rational
 

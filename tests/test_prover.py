@@ -1,6 +1,6 @@
 import sympy as sp
 
-from symdtd.prover import merge_sums, prove_nonnegative
+from symdtd.proof.prover import merge_sums, prove_nonnegative
 
 
 def test_case_split_proves_what_sympy_alone_cannot():

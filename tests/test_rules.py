@@ -1,8 +1,8 @@
 import pytest
 import sympy as sp
 
-from symdtd.rules import Rule, get_rule, register_rule, rule_names
 from symdtd import Positive
+from symdtd.core.rules import Rule, get_rule, register_rule, rule_names
 
 
 def test_builtin_names():

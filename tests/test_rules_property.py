@@ -5,7 +5,8 @@ in the rules table of docs/maths.md, not from the code under test.
 """
 import numpy as np
 import sympy as sp
-from hypothesis import assume, given, settings, strategies as st
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from symdtd import derive
 

@@ -3,8 +3,8 @@ import sys
 
 import sympy as sp
 
-from symdtd.compile import rule_kernel
-from symdtd.separable import EDGE_ROLES, INPUT_ROLES, Term, split_separable
+from symdtd.compiler.compiled import rule_kernel
+from symdtd.compiler.separable import EDGE_ROLES, INPUT_ROLES, Term, split_separable
 
 
 def test_coefficients_go_to_g_and_equal_f_merge():
@@ -31,5 +31,5 @@ def test_terms_of_the_rule_kernels():
 
 
 def test_names_stay_importable_from_compile():
-    module = sys.modules["symdtd.compile"]   # symdtd.compile, the attribute, is the function
+    module = sys.modules["symdtd.compiler.compiled"]   # symdtd.compile, the attribute, is the function
     assert module.Term is Term and module.split_separable is split_separable

@@ -7,7 +7,7 @@ import pytest
 
 import symdtd
 from symdtd import Box, Network, Positive, Real, propagate, verify
-from symdtd.rules import Rule, check_parameters, get_rule
+from symdtd.core.rules import Rule, check_parameters, get_rule
 
 
 def positive_bias_net():
@@ -135,7 +135,7 @@ def test_live_relu_next_to_a_real_input_gets_its_z_plus_share():
 
 
 def test_per_input_rule_is_derived_and_verified():
-    from symdtd.per_input import derive_per_input
+    from symdtd.derivation.per_input import derive_per_input
     d = derive_per_input([Positive(), Real()])
     report = verify(d)
     assert report.claim("conservation").verdict == "proved"

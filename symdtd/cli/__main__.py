@@ -1,0 +1,4 @@
+"""``python -m symdtd.cli``: run the ``symdtd`` command."""
+from symdtd.cli.app import main
+
+raise SystemExit(main())

@@ -1,0 +1,262 @@
+"""Subcommands of ``symdtd`` that expose networks, rendering and evaluation.
+
+Each function of :data:`REGISTRY` adds one subcommand to the parser; the
+work is done by the module the feature lives in. A network argument is a JSON
+file written by :func:`symdtd.network.netjson.save_network` or the name of a built-in
+example (``figure3``, ``xor``, ``skip_dag``).
+
+Examples
+--------
+>>> from symdtd.cli.app import main
+>>> main(["explain", "xor", "--input", "x1=1", "x2=0"])  # doctest: +ELLIPSIS
+Network(...
+0
+"""
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+from ..core.numbers import parse_number
+
+__all__ = ["REGISTRY", "load_network_argument", "parse_inputs"]
+
+
+def load_network_argument(value):
+    """A network from a JSON path or a built-in example name."""
+    from ..network import examples
+    from ..network.netjson import load_network
+    if value in examples.names() and not Path(value).exists():
+        return examples.get(value)
+    if not Path(value).exists():
+        raise FileNotFoundError(f"network file {value!r} not found (and not a built-in "
+                                f"example: {', '.join(examples.names())})")
+    return load_network(value)
+
+
+def parse_inputs(items, network=None) -> dict:
+    """``["x1=3/4", "x2=0.5"]`` → ``{"x1": "3/4", "x2": "0.5"}``.
+
+    Values stay strings, checked here by :func:`symdtd.core.numbers.parse_number`
+    (the network code then reads them exactly); a name given twice is an
+    error.
+
+    >>> parse_inputs(["x1=3/4,x2=0.5"])
+    {'x1': '3/4', 'x2': '0.5'}
+    >>> parse_inputs(["x1=1", "x1=2"])
+    Traceback (most recent call last):
+    ...
+    ValueError: --input: x1 is given twice (x1=1, then x1=2)
+    """
+    values = {}
+    for item in items or []:
+        for part in item.split(","):
+            if not part.strip():
+                continue
+            name, sep, value = part.partition("=")
+            name, value = name.strip(), value.strip()
+            if not sep or not name or not value:
+                raise ValueError(f"--input expects NAME=VALUE pairs, got {part!r}")
+            if name in values:
+                raise ValueError(f"--input: {name} is given twice ({name}={values[name]}, "
+                                 f"then {name}={value})")
+            parse_number(value, f"--input {name}")
+            values[name] = value
+    return values
+
+
+def _default_inputs(network_argument, values):
+    from ..network import examples
+    if values or network_argument not in examples.names():
+        if not values:
+            raise ValueError("--input is required: give NAME=VALUE for every input")
+        return values
+    return dict(examples.example_inputs(network_argument)[0])
+
+
+def _explain(args) -> int:
+    from ..proof.network import explain_command
+    network = load_network_argument(args.network)
+    inputs = _default_inputs(args.network, parse_inputs(args.input, network))
+    from .output import emit
+    emit(explain_command(network, inputs, output=args.output_neuron,
+                          arithmetic=args.arithmetic), args.output)
+    return 0
+
+
+def _render(args) -> int:
+    from ..propagation.backward import propagate
+    from ..see.flow import render, write
+    from ..see.flowgraph import image_format
+    image_format(args.output)   # a wrong suffix stops before the work
+    network = load_network_argument(args.network)
+    inputs = _default_inputs(args.network, parse_inputs(args.input, network))
+    explanation = propagate(network, inputs, args.output_neuron, arithmetic=args.arithmetic)
+    collapse = args.collapse_above if args.collapse_above is not None else "auto"
+    graph = render(network, explanation, top_k=args.top_k, hide_inactive=args.hide_inactive,
+                   collapse_above=collapse, highlight=args.highlight,
+                   show_weights=args.show_weights)
+    path = write(graph, args.output)
+    print(f"wrote {path}")
+    return 0
+
+
+def _number(text, what):
+    """A finite float from a command-line number (:func:`symdtd.core.numbers.parse_number`)."""
+    value = float(parse_number(text, what))
+    if not math.isfinite(value):
+        raise ValueError(f"{what}: {text!r} is too large (beyond float64)")
+    return value
+
+
+def _numbers(text, what, count=None):
+    values = [_number(v, what) for v in text.split(",")]
+    if count is not None and len(values) != count:
+        raise ValueError(f"{what} needs {count} numbers, got {len(values)} in {text!r}")
+    return values
+
+
+def _argument(convert, what):
+    """An argparse ``type=`` that reports *convert*'s ValueError as a usage error."""
+    def parse(text):
+        try:
+            return convert(text)
+        except ValueError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+    parse.__name__ = what  # argparse names the type in some messages
+    return parse
+
+
+def _box_bound(text):
+    return _number(text, "bound")
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise ValueError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _parse_neuron(text):
+    parts = text.split(":")
+    if len(parts) != 3:
+        raise ValueError(f"--neuron expects W1,W2:B:X1,X2, got {text!r}")
+    weights = _numbers(parts[0], "neuron weights", 2)
+    (bias,) = _numbers(parts[1], "neuron bias", 1)
+    point = _numbers(parts[2], "data point", 2)
+    return (tuple(weights), bias, tuple(point))
+
+
+def _plot_root(args) -> int:
+    from ..see.plotting import figure_format, plot_root_search, save_figure
+    figure_format(args.output)   # a wrong suffix stops before the work
+    neurons = [_parse_neuron(text) for text in args.neuron]
+    low, high = args.box
+    if low > high:
+        raise ValueError(f"--box low {low} is greater than high {high}")
+    figure = plot_root_search(neurons, rules=args.rules, box=(low, high))
+    path = save_figure(figure, args.output)
+    print(f"wrote {path}")
+    return 0
+
+
+def _network_options(parser, arithmetic="exact"):
+    parser.add_argument("network", help="network JSON file or built-in example "
+                                        "(figure3, xor, skip_dag)")
+    parser.add_argument("--input", nargs="+", metavar="NAME=VALUE",
+                        help="input values, e.g. x1=3/4 x2=0.5 (default for examples: "
+                             "the example's first input)")
+    parser.add_argument("--output-neuron", default=None,
+                        help="which output neuron to explain (needed when there are several)")
+    parser.add_argument("--arithmetic", choices=("exact", "float", "symbolic"),
+                        default=arithmetic, help=f"number type (default: {arithmetic})")
+
+
+def _register_explain(sub, make):
+    p = make(sub, "explain", "propagate relevance through a network and prove conservation",
+             "symdtd explain xor --input x1=1 x2=0")
+    _network_options(p)
+    p.add_argument("-o", "--output", default=None, help="write the table to this file")
+    p.set_defaults(run=_explain)
+
+
+def _register_render(sub, make):
+    p = make(sub, "render", "draw the relevance flow of a network with graphviz",
+             "symdtd render figure3 --input x1=1 x2=1/2 x3=1/4 -o flow.svg")
+    _network_options(p)
+    p.add_argument("-o", "--output", default="flow.svg",
+                   help="image file: .svg, .png, .pdf or .gv (DOT source)")
+    p.add_argument("--top-k", type=int, default=None, help="draw only the k strongest edges")
+    p.add_argument("--collapse-above", type=int, default=None,
+                   help="collapse layers wider than this into one summary node")
+    p.add_argument("--hide-inactive", action="store_true", help="leave out inactive neurons")
+    p.add_argument("--highlight", default=None, help="highlight the paths of this input")
+    p.add_argument("--show-weights", action="store_true", help="label edges with weights")
+    p.set_defaults(run=_render)
+
+
+def _register_plot_root(sub, make):
+    p = make(sub, "plot-root", "draw the root-point search of 2-input neurons (Fig. 2 kind)",
+             "symdtd plot-root --neuron=1,-1:-0.25:1.5,0.5 --neuron=-0.5,1:-0.25:0.5,1 "
+             "--box 0 2 -o roots.png\n  (write --neuron=... when the first weight is negative)")
+    p.add_argument("--neuron", action="append", required=True, metavar="W1,W2:B:X1,X2",
+                   help="weights, bias and data point of one neuron (repeat for more)")
+    p.add_argument("--rules", nargs="+", default=["w2", "z+", "zB"],
+                   help="rules whose search to draw (default: w2 z+ zB)")
+    p.add_argument("--box", nargs=2, type=_argument(_box_bound, "number"), default=(0.0, 1.0),
+                   metavar=("LOW", "HIGH"),
+                   help="input box for zB (default: 0 1)")
+    p.add_argument("-o", "--output", default="root-search.png", help="image file (.png, .svg, .pdf)")
+    p.set_defaults(run=_plot_root)
+
+
+def progress_bar(done, total, label, *, width=30, stream=None):
+    """Draw a one-line progress bar on standard error (redrawn in place), if it is a
+    terminal (:func:`symdtd.core.progress.is_active`); quiet in pipes and logs."""
+    import sys
+
+    from ..core.progress import is_active
+    if stream is None and not is_active(sys.stderr):
+        return
+    stream = stream or sys.stderr
+    filled = int(width * done / max(total, 1))
+    end = "\n" if done >= total else ""
+    stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label:<30}{end}")
+    stream.flush()
+
+
+def _evaluate(args) -> int:
+    from ..real.models import evaluate_models, write_evaluation_figures
+    baselines = {"zero": "zero", "mean": "train mean"}
+    evaluation = evaluate_models(args.models, baselines=[baselines[b] for b in args.baseline],
+                                 n=args.n, patch=args.patch, steps=args.steps,
+                                 progress=None if args.quiet else progress_bar)
+    print(evaluation)
+    if args.output:
+        for path in write_evaluation_figures(evaluation, args.output):
+            print(f"wrote {path}")
+    return 0
+
+
+def _register_evaluate(sub, make):
+    p = make(sub, "evaluate", "pixel-flipping evaluation (AOPC) of DTD and baselines on the "
+             "shipped digit models", "symdtd evaluate --models mlp --n 100 -o figures")
+    p.add_argument("--models", nargs="+", choices=("mlp", "cnn"), default=["mlp", "cnn"],
+                   help="shipped models to evaluate (default: both)")
+    positive = _argument(_positive_int, "positive integer")
+    p.add_argument("--n", type=positive, default=None, help="use the first N held-out digits")
+    p.add_argument("--patch", type=positive, default=None, help="flip PATCH×PATCH tiles")
+    p.add_argument("--steps", type=positive, default=None, help="number of flipping steps")
+    p.add_argument("--baseline", nargs="+", choices=("zero", "mean"), default=["zero", "mean"],
+                   help="value a flipped pixel takes: 0 or the mean training image")
+    p.add_argument("-o", "--output", default=None, help="folder for heatmaps and curves (PNG)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=_evaluate, output_is_folder=True)
+
+
+REGISTRY = [_register_explain, _register_render, _register_plot_root, _register_evaluate]

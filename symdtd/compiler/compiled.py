@@ -1,0 +1,430 @@
+"""Compile a network to batched NumPy propagation: ``symdtd.compile(network)``.
+
+The only module that calls :func:`sympy.lambdify`. The rules are not
+hand-coded: each rule's numerator ``q(x, w, l, h, γ)`` comes from
+:func:`symdtd.derive`; :class:`RuleKernel` splits it with SymPy into
+separable terms ``f_k(x, l, h) · g_k(w, γ)`` (:mod:`symdtd.compiler.separable`) and
+lambdifies each factor with common-subexpression elimination.
+:class:`CompiledNetwork` groups the neurons into blocks (:mod:`symdtd.compiler.blocks`)
+— one per topological generation and rule — whose weights are dense matrices
+where the block is dense and ``scipy.sparse`` ones where it is not (skip
+connections, pooling, arbitrary DAGs); :mod:`symdtd.compiler.kernels` runs them:
+
+* forward: ``P = Σ_src A_src @ W``, ``A = max(0, P + b)`` (ReLU columns);
+* backward: ``Z = Σ_k f_k(A_src) @ g_k(W)`` (the ``x·w`` term reuses ``P``),
+  ``S = R / Z`` (0 where ``Z = 0``), ``R_src += Σ_k f_k(A_src) * (S @ g_k(W).T)``.
+
+The answers are those of ``propagate(..., arithmetic="exact")`` — same
+rules, same zero-denominator, bound and positive-bias conventions — in
+floating point. A zero denominator gives 0 (never NaN or inf). Zero is
+decided by :func:`symdtd.propagation.arithmetic.zero_denominator`, the rule
+``propagate`` uses too: ``|Z| ≤ n·u·Σ|part|`` (``u`` the unit roundoff,
+``n`` the fan-in plus the number of parts), i.e. parts computed apart that
+cancel to rounding level, as ``X @ W`` and zᴮ's folded ``−l·w⁺ − h·w⁻`` do
+at a box corner where every ``q`` is 0. A numerator that does not split (a user direction such as
+``x·1[x w > 0]``) is evaluated edge by edge over the batch instead:
+correct, but slower (``batch × edges`` work and memory).
+
+Examples
+--------
+>>> import numpy as np
+>>> from symdtd import Network, Box, compile
+>>> net = Network.from_dense([[[1, -1], [1, 1]], [[1], [1]]], [[0, -1], [0]],
+...                          input_domain=Box(0, 1))
+>>> model = compile(net)
+>>> X = np.array([[1.0, 0.5], [0.25, 0.0]])
+>>> model.forward(X)
+array([[1.5 ],
+       [0.25]])
+>>> e = model.explain(X)
+>>> e.relevance
+array([[1.  , 0.5 ],
+       [0.25, 0.  ]])
+>>> e.conservation.residual
+array([0., 0.])
+>>> [(t.f, t.g) for t in rule_kernel("zB").terms]
+[(x, w), (h, -Min(0, w)), (l, -Max(0, w))]
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+
+import numpy as np
+import sympy as sp
+
+from ..core import progress
+from ..core.rules import check_parameters, get_rule
+from .batch import (
+    BatchExplanation,
+    ConservationReport,
+    check_inputs,
+    check_target,
+    join_chunks,
+    numeric_bound,
+    rows_per_chunk,
+    warn_negative_outputs,
+)
+from .blocks import DENSE_THRESHOLD, NetworkBlocks
+from .kernels import Pass, accumulate
+from .separable import EDGE_ROLES, INPUT_ROLES, Term, split_separable
+
+__all__ = ["compile", "CompiledNetwork", "BatchExplanation", "ConservationReport",
+           "RuleKernel", "Term", "rule_kernel", "split_separable", "lambdify", "CHUNK_ELEMENTS"]
+
+#: values (rows × (inputs + neurons)) per chunk of ``explain``/``forward`` (memory flat in rows)
+CHUNK_ELEMENTS = 2 ** 20
+
+
+def lambdify(args, expr):
+    """``sympy.lambdify`` for NumPy with common-subexpression elimination."""
+    return sp.lambdify(args, expr, modules=[np], cse=True)  # the module: no `from numpy import *`
+
+
+class RuleKernel:
+    """The vectorised NumPy kernel of one rule, generated from its derived numerator.
+
+    Parameters
+    ----------
+    rule : str or Rule
+    l_is_x, h_is_x : bool
+        Bind the box bounds to the input itself, as :mod:`symdtd.propagation.backward`
+        does for a ≥ 0 predecessor (``l = 0`` constant, ``h = x``), a
+        real-valued one (``l = h = x``) or an infinite bound. The
+        substitution is symbolic, so the split is redone on the bound ``q``
+        (e.g. zᴮ on a ReLU input becomes ``x · (w − w⁻) = x · w⁺``).
+
+    Attributes
+    ----------
+    q : sympy.Expr
+        The numerator after binding.
+    symbols : dict
+        Role → symbol, for all of ``x, w, l, h, gamma``.
+    terms : list of Term or None
+        The separable terms; None if ``q`` does not split.
+    q_fn : callable
+        ``q_fn(x, w, l, h, gamma)``: the whole numerator, used by the
+        edge-wise fallback and to check the split.
+    """
+
+    def __init__(self, rule, l_is_x=False, h_is_x=False):
+        from ..derivation.taylor import derive  # SymPy-heavy; only needed when compiling
+
+        self.rule = get_rule(rule)
+        q, syms = derive(self.rule).local_numerator()
+        s = {r: syms.get(r, sp.Symbol(r, real=True)) for r in INPUT_ROLES + EDGE_ROLES}
+        self.symbols = s
+        self.binding = (bool(l_is_x), bool(h_is_x))
+        self.q = q.xreplace({k: s["x"] for k, on in ((s["l"], l_is_x), (s["h"], h_is_x)) if on})
+        if "unbounded" in syms:   # the per-input rule: both bounds bound to x means ℝ
+            self.q = self.q.xreplace({syms["unbounded"]: int(l_is_x and h_is_x)})
+        self.uses_bounds = self.q.has(s["l"]) or self.q.has(s["h"])
+        self.parameters = [r for r in ("gamma",) if self.q.has(s[r])]
+        f_args = [s[r] for r in INPUT_ROLES]
+        g_args = [s[r] for r in EDGE_ROLES]
+        self.q_fn = lambdify(f_args[:1] + g_args[:1] + f_args[1:] + g_args[1:], self.q)
+        pairs = split_separable(self.q, g_args)
+        self.terms = None if pairs is None else [
+            Term(f, g, lambdify(f_args, f), lambdify(g_args, g), f.has(s["x"]))
+            for f, g in pairs]
+
+    @property
+    def separable(self) -> bool:
+        """True when ``q`` splits into ``f(x, l, h) · g(w, γ)`` terms."""
+        return self.terms is not None
+
+    def source(self) -> str:
+        """The generated Python source of every lambdified function, annotated.
+
+        >>> print(rule_kernel("z+").source())  # doctest: +ELLIPSIS
+        # rule z+: q(x, w, l, h, gamma) = x*Max(0, w)
+        # separable: q = f_1*g_1
+        # term 1: f_1 = x  (changes per row), g_1 = Max(0, w)
+        def f_1(x, l, h):
+            return x
+        def g_1(w, gamma):
+            return reduce(maximum, [0, w])...
+        """
+        lines = [f"# rule {self.rule.name}: q(x, w, l, h, gamma) = {self.q}"]
+        if self.binding != (False, False):
+            bound = [r for r, on in zip("lh", self.binding) if on]
+            lines[0] += f"   (with {' and '.join(bound)} bound to x)"
+        if not self.separable:
+            lines.append("# not separable: evaluated edge by edge over the batch (slower)")
+            lines.append(_named_source(self.q_fn, "q"))
+            return "\n".join(lines)
+        lines.append("# separable: q = " + " + ".join(
+            f"f_{k}*g_{k}" for k in range(1, len(self.terms) + 1)))
+        for k, t in enumerate(self.terms, 1):
+            kind = "changes per row" if t.batch else "constant per input"
+            lines.append(f"# term {k}: f_{k} = {t.f}  ({kind}), g_{k} = {t.g}")
+            lines.append(_named_source(t.f_fn, f"f_{k}"))
+            lines.append(_named_source(t.g_fn, f"g_{k}"))
+        return "\n".join(lines)
+
+    def __repr__(self):
+        split = f"{len(self.terms)} terms" if self.separable else "not separable"
+        return f"RuleKernel({self.rule.name!r}, q={self.q}, {split})"
+
+
+def _named_source(fn, name):
+    return inspect.getsource(fn).replace("_lambdifygenerated", name).rstrip()
+
+
+@functools.lru_cache(maxsize=128)
+def _kernel(rule, l_is_x, h_is_x):
+    return RuleKernel(rule, l_is_x, h_is_x)
+
+
+def rule_kernel(rule, l_is_x=False, h_is_x=False) -> RuleKernel:
+    """The (cached) :class:`RuleKernel` of *rule* for one binding of the bounds.
+
+    >>> rule_kernel("zB", h_is_x=True).terms[0].g   # zB on a ReLU input is z+
+    w - Min(0, w)
+    """
+    return _kernel(get_rule(rule), bool(l_is_x), bool(h_is_x))
+
+
+def compile(network, dtype=np.float64, *, maxpool=None, parameters=None,
+            dense_threshold=DENSE_THRESHOLD):
+    """Compile *network* to batched NumPy forward and explanation passes.
+
+    Parameters
+    ----------
+    network : Network
+        Numeric weights and biases (numbers or exact ``Rational``).
+    dtype : {numpy.float64, numpy.float32}
+    maxpool : {"winner", "proportional"}, optional
+        Overrides the network's max-pooling mode.
+    parameters : dict, optional
+        Rule parameters, e.g. ``{"gamma": 0.5}``; default: each rule's own.
+    dense_threshold : float
+        Density (edges / matrix entries) from which a block's weights are
+        stored as a dense matrix rather than a sparse one.
+
+    Returns
+    -------
+    CompiledNetwork
+
+    Raises
+    ------
+    ValueError
+        A symbolic weight or bias, a cycle, a neuron without inputs, a rule
+        parameter missing, a box rule on an input with a symbolic ``Box()``.
+    """
+    return CompiledNetwork(network, dtype, maxpool=maxpool, parameters=parameters,
+                           dense_threshold=dense_threshold)
+
+
+class CompiledNetwork:
+    """A network compiled to NumPy; build it with :func:`compile`.
+
+    Attributes
+    ----------
+    inputs, outputs : list of str
+        Input columns of ``X`` and the outputs ``target`` indexes.
+    dtype : numpy.dtype
+    positive_bias : list of str
+        Neurons with a positive bias: their root point leaves the domain.
+    rules : dict
+        ``neuron -> rule name`` (``"winner"`` for winner-take-all pooling).
+    n_edges : int
+    """
+
+    def __init__(self, network, dtype=np.float64, *, maxpool=None, parameters=None,
+                 dense_threshold=DENSE_THRESHOLD):
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+            raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
+        parameters = check_parameters(parameters, "compile(parameters=...)")
+        self._blocks = blocks = NetworkBlocks(network, self.dtype, rule_kernel, maxpool=maxpool,
+                                              parameters=parameters,
+                                              dense_threshold=dense_threshold)
+        self.inputs, self.outputs = blocks.inputs, blocks.outputs
+        self.positive_bias, self.rules, self.n_edges = (blocks.positive_bias, blocks.rules,
+                                                        blocks.n_edges)
+        self._names, self._gens, self._out = blocks.names, blocks.gens, blocks.out
+        self._domains = [network.graph.nodes[p]["domain"] for p in self.inputs]
+        self._low = np.array([numeric_bound(d, 0) for d in self._domains])
+        self._high = np.array([numeric_bound(d, 1) for d in self._domains])
+
+    # ------------------------------------------------------------------- run
+    def forward(self, X, *, chunk_size=None):
+        """The outputs for a batch.
+
+        Parameters
+        ----------
+        X : array-like, shape (batch, n_inputs)
+            Columns in the order of :attr:`inputs` (a 1-D array is one row).
+            Values outside the input domains are allowed here (not NaN/inf).
+        chunk_size : int, optional
+            Rows computed at a time (default: :meth:`chunk_rows`).
+
+        Returns
+        -------
+        numpy.ndarray, shape (batch, len(outputs))
+        """
+        X = check_inputs(X, self.inputs, self._domains, self._low, self._high, self.dtype,
+                         domain=False)
+        step = self.chunk_rows(chunk_size)
+        out = np.empty((len(X), len(self.outputs)), self.dtype)
+        for start in range(0, len(X), step):
+            A, _, _ = self._forward(X[start:start + step])
+            for k, (g, c) in enumerate(self._out):
+                out[start:start + step, k] = A[g][:, c]
+        return out
+
+    def explain(self, X, target=None, *, return_neurons=False, return_edges=False,
+                absorb_bias=False, chunk_size=None):
+        """Deep Taylor decomposition of one output per row onto the inputs.
+
+        Parameters
+        ----------
+        X : array-like, shape (batch, n_inputs)
+            Columns in the order of :attr:`inputs` (a 1-D array is one row);
+            every value must lie in its input's domain.
+        target : int, str or array-like, optional
+            Index into :attr:`outputs` (or an output's name), or one per row.
+            Optional when there is a single output.
+        return_neurons : bool
+            Also return every neuron's relevance.
+        return_edges : bool
+            Also return every edge's message (``batch × edges`` memory).
+        absorb_bias : bool
+            Put ``b⁺`` in the denominators, as ``propagate(absorb_bias=True)``.
+        chunk_size : int, optional
+            Rows propagated at a time, so that working memory does not grow
+            with the batch (only the results do); default :meth:`chunk_rows`.
+            The results do not depend on it.
+
+        Returns
+        -------
+        BatchExplanation
+
+        Raises
+        ------
+        ValueError
+            Wrong width or dtype of ``X``, NaN or inf in ``X``, a value outside
+            its input's domain, a ``target`` out of range, a ``chunk_size``
+            that is not a positive integer; the message names the argument
+            and the offending rows.
+
+        Warns
+        -----
+        NegativeOutputWarning
+            Naming the rows whose explained output is negative (``x_f < 0``,
+            e.g. a logit that did not win): the root search assumes ``x_f > 0``.
+        """
+        X = check_inputs(X, self.inputs, self._domains, self._low, self._high, self.dtype)
+        t = check_target(target, len(X), self.outputs)
+        step = self.chunk_rows(chunk_size, return_edges=return_edges)
+        options = {"return_neurons": return_neurons, "return_edges": return_edges,
+                   "absorb_bias": absorb_bias}
+        if step >= len(X):
+            result = self._explain(X, t, **options)
+        else:
+            chunks = ((rows, self._explain(X[rows], t[rows], **options))
+                      for rows in progress.chunks(len(X), step, "explain"))
+            result = join_chunks(chunks, len(X))
+        warn_negative_outputs(result.output, t, self.outputs)  # once, with the batch's rows
+        return result
+
+    def chunk_rows(self, chunk_size=None, *, return_edges=False):
+        """Rows per chunk of :meth:`explain` and :meth:`forward`: *chunk_size* (a
+        positive integer) or ``max(1, CHUNK_ELEMENTS // width)``, ``width`` the inputs
+        plus neurons (plus edges with *return_edges*): ~40 MB of float64 work arrays.
+
+        >>> from symdtd import examples
+        >>> compile(examples.xor()).chunk_rows(), compile(examples.xor()).chunk_rows(100)
+        (209715, 100)
+        """
+        width = sum(len(n) for n in self._names) + (self.n_edges if return_edges else 0)
+        return rows_per_chunk(chunk_size, width, CHUNK_ELEMENTS)
+
+    def _explain(self, X, t, *, return_neurons, return_edges, absorb_bias):
+        """:meth:`explain` on checked rows, all at once."""
+        A, P, slots = self._forward(X)
+        sizes = [len(n) for n in self._names]
+        ps = Pass(A, P, slots, sizes, self.n_edges if return_edges else None, absorb_bias)
+        batch = len(X)
+        og, oc = self._out[t, 0], self._out[t, 1]
+        x_f = np.empty(batch, self.dtype)
+        for g in np.unique(og):
+            rows = np.flatnonzero(og == g)
+            x_f[rows] = A[g][rows, oc[rows]]
+            ps.R[g] = np.zeros((batch, sizes[g]), self.dtype)
+            ps.R[g][rows, oc[rows]] = x_f[rows]
+        totals = {}
+        for gen in reversed(self._gens):
+            Rg = ps.R[gen.index]
+            for block in gen.blocks:
+                Rb = None if Rg is None else Rg if block.full else Rg[:, block.cols]
+                totals[block] = np.zeros(batch) if Rb is None else Rb.sum(axis=1, dtype=float)
+                if Rb is not None and Rb.any():
+                    block.run(ps, Rb)
+        blocks = [(f"generation {b.gen}: {b.name} ({len(b.cols)} neurons)", totals[b])
+                  for gen in self._gens for b in gen.blocks]
+        R = [r if r is not None else np.zeros((batch, n), self.dtype) for r, n in zip(ps.R, sizes)]
+        report = ConservationReport(R[0].sum(axis=1, dtype=float) - x_f, x_f.astype(float), ps.lost,
+                                    ps.zero_count, ps.absorbed, blocks,
+                                    list(self.positive_bias), self.dtype)
+        neurons = np.concatenate(R[1:], axis=1) if return_neurons else None
+        return BatchExplanation(R[0], x_f, t, self.inputs, self.outputs, report, neurons,
+                                [n for names in self._names[1:] for n in names] if return_neurons
+                                else None, ps.edges, self.edge_names() if return_edges else None)
+
+    def _forward(self, X):
+        A, P, slots = [X], [None], [None]
+        for gen in self._gens:
+            Pg = None
+            for src, M in gen.fwd:
+                Pg = accumulate(Pg, M.left(A[src]))
+            if Pg is None:
+                Pg = np.zeros((len(X), gen.n), self.dtype)
+            if gen.keep_p:
+                Ag = Pg + gen.bias
+            else:
+                Ag = Pg
+                Ag += gen.bias
+            if gen.floor is not None:
+                np.maximum(Ag, gen.floor, out=Ag)
+            slots.append(gen.maxpool.forward(A, Ag) if gen.maxpool else None)
+            A.append(Ag)
+            P.append(Pg if gen.keep_p else None)
+        return A, P, slots
+
+    # --------------------------------------------------------------- display
+    def edge_names(self):
+        """``[(source, target), …]`` in the order of the ``edges`` columns."""
+        return self._blocks.edge_names()
+
+    @property
+    def kernels(self):
+        """``{(rule name, binding): RuleKernel}`` of the rules in use."""
+        return dict(self._blocks.kernels)
+
+    def source(self):
+        """The generated NumPy source of every rule kernel in use (for teaching)."""
+        return "\n\n".join(k.source() for k in self._blocks.kernels.values())
+
+    def describe(self):
+        """One line per block: generation, rule, size, and each source's storage.
+
+        >>> from symdtd import examples
+        >>> print(compile(examples.skip_dag()).describe())
+        generation 1: zB, 2 neurons
+            from generation 0: 3×2 dense, 3 edges
+            from generation 0: 3×2 dense, 2 edges, h=x
+        generation 2: z+, 1 neurons
+            from generation 1: 2×1 dense, 2 edges
+        generation 3: zB, 1 neurons
+            from generation 0: 3×1 dense, 1 edges
+            from generation 1: 2×1 dense, 1 edges, h=x
+            from generation 2: 1×1 dense, 1 edges, h=x
+        """
+        return self._blocks.describe()
+
+    def __repr__(self):
+        n_blocks = sum(len(g.blocks) for g in self._gens)
+        return (f"CompiledNetwork({len(self.inputs)} inputs, {len(self.outputs)} outputs, "
+                f"{len(self._gens)} generations, {n_blocks} blocks, {self.dtype})")

@@ -1,0 +1,252 @@
+"""The rule registry: each rule is a name, an input domain and a search direction.
+
+A deep Taylor rule is fully determined by the direction ``v_i`` along which
+the root point is searched, ``x̃ = x − t·v``. The registry stores that
+direction as a *local* function of one input's quantities — its value
+``x``, its weight ``w``, the box bounds ``l``, ``h`` and the rule parameter
+``gamma`` — and nothing else: the formula for the relevance is not stored
+here but derived by :func:`symdtd.derive`.
+
+Examples
+--------
+>>> from symdtd.core.rules import get_rule, rule_names
+>>> rule_names()
+['gamma', 'mixed', 'w2', 'z', 'z+', 'zB']
+>>> get_rule("z+").direction(x=2, w=-1)
+0
+>>> rule = get_rule("zB")
+>>> rule.domain
+Box()
+"""
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from numbers import Number
+
+import sympy as sp
+
+from .domains import Box, Domain, Positive, Real
+
+__all__ = ["Rule", "get_rule", "register_rule", "rule_names", "indicator", "check_parameters",
+           "PARAMETERS"]
+
+#: names a local direction function may take, in this order
+LOCAL_ARGUMENTS = ("x", "w", "l", "h", "gamma", "unbounded")
+
+
+def indicator(condition_argument):
+    """The indicator ``1[a > 0]`` as ``Heaviside(a, 0)`` (0 at ``a = 0``).
+
+    >>> w = sp.Symbol("w", real=True)
+    >>> indicator(w).subs(w, 0), indicator(w).subs(w, 3)
+    (0, 1)
+    """
+    return sp.Heaviside(condition_argument, 0)
+
+
+@dataclass(frozen=True, eq=False)
+class Rule:
+    """A deep Taylor rule, defined by its root-search direction.
+
+    Parameters
+    ----------
+    name : str
+        Short name used in the registry and on the command line.
+    title : str
+        Human name, e.g. ``"z+ rule"``.
+    domain : Domain
+        The input domain the rule is designed for.
+    direction : callable
+        ``direction(x=..., w=..., l=..., h=..., gamma=...)`` returning the
+        search direction ``v_i`` of one input; it may take any subset of
+        those keyword names (see :data:`LOCAL_ARGUMENTS`).
+    description : str
+        One sentence on why this direction is chosen.
+    bias : str
+        The bias assumption under which the rule is meant to be applied:
+        ``"nonpositive"`` (the usual case) or ``"real"``.
+    parameters : dict
+        Default numeric values of rule parameters (``{"gamma": 0.25}``).
+    """
+
+    name: str
+    title: str
+    domain: Domain
+    direction: Callable
+    description: str = ""
+    bias: str = "nonpositive"
+    parameters: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        check_parameters(self.parameters, f"rule {self.name!r}")
+
+    @property
+    def arguments(self) -> tuple:
+        """The local quantities the direction depends on, e.g. ``('x', 'w')``."""
+        names = inspect.signature(self.direction).parameters
+        unknown = [n for n in names if n not in LOCAL_ARGUMENTS]
+        if unknown:
+            raise ValueError(
+                f"rule {self.name!r}: direction takes unknown argument(s) {unknown}; "
+                f"allowed names are {list(LOCAL_ARGUMENTS)}")
+        return tuple(n for n in LOCAL_ARGUMENTS if n in names)
+
+    def direction_at(self, **quantities):
+        """Evaluate the direction, passing only the quantities it takes."""
+        return self.direction(**{k: quantities[k] for k in self.arguments})
+
+    def __repr__(self):
+        return f"Rule({self.name!r}, domain={self.domain!r})"
+
+
+#: the rule parameters symdtd knows, and what each may be
+PARAMETERS = {"gamma": "a finite number ≥ 0 (γ < 0 would shrink the positive "
+                       "contributions and the rule could lose positivity)"}
+
+
+def check_parameters(parameters, where="parameters") -> dict:
+    """Check rule parameters: known names, finite numbers in range.
+
+    Parameters
+    ----------
+    parameters : dict or None
+        ``{"gamma": value}``; None means none.
+    where : str
+        Names the caller in error messages.
+
+    Returns
+    -------
+    dict
+        The parameters (a new dict; empty for None).
+
+    Raises
+    ------
+    TypeError
+        Not a dict, or a value that is not a real number.
+    ValueError
+        An unknown name, or a value out of range (NaN, ∞, γ < 0).
+
+    Examples
+    --------
+    >>> check_parameters({"gamma": 0.5})
+    {'gamma': 0.5}
+    >>> check_parameters({"gamma": -1}, "compile(parameters=...)")
+    Traceback (most recent call last):
+    ...
+    ValueError: compile(parameters=...): gamma must be a finite number ≥ 0 (γ < 0 would shrink the positive
+    contributions and the rule could lose positivity), got -1
+    """
+    if parameters is None:
+        return {}
+    if not isinstance(parameters, dict):
+        raise TypeError(f"{where}: parameters must be a dict like {{'gamma': 0.25}}, "
+                        f"got {type(parameters).__name__}")
+    for name, value in parameters.items():
+        if name not in PARAMETERS:
+            raise ValueError(f"{where}: unknown rule parameter {name!r}; "
+                             f"known: {', '.join(PARAMETERS)}")
+        if isinstance(value, bool) or not isinstance(value, (Number, sp.Basic)) \
+                or isinstance(value, complex):
+            raise TypeError(f"{where}: {name} must be a real number, got {type(value).__name__}")
+        if isinstance(value, sp.Basic) and not (value.is_number and value.is_real):
+            raise TypeError(f"{where}: {name} must be a real number, got {value}")
+        number = float(value)
+        if not math.isfinite(number) or number < 0:
+            raise ValueError(f"{where}: {name} must be {PARAMETERS[name]}, got {value}")
+    return dict(parameters)
+
+
+_REGISTRY: dict[str, Rule] = {}
+
+
+def register_rule(rule: Rule, *, replace: bool = False) -> Rule:
+    """Add *rule* to the registry so it can be named in ``derive`` and networks.
+
+    Raises
+    ------
+    ValueError
+        If the name is taken (pass ``replace=True`` to overwrite) or the
+        direction takes arguments other than :data:`LOCAL_ARGUMENTS`.
+    """
+    if not isinstance(rule, Rule):
+        raise TypeError(f"register_rule expects a Rule, got {type(rule).__name__}")
+    _ = rule.arguments  # reading it validates the direction's signature
+    if rule.name in _REGISTRY and not replace:
+        raise ValueError(f"a rule named {rule.name!r} is already registered")
+    _REGISTRY[rule.name] = rule
+    return rule
+
+
+def rule_names() -> list:
+    """Sorted names of the registered rules."""
+    return sorted(_REGISTRY)
+
+
+def get_rule(rule) -> Rule:
+    """Look up a rule by name (a :class:`Rule` is returned as it is).
+
+    Raises
+    ------
+    ValueError
+        For an unknown name; the message lists the known ones.
+    """
+    if isinstance(rule, Rule):
+        return rule
+    if not isinstance(rule, str):
+        raise TypeError(f"rule must be a name or a Rule, got {type(rule).__name__}")
+    try:
+        return _REGISTRY[rule]
+    except KeyError:
+        raise ValueError(
+            f"unknown rule {rule!r}; known rules: {', '.join(rule_names())}") from None
+
+
+def _w2(w):
+    return w
+
+
+def _z_plus(x, w):
+    return x * indicator(w)
+
+
+def _z_box(x, w, l, h):
+    return x - l * indicator(w) - h * indicator(-w)
+
+
+def _z(x):
+    return x
+
+
+def _gamma(x, w, gamma):
+    return x * (1 + gamma * indicator(w))
+
+
+def _per_input(x, w, l, h, unbounded):
+    # unbounded is 1 for an input that can take any real value, 0 for one
+    # bounded on some side (a ReLU output acts as the box [0, x])
+    return unbounded * w + (1 - unbounded) * _z_box(x, w, l, h)
+
+
+for _rule in (
+    Rule("w2", "w² rule", Real(), _w2,
+         "search along the gradient: the nearest root in an unconstrained space"),
+    Rule("z+", "z⁺ rule", Positive(), _z_plus,
+         "shrink the positively weighted inputs towards 0: the root stays in ℝⁿ₊"),
+    Rule("zB", "zᴮ rule", Box(), _z_box,
+         "move each input towards the box corner that lowers the neuron most"),
+    Rule("z", "z rule (DTD form of LRP-0)", Positive(), _z,
+         "shrink all inputs towards the origin; unlike published LRP-0 the bias "
+         "stays out of the denominator, so the rule conserves"),
+    Rule("gamma", "γ rule (DTD form of LRP-γ)", Positive(), _gamma,
+         "like the z rule, with positive contributions boosted by a factor 1+γ; "
+         "the bias stays out of the denominator, unlike published LRP-γ",
+         parameters={"gamma": sp.Rational(1, 4)}),
+    Rule("mixed", "per-input rule (zᴮ/z⁺ on bounded inputs, w² on real ones)", Real(),
+         _per_input,
+         "each input moves as its own domain allows: towards its box corner if it is "
+         "bounded (a ≥ 0 input towards 0), along the weight if it is real-valued"),
+):
+    register_rule(_rule)

@@ -1,0 +1,19 @@
+"""Stage 3, network: the DAG of neurons, its builders (dense, convolutional) and its JSON form.
+
+Its public names load lazily (see :mod:`symdtd.core.lazy`).
+
+Examples
+--------
+>>> from symdtd.network import Network
+"""
+from symdtd.core.lazy import lazy_exports
+
+_EXPORTS = {
+    "Network": "graph",
+    "KINDS": "neurons",
+    "ConvNetBuilder": "conv",
+    "save_network": "netjson",
+    "load_network": "netjson",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

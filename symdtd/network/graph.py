@@ -1,0 +1,486 @@
+"""Networks of ReLU neurons as a networkx DAG carrying SymPy expressions.
+
+A :class:`Network` wraps an ``nx.DiGraph`` (``network.graph``): one node per
+neuron, one edge per connection. These attribute names are the contract used
+by every other module (propagation, compilation, rendering, JSON):
+
+Node attributes
+    ``kind``
+        ``"input"``, ``"relu"`` (``x = max(0, z)``), ``"linear"`` (``x = z``,
+        an output that may be negative), ``"sumpool"`` (``x = Σ x_i``) or
+        ``"maxpool"`` (``x = max_i x_i``).
+    ``bias``
+        ``b`` in ``z = Σ_i x_i w_i + b`` (``0`` for inputs and pools).
+    ``domain``
+        Inputs only: a :class:`~symdtd.core.domains.Domain` (``Real``, ``Positive``
+        or a scalar ``Box``).
+    ``rule``
+        ``None`` (the default deep Taylor choice, see :meth:`Network.rule_for`),
+        a rule name or a :class:`~symdtd.core.rules.Rule`; for max-pooling also
+        ``"winner"`` or ``"proportional"``. Always ``None`` on inputs.
+    ``symbol``
+        The SymPy symbol of the neuron's activation (named like the node;
+        nonnegative for inputs in ℝ₊, ReLU and pooling neurons).
+    ``expr``
+        The activation as a SymPy expression in the predecessors' symbols,
+        e.g. ``Max(0, x1 - x2/2)``; an input's ``expr`` is its symbol. It is
+        built on first read and cached, so large dense networks stay cheap.
+
+Edge attribute
+    ``weight``
+        A Python number, a SymPy ``Rational`` or a SymPy symbol. Pooling
+        edges carry weight ``1``.
+
+Node names are strings. ``network.inputs`` lists the input nodes in insertion
+order; ``network.outputs`` the output neurons (by default the neurons that
+feed nothing, in insertion order). Build through the methods. The graph may
+also be edited directly (``net.graph.edges["h", "y"]["weight"] = 4``): the
+network notices such edits when it is next used — the numeric forward plan
+and cached expressions are rebuilt and the graph is checked
+(:meth:`Network.validate`), so a bad edit is a ``ValueError`` naming the
+node or edge, never a stale or garbage result.
+
+Examples
+--------
+>>> from symdtd import Network, Box
+>>> net = Network()
+>>> net.add_input("x1", Box(0, 1)); net.add_input("x2", Box(0, 1))
+>>> net.add_neuron("h", {"x1": 1, "x2": -1}, bias=0)
+>>> net.add_neuron("y", {"h": 2, "x1": 1}, kind="linear")
+>>> net.graph.nodes["y"]["expr"]
+2*h + x1
+>>> net.inputs, net.outputs, net.layers()
+(['x1', 'x2'], ['y'], [['x1', 'x2'], ['h'], ['y']])
+>>> net.rule_for("h").name, net.rule_for("y").name
+('zB', 'zB')
+>>> net.forward([[1.0, 0.25]])
+array([[2.5]])
+"""
+from __future__ import annotations
+
+from functools import partial
+from itertools import repeat
+from operator import is_
+
+import networkx as nx
+import sympy as sp
+
+from ..core.domains import Positive
+from ..propagation.arithmetic import forward_values
+from . import neurons
+from .dense import dense_layers, forward_pass, numeric_plan
+from .neurons import KINDS, WINNER_TAKE_ALL, NetworkGraph, as_weight, build_expr, input_symbol
+from .neurons import MAXPOOL_MODES as _MAXPOOL_MODES
+from .neurons import check_rule as _check_rule
+from .neurons import neuron_symbol as _neuron_symbol
+
+__all__ = ["Network", "KINDS", "WINNER_TAKE_ALL", "as_weight"]
+
+
+def _same_items(data, items):
+    """True when the attribute dict *data* holds exactly *items* (the same objects)."""
+    return len(data) == len(items) and all(
+        k is k2 and v is v2 for (k, v), (k2, v2) in zip(data.items(), items))
+
+
+class Network:
+    """A directed acyclic graph of ReLU, linear and pooling neurons.
+
+    Parameters
+    ----------
+    maxpool : {"winner", "proportional"}
+        Default redistribution of max-pooling neurons: all relevance to the
+        largest input (first one on ties), or in proportion to the inputs.
+
+    Attributes
+    ----------
+    graph : networkx.DiGraph
+        The graph itself; attributes as in the module docstring.
+    """
+
+    def __init__(self, maxpool="winner"):
+        if maxpool not in _MAXPOOL_MODES:
+            raise ValueError(f"maxpool must be one of {_MAXPOOL_MODES}, got {maxpool!r}")
+        self.graph = NetworkGraph()
+        self.maxpool = maxpool
+        self._outputs = None
+        self._version = 0  # bumped on every change; keys the numeric forward plan
+        self._plan = None
+        self._exprs = {}  # node -> (what expr was built from, expr)
+        self._snapshot = None  # attribute values when last looked at (see _sync)
+        self._own_edits = 0  # graph._edits after this network's own last change
+
+    # ----------------------------------------------------------------- builders
+    def add_input(self, name, domain=None):
+        """Add an input variable with its domain (default ``Positive()``)."""
+        domain = Positive() if domain is None else domain
+        self._check_new_name(name)
+        symbol = input_symbol(name, domain)  # checks the domain
+        self._add_node(name, kind="input", bias=0, domain=domain, rule=None, symbol=symbol)
+
+    def add_neuron(self, name, inputs, bias=0, kind="relu", rule=None):
+        """Add a neuron ``x = max(0, Σ_i x_i w_i + b)`` (or ``x = z`` if linear).
+
+        Parameters
+        ----------
+        name : str
+        inputs : dict
+            ``{source name: weight}``; sources must already be in the network.
+        bias : number, optional
+        kind : {"relu", "linear"}
+        rule : str or Rule, optional
+            Overrides the default rule (see :meth:`rule_for`).
+        """
+        if kind not in ("relu", "linear"):
+            raise ValueError(f"neuron {name!r}: kind must be 'relu' or 'linear', got {kind!r}")
+        self._check_new_name(name)
+        if not isinstance(inputs, dict):
+            raise TypeError(f"neuron {name!r}: inputs must be a dict {{source: weight}}")
+        edges = self._check_sources(name, list(inputs))
+        weights = [as_weight(inputs[s], f"weight of edge {s!r} -> {name!r}") for s in edges]
+        bias = as_weight(bias, f"bias of neuron {name!r}")
+        _check_rule(name, rule, kind)
+        self._add_node(name, kind=kind, bias=bias, rule=rule, symbol=_neuron_symbol(name, kind),
+                       edges=zip(edges, weights))
+
+    def add_sum_pool(self, name, inputs, rule=None):
+        """Add a sum-pooling neuron ``x = Σ_i x_i`` over the nodes *inputs*."""
+        self._add_pool(name, inputs, "sumpool", rule)
+
+    def add_max_pool(self, name, inputs, rule=None):
+        """Add a max-pooling neuron ``x = max_i x_i``; *rule* may be ``"winner"``
+        or ``"proportional"`` (default: the network's ``maxpool`` setting)."""
+        self._add_pool(name, inputs, "maxpool", rule)
+
+    def _add_pool(self, name, inputs, kind, rule):
+        self._check_new_name(name)
+        if isinstance(inputs, (str, dict)) or not hasattr(inputs, "__iter__"):
+            raise TypeError(f"pooling neuron {name!r}: inputs must be a list of node names")
+        sources = self._check_sources(name, list(inputs))
+        _check_rule(name, rule, kind)
+        self._add_node(name, kind=kind, bias=0, rule=rule, symbol=_neuron_symbol(name, kind),
+                       edges=((s, 1) for s in sources))
+
+    def _check_new_name(self, name):
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"node names must be non-empty strings, got {name!r}")
+        if name in self.graph:
+            raise ValueError(f"a node named {name!r} is already in the network")
+
+    def _check_sources(self, name, sources):
+        if not sources:
+            raise ValueError(f"neuron {name!r} has no inputs")
+        for source in sources:
+            if source not in self.graph:
+                raise ValueError(f"neuron {name!r}: input {source!r} is not in the network")
+        if len(set(sources)) != len(sources):
+            raise ValueError(f"neuron {name!r}: an input is listed twice")
+        return sources
+
+    def _add_node(self, name, edges=(), **attrs):
+        # everything is validated by now, so the graph changes all at once
+        edges = [(s, name, {"weight": w}) for s, w in edges]
+        before = self.graph._edits
+        self.graph.add_node(name, **attrs)
+        self.graph.add_edges_from(edges)
+        self.graph.nodes[name].builder = partial(Network._build_expr, self, name)
+        self._touch(before)
+
+    @classmethod
+    def from_dense(cls, weights, biases=None, input_domain=None, *, input_names=None,
+                   output_names=None, hidden_prefix="h", maxpool="winner"):
+        """Build a layered MLP: ReLU hidden layers and a linear output layer.
+
+        Parameters
+        ----------
+        weights : list of array-like
+            Matrices of shape ``(n_in, n_out)`` (scikit-learn's ``coefs_``).
+        biases : list of array-like, optional
+            One vector per layer (default zeros), like ``intercepts_``.
+        input_domain : Domain, optional
+            Shared by all inputs (default ``Positive()``); a ``Box`` with
+            per-input bounds gives each input its own box.
+        input_names, output_names : list of str, optional
+            Default ``x1..xn`` and ``y1..ym``; hidden neurons are
+            ``{hidden_prefix}{layer}_{k}`` (1-based).
+
+        Examples
+        --------
+        >>> net = Network.from_dense([[[1, -1], [2, 1]], [[1], [1]]], [[0, -1], [0]])
+        >>> net.inputs, net.outputs, net.graph.nodes["h1_2"]["expr"]
+        (['x1', 'x2'], ['y1'], Max(0, -x1 + x2 - 1))
+        """
+        layers = dense_layers(weights, biases, input_domain, input_names=input_names,
+                              output_names=output_names, hidden_prefix=hidden_prefix)
+        names = layers.names
+        net = cls(maxpool=maxpool)
+        for name, domain in zip(names[0], layers.domains):
+            net.add_input(name, domain)
+        before = net.graph._edits
+        for k, (W, b) in enumerate(zip(layers.weights, layers.biases)):
+            kind = "linear" if k == len(layers.weights) - 1 else "relu"
+            src, dst = names[k], names[k + 1]
+            # plain tuples and Python numbers: 266k edges build in well under a second
+            net.graph.add_nodes_from((d, {"kind": kind, "bias": b[j], "rule": None,
+                                          "symbol": _neuron_symbol(d, kind)})
+                                     for j, d in enumerate(dst))
+            net.graph.add_edges_from((s, d, {"weight": W[i][j]})
+                                     for i, s in enumerate(src) for j, d in enumerate(dst))
+            for d in dst:
+                net.graph.nodes[d].builder = partial(Network._build_expr, net, d)
+        net._touch(before)
+        return net
+
+    # ---------------------------------------------------------------- structure
+    @property
+    def inputs(self):
+        """Names of the input nodes, in insertion order."""
+        return [n for n, kind in self.graph.nodes(data="kind") if kind == "input"]
+
+    @property
+    def outputs(self):
+        """Names of the output neurons (default: neurons feeding nothing)."""
+        if self._outputs is not None:
+            return list(self._outputs)
+        return [n for n, kind in self.graph.nodes(data="kind")
+                if kind != "input" and self.graph.out_degree(n) == 0]
+
+    @outputs.setter
+    def outputs(self, names):
+        if names is not None:
+            names = list(names)
+            for n in names:
+                if n not in self.graph or self.graph.nodes[n].get("kind") in ("input", None):
+                    raise ValueError(f"output {n!r} is not a neuron of the network")
+        self._outputs = names
+        self._version += 1
+
+    def layers(self):
+        """Topological generations, each a list of names in insertion order.
+
+        Generation 0 holds the nodes without predecessors (the inputs); a
+        neuron is in the generation after its latest predecessor.
+        """
+        position = {n: k for k, n in enumerate(self.graph)}
+        return [sorted(gen, key=position.get) for gen in nx.topological_generations(self.graph)]
+
+    def copy(self):
+        """An independent copy (the graph and its attributes, expressions rebuilt lazily)."""
+        net = type(self)(maxpool=self.maxpool)
+        for node, data in self.graph.nodes(data=True):
+            attrs = {k: v for k, v in data.items() if k != "expr"}
+            net.graph.add_node(node, **attrs)
+            net.graph.nodes[node].builder = partial(Network._build_expr, net, node)
+        net.graph.add_edges_from((u, v, dict(d)) for u, v, d in self.graph.edges(data=True))
+        net._outputs = None if self._outputs is None else list(self._outputs)
+        net._touch(0)
+        return net
+
+    def changed(self):
+        """Forget cached expressions and the forward plan now.
+
+        Not needed after direct edits of ``graph``: they are noticed when
+        the network is next used (see :meth:`validate`).
+        """
+        self._exprs.clear()
+        self._snapshot = None
+        self._version += 1
+
+    def validate(self):
+        """Check the whole graph: ValueError (or TypeError) naming the first fault.
+
+        Checks acyclicity, kinds, symbols, that every neuron has inputs,
+        weights and biases, input domains and the outputs; then calls
+        :meth:`changed`. Runs by itself, when the network is next used,
+        after a direct edit of ``graph``.
+        """
+        self._check()
+        self._normalize()
+        self.changed()
+        self._own_edits = self.graph._edits
+
+    def _normalize(self):
+        """After direct edits: weights and biases set as strings, fractions, NumPy
+        scalars… are stored as :func:`~symdtd.network.neurons.as_weight` makes them, and
+        nodes added directly get a lazy ``expr``."""
+        def plain(value):
+            return type(value) in (int, float) or isinstance(value, sp.Basic)
+
+        for node, data in self.graph.nodes(data=True):
+            if data["kind"] != "input" and not plain(data["bias"]):
+                data["bias"] = as_weight(data["bias"], f"bias of neuron {node!r}")
+            if getattr(data, "builder", False) is None:
+                data.builder = partial(Network._build_expr, self, node)
+        for u, v, edge in self.graph.edges(data=True):
+            if not plain(edge["weight"]):
+                edge["weight"] = as_weight(edge["weight"], f"weight of edge {u!r} -> {v!r}")
+
+    def _check(self, edges=True):
+        neurons.check_graph(self.graph, edges=edges)
+        for n in self._outputs or ():
+            if n not in self.graph or self.graph.nodes[n].get("kind") in ("input", None):
+                raise ValueError(f"output {n!r} is not a neuron of the network")
+
+    def _touch(self, edits_before=None):
+        """Record a change made through this network's own (checked) methods.
+
+        *edits_before*: ``graph._edits`` before a structural change; when no
+        direct edit came before it, the graph's count is this network's again.
+        """
+        self._version += 1
+        self._snapshot = None
+        if edits_before is not None and edits_before == self._own_edits:
+            self._own_edits = self.graph._edits
+
+    def _sync(self):
+        """Notice direct edits of ``graph`` since the last look; returns the version.
+
+        Structural edits (nodes or edges added or removed: counted by the
+        graph) and changed attribute values (compared with a snapshot: one
+        C-level pass over the edges) run :meth:`validate`, whose error names
+        the bad edit, and bump the version, which drops the cached forward
+        plan and whatever else is keyed by it.
+        """
+        G = self.graph
+        structural = G._edits != self._own_edits
+        if self._snapshot is not None and not structural:
+            nodes, edge_dicts, weights = self._snapshot
+            # the very same objects (an equal value of another type is a change too)
+            if (all(map(is_, map(dict.get, edge_dicts, repeat("weight")), weights))
+                    and all(map(_same_items, (d for _, d in G.nodes(data=True)), nodes))):
+                return self._version
+            self.validate()
+        elif structural:
+            self.validate()
+        else:  # changed by this network's methods; node attributes may have been edited since
+            self._check(edges=False)
+        edge_dicts = [d for _, _, d in G.edges(data=True)]
+        self._snapshot = ([tuple(d.items()) for _, d in G.nodes(data=True)], edge_dicts,
+                          list(map(dict.get, edge_dicts, repeat("weight"))))
+        return self._version
+
+    # -------------------------------------------------------------------- rules
+    def set_rule(self, target, rule):
+        """Override the rule of a neuron, a layer or several neurons.
+
+        Parameters
+        ----------
+        target : str, int or iterable of str
+            A neuron name, a generation index of :meth:`layers` (its input
+            nodes are skipped) or a list of neuron names.
+        rule : str, Rule or None
+            ``None`` restores the default choice.
+        """
+        names = neurons.rule_targets(self, target, rule)  # all checked before any changes
+        for name in names:
+            self.graph.nodes[name]["rule"] = rule
+        self._touch()
+
+    def rule_for(self, node, maxpool=None):
+        """The rule used to redistribute *node*'s relevance onto its inputs.
+
+        An override set with :meth:`set_rule` (or ``add_*(rule=...)``), else
+        the deep Taylor choice of :func:`symdtd.network.neurons.rule_for` (z⁺, zᴮ or w²
+        from the predecessors' :meth:`input_class`; z for pooling).
+        *maxpool* overrides the network's max-pooling mode.
+
+        Returns
+        -------
+        Rule or str
+            A :class:`~symdtd.core.rules.Rule`, or
+            :data:`~symdtd.network.neurons.WINNER_TAKE_ALL` for a winner-take-all
+            max-pooling neuron.
+        """
+        return neurons.rule_for(self, node, maxpool)
+
+    def input_class(self, node):
+        """``"positive"``, ``"box"`` or ``"real"``: the values *node* can take.
+
+        ReLU and pooling outputs and ℝ₊ inputs are ``"positive"``, box inputs
+        ``"box"``, ℝ inputs and linear neurons ``"real"``.
+        """
+        return neurons.input_class(self, node)
+
+    # ------------------------------------------------------------------ forward
+    def _build_expr(self, node):  # the lazy ``expr`` of a node (pickled by reference)
+        G = self.graph
+        if G._edits != self._own_edits:  # nodes or edges added or removed directly
+            self._sync()
+        data = G.nodes[node]
+        # what the expression is built from: rebuilt when any of it changes
+        key = (data.get("kind"), data.get("bias"), type(data.get("bias")), data.get("symbol"),
+               [(p, G.nodes[p].get("symbol"), e.get("weight"), type(e.get("weight")))
+                for p, e in G.pred[node].items()])
+        cached = self._exprs.get(node)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        expr = build_expr(G, node)
+        self._exprs[node] = (key, expr)
+        return expr
+
+    def forward(self, X, nodes=False):
+        """Numeric forward pass (float64, batched).
+
+        Parameters
+        ----------
+        X : array-like, shape (batch, n_inputs) or (n_inputs,)
+            Columns in the order of :attr:`inputs`.
+        nodes : bool
+            Return every node's activation instead of the outputs.
+
+        Returns
+        -------
+        numpy.ndarray or dict
+            Shape ``(batch, n_outputs)`` (``(n_outputs,)`` for 1-D *X*), in
+            the order of :attr:`outputs`; with ``nodes=True`` a dict
+            ``{node: array of shape (batch,)}`` (``()`` for 1-D *X*).
+        """
+        self._sync()
+        return forward_pass(X, self.inputs, self.outputs, self._numeric_plan, nodes)
+
+    def _numeric_plan(self):  # forward() has just called _sync()
+        if self._plan is None or self._plan[0] != self._version:
+            self._plan = (self._version, numeric_plan(self.graph))
+        return self._plan[1]
+
+    def symbolic_forward(self, at=None):
+        """Every node's activation as an expression of the input symbols.
+
+        Parameters
+        ----------
+        at : dict, optional
+            A point ``{input name: number}``. Without it activations are
+            piecewise (``Max``); with it, each is the linear expression valid
+            on the activation region of that point.
+
+        Examples
+        --------
+        >>> net = Network.from_dense([[[1], [-1]], [[2]]])
+        >>> net.symbolic_forward()["y1"]
+        2*Max(0, x1 - x2)
+        >>> net.symbolic_forward(at={"x1": 2, "x2": 1})["y1"]
+        2*x1 - 2*x2
+        """
+        return forward_values(self, None, arithmetic="symbolic", at=at)
+
+    def output_expr(self, output=None, at=None):
+        """The output neuron's activation as an expression of the input symbols."""
+        output = self._output_name(output)
+        return self.symbolic_forward(at=at)[output]
+
+    def _output_name(self, output):
+        if output is None:
+            outputs = self.outputs
+            if len(outputs) != 1:
+                raise ValueError(f"the network has {len(outputs)} outputs {outputs}; "
+                                 "choose one with output=")
+            return outputs[0]
+        if output not in self.graph or self.graph.nodes[output]["kind"] == "input":
+            raise ValueError(f"output {output!r} is not a neuron of the network")
+        return output
+
+    def __repr__(self):
+        counts = (len(self.inputs), self.graph.number_of_nodes() - len(self.inputs),
+                  len(self.outputs), self.graph.number_of_edges())
+        words = ("input", "neuron", "output", "edge")
+        return "Network(" + ", ".join(f"{c} {w}{'s' * (c != 1)}" for c, w in zip(counts, words)) + ")"

@@ -1,0 +1,410 @@
+"""The neurons of a :class:`~symdtd.network.graph.Network`: storage, checks, rule choice.
+
+The node and edge attributes are documented once, in :mod:`symdtd.network.graph`.
+This module holds what stores and decides them, one neuron (node) at a time:
+
+* :class:`NetworkGraph` is the ``nx.DiGraph`` of a network; its node
+  attribute dicts (:class:`NodeAttributes`) build ``expr`` with
+  :func:`build_expr` on first read;
+* :func:`as_weight` checks and normalises a weight or a bias;
+  :func:`input_symbol` an input's domain, :func:`check_rule` a rule override
+  and :func:`check_graph` a whole graph after direct edits;
+* :func:`input_class` says which values a node can take and :func:`rule_for`
+  makes the deep Taylor rule choice from it
+  (:meth:`Network.rule_for <symdtd.network.graph.Network.rule_for>`).
+
+Examples
+--------
+>>> from symdtd import examples
+>>> from symdtd.network.neurons import as_weight, build_expr, input_class, rule_for
+>>> net = examples.xor()
+>>> input_class(net, "x1"), input_class(net, "h1"), input_class(net, "y")
+('box', 'positive', 'real')
+>>> rule_for(net, "h1").name, rule_for(net, "y").name
+('zB', 'z+')
+>>> build_expr(net.graph, "h2")
+Max(0, x1 + x2 - 1)
+>>> as_weight("-1/2", "weight of edge h2 -> y")
+-1/2
+"""
+from __future__ import annotations
+
+import math
+
+import networkx as nx
+import numpy as np
+import sympy as sp
+
+from ..core.domains import Box, Domain, Positive, Real
+from ..core.numbers import real_number, to_sympy
+from ..core.rules import Rule, get_rule
+
+__all__ = ["KINDS", "WINNER_TAKE_ALL", "NetworkGraph", "NodeAttributes", "build_expr",
+           "as_weight", "input_symbol", "neuron_symbol", "check_rule", "check_graph",
+           "rule_targets", "rule_for", "input_class", "rule_domain_mismatch",
+           "is_unbounded"]
+
+KINDS = ("input", "relu", "linear", "sumpool", "maxpool")
+#: what :meth:`Network.rule_for <symdtd.network.graph.Network.rule_for>` returns for
+#: a winner-take-all max-pooling neuron
+WINNER_TAKE_ALL = "winner"
+MAXPOOL_MODES = ("winner", "proportional")
+#: kinds whose activation is ≥ 0 (their successors see inputs in ℝ₊)
+POSITIVE_KINDS = ("relu", "sumpool", "maxpool")
+
+
+class NodeAttributes(dict):
+    """A node's attribute dict whose ``expr`` is built on read by ``builder``.
+
+    ``builder`` is the zero-argument function building it (``None``: no
+    lazy ``expr``). ``expr`` is never stored in the dict: a
+    :class:`~symdtd.network.graph.Network` caches it and rebuilds it when the
+    node, its inputs or their weights change, so a direct edit of the graph
+    never leaves a stale expression behind.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.builder = None
+
+    def __missing__(self, key):
+        if key == "expr" and self.builder is not None:
+            return self.builder()
+        raise KeyError(key)
+
+    def get(self, key, default=None):
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __contains__(self, key):
+        return dict.__contains__(self, key) or (key == "expr" and self.builder is not None)
+
+
+def _counted(name):
+    method = getattr(nx.DiGraph, name)
+
+    def counted(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self._edits += 1
+
+    counted.__name__ = counted.__qualname__ = name  # no docstring: kept out of the API pages
+    return counted
+
+
+#: the ``nx.DiGraph`` methods that add or remove nodes or edges
+MUTATORS = ("add_node", "add_nodes_from", "remove_node", "remove_nodes_from", "add_edge",
+            "add_edges_from", "add_weighted_edges_from", "remove_edge", "remove_edges_from",
+            "update", "clear", "clear_edges")
+
+
+class NetworkGraph(nx.DiGraph):
+    """The ``nx.DiGraph`` of a network: node attributes are :class:`NodeAttributes`.
+
+    Every method that adds or removes nodes or edges counts in ``_edits``,
+    so a :class:`~symdtd.network.graph.Network` notices direct structural edits;
+    attribute edits it notices by comparing values (see
+    :meth:`Network.changed <symdtd.network.graph.Network.changed>`).
+    """
+
+    #: node attribute dicts: :class:`NodeAttributes`, with a lazy ``expr``
+    node_attr_dict_factory = NodeAttributes
+    #: structural changes so far (bumped by every method of :data:`MUTATORS`)
+    _edits = 0
+
+    add_node = _counted("add_node")
+    add_nodes_from = _counted("add_nodes_from")
+    remove_node = _counted("remove_node")
+    remove_nodes_from = _counted("remove_nodes_from")
+    add_edge = _counted("add_edge")
+    add_edges_from = _counted("add_edges_from")
+    add_weighted_edges_from = _counted("add_weighted_edges_from")
+    remove_edge = _counted("remove_edge")
+    remove_edges_from = _counted("remove_edges_from")
+    update = _counted("update")
+    clear = _counted("clear")
+    clear_edges = _counted("clear_edges")
+
+
+def build_expr(graph, node):
+    """The activation of *node* in its predecessors' symbols (its ``expr``)."""
+    data = graph.nodes[node]
+    kind = data["kind"]
+    if kind == "input":
+        return data["symbol"]
+    preds = graph.pred[node]
+    args = [graph.nodes[p]["symbol"] for p in preds]
+    if kind == "sumpool":
+        return sp.Add(*args)
+    if kind == "maxpool":
+        return sp.Max(*args)
+    z = sp.Add(*[to_sympy(as_weight(e.get("weight"), f"weight of edge {p!r} -> {node!r}")) * a
+                 for a, (p, e) in zip(args, preds.items())],
+               to_sympy(as_weight(data.get("bias"), f"bias of neuron {node!r}")))
+    return sp.Max(0, z) if kind == "relu" else z
+
+
+def as_weight(value, what):
+    """Check and normalise a weight or bias; *what* names it in errors.
+
+    Numbers stay Python numbers, ``Fraction``, ``Decimal`` and number strings
+    (``"3/4"``, ``"-0.5"``, read by :func:`symdtd.core.numbers.parse_number`,
+    never by SymPy's parser) become ``Rational``; SymPy symbols are kept.
+    NaN, infinities, complex numbers (``sympy.I`` too), bools and integers
+    past :data:`symdtd.core.numbers.MAX_DIGITS` digits are refused.
+
+    >>> as_weight("3/4", "weight of edge a -> b")
+    3/4
+    >>> as_weight(float("nan"), "bias of neuron h")
+    Traceback (most recent call last):
+    ...
+    ValueError: bias of neuron h is not finite (nan)
+    """
+    if value is None:
+        raise ValueError(f"{what} is missing")
+    return real_number(value, what, symbols=True)
+
+
+def input_symbol(name, domain):
+    """Check the domain of input *name*; its symbol (nonnegative if the domain is ≥ 0)."""
+    if not isinstance(domain, Domain):
+        raise TypeError(f"input {name!r}: domain must be a Domain, got {type(domain).__name__}")
+    if isinstance(domain, Box) and (isinstance(domain.low, list) or isinstance(domain.high, list)):
+        raise ValueError(f"input {name!r}: give a Box with scalar bounds (one input, one box)")
+    nonnegative = isinstance(domain, Positive) or (
+        isinstance(domain, Box) and not domain.symbolic and domain.low >= 0)
+    return sp.Symbol(name, nonnegative=True) if nonnegative else sp.Symbol(name, real=True)
+
+
+def neuron_symbol(name, kind):
+    """The SymPy symbol of a neuron: nonnegative for ReLU and pooling, else real."""
+    return sp.Symbol(name, nonnegative=True) if kind in POSITIVE_KINDS else sp.Symbol(name, real=True)
+
+
+def check_rule(name, rule, kind):
+    """Check a rule override of neuron *name* of *kind* (``None`` is always fine)."""
+    if rule is None or (kind == "maxpool" and rule in MAXPOOL_MODES):
+        return
+    if rule == "proportional" and kind in ("sumpool", "maxpool"):
+        return
+    if isinstance(rule, Rule):
+        return
+    if not isinstance(rule, str):
+        raise TypeError(f"neuron {name!r}: rule must be a name or a Rule, got {type(rule).__name__}")
+    try:
+        get_rule(rule)
+    except ValueError as err:
+        raise ValueError(f"neuron {name!r}: {err}") from None
+
+
+def check_graph(graph, edges=True):
+    """Check a whole network graph (:meth:`Network.validate
+    <symdtd.network.graph.Network.validate>`): ValueError naming the first fault.
+
+    Checks acyclicity, kinds, symbols, that every neuron has inputs,
+    weights and biases (:func:`as_weight`), and input domains. With
+    ``edges=False`` only what each node holds (no cycle search, no weights).
+    """
+    if edges and not nx.is_directed_acyclic_graph(graph):  # fast; find_cycle is not
+        cycle = nx.find_cycle(graph)
+        if cycle:
+            path = " -> ".join([str(u) for u, _ in cycle] + [str(cycle[0][0])])
+            raise ValueError(f"the network has a cycle: {path}")
+    for node, data in graph.nodes(data=True):
+        kind = data.get("kind")
+        if kind is None and not data:
+            succ = list(graph.succ[node])
+            raise ValueError(f"node {node!r} has no attributes: was it created by an edge "
+                             f"{node!r} -> {succ[0]!r} from a node not in the network?"
+                             if succ else f"node {node!r} has no attributes (no kind)")
+        if kind not in KINDS:
+            raise ValueError(f"node {node!r}: kind must be one of {KINDS}, got {kind!r}")
+        if not isinstance(data.get("symbol"), sp.Symbol):
+            raise ValueError(f"node {node!r}: its symbol must be a SymPy Symbol, "
+                             f"got {data.get('symbol')!r}")
+        if kind == "input":
+            if graph.in_degree(node):
+                raise ValueError(f"input {node!r} has incoming edges")
+            if not isinstance(data.get("domain"), Domain):
+                raise ValueError(f"input {node!r}: domain must be a Domain")
+            continue
+        if not graph.in_degree(node):
+            raise ValueError(f"neuron {node!r} has no inputs")
+        as_weight(data.get("bias"), f"bias of neuron {node!r}")
+        check_rule(node, data.get("rule"), kind)
+        pool = kind in ("sumpool", "maxpool")
+        if pool and data.get("bias") != 0:
+            raise ValueError(f"pooling neuron {node!r} must have bias 0, got {data.get('bias')!r}")
+        if edges:
+            for source, edge in graph.pred[node].items():
+                w = as_weight(edge.get("weight"), f"weight of edge {source!r} -> {node!r}")
+                if pool and w != 1:
+                    raise ValueError(f"pooling neuron {node!r}: the edge from {source!r} must "
+                                     f"have weight 1, got {w}")
+
+
+def rule_targets(network, target, rule):
+    """The neurons :meth:`Network.set_rule <symdtd.network.graph.Network.set_rule>`
+    changes, all checked (ValueError) before any is changed."""
+    if isinstance(target, (int, np.integer)) and not isinstance(target, bool):
+        layers = network.layers()
+        if not 0 <= target < len(layers):
+            raise ValueError(f"layer {target} does not exist; the network has {len(layers)}")
+        names = [n for n in layers[target] if network.graph.nodes[n]["kind"] != "input"]
+    elif isinstance(target, str):
+        names = [target]
+    else:
+        names = list(target)
+    for name in names:
+        if name not in network.graph:
+            raise ValueError(f"set_rule: {name!r} is not in the network")
+        kind = network.graph.nodes[name]["kind"]
+        if kind == "input":
+            raise ValueError(f"set_rule: {name!r} is an input; inputs have no rule")
+        check_rule(name, rule, kind)
+    return names
+
+
+def rule_for(network, node, maxpool=None):
+    """The rule used to redistribute *node*'s relevance onto its inputs.
+
+    Without an override the deep Taylor choice is made from the
+    predecessors: z⁺ when all are ≥ 0 (ReLU, pooling, ℝ₊ inputs); zᴮ when
+    some are box inputs and none is real-valued (then a ≥ 0 predecessor
+    acts as the box ``[0, x_i]``, which gives its z⁺ term); w² when every
+    predecessor is real-valued (ℝ input or linear neuron); the per-input
+    rule ``"mixed"`` when real-valued and bounded predecessors meet (w² terms
+    for the real ones, zᴮ/z⁺ terms for the bounded ones). Sum-pooling
+    and proportional max-pooling use the z rule with unit weights
+    (``[x_j]_i = x_i / Σ x_i' · x_j``).
+
+    Parameters
+    ----------
+    network : Network
+    node : str
+    maxpool : {"winner", "proportional"}, optional
+        Overrides ``network.maxpool`` for max-pooling neurons without a rule.
+
+    Returns
+    -------
+    Rule or str
+        A :class:`~symdtd.core.rules.Rule`, or :data:`WINNER_TAKE_ALL` for a
+        winner-take-all max-pooling neuron.
+    """
+    if node not in network.graph:
+        raise ValueError(f"{node!r} is not in the network")
+    data = network.graph.nodes[node]
+    kind, rule = data["kind"], data["rule"]
+    if kind == "input":
+        raise ValueError(f"{node!r} is an input; inputs have no rule")
+    if kind == "maxpool":
+        mode = rule if rule in MAXPOOL_MODES else None
+        if rule is None:
+            mode = maxpool or network.maxpool
+        if mode == "winner":
+            return WINNER_TAKE_ALL
+        if mode == "proportional":
+            return get_rule("z")
+    if rule == "proportional":
+        return get_rule("z")
+    if rule is not None:
+        return get_rule(rule)
+    if kind == "sumpool":
+        return get_rule("z")
+    kinds = {network.input_class(p) for p in network.graph.pred[node]}
+    if kinds == {"real"}:
+        return get_rule("w2")
+    if "real" in kinds:
+        # bounded and real inputs together: each moves as its own domain allows,
+        # so a bounded input at its bound (a dead ReLU) receives nothing
+        return get_rule("mixed")
+    if "box" in kinds:
+        return get_rule("zB")
+    return get_rule("z+")
+
+
+def is_unbounded(network, node):
+    """True when *node*'s values are bounded on neither side (ℝ inputs, linear
+    neurons, a box open on both sides): the per-input rule moves it along its
+    weight, where box rules cannot move it at all.
+    """
+    kind = input_class(network, node)
+    if kind != "box":
+        return kind == "real"
+    domain = network.graph.nodes[node]["domain"]
+    return not domain.symbolic and all(map(math.isinf, domain.bounds(1)[0] + domain.bounds(1)[1]))
+
+
+def input_class(network, node):
+    """``"positive"``, ``"box"`` or ``"real"``: the values *node* can take.
+
+    ReLU and pooling outputs and ℝ₊ inputs are ``"positive"``, box inputs
+    ``"box"``, ℝ inputs and linear neurons ``"real"``.
+    """
+    data = network.graph.nodes[node]
+    if data["kind"] in POSITIVE_KINDS:
+        return "positive"
+    if data["kind"] == "linear" or isinstance(data["domain"], Real):
+        return "real"
+    return "box" if isinstance(data["domain"], Box) else "positive"
+
+
+def rule_domain_mismatch(network, node, maxpool=None):
+    """Why *node*'s rule does not fit its inputs, or None when it does.
+
+    A rule is proved for the input domain it assumes (ℝⁿ for w², ℝⁿ₊ for
+    z⁺, z and γ, a box for zᴮ). Applied to inputs outside that domain its
+    proofs say nothing: z⁺ on inputs that can be negative can give negative
+    relevance, for instance. A ≥ 0 input counts as the box ``[0, x_i]``.
+
+    Examples
+    --------
+    >>> from symdtd import Network, Box
+    >>> net = Network()
+    >>> net.add_input("x1", Box(-1, 1))
+    >>> net.add_neuron("h", {"x1": 1}, bias=0, rule="z+")
+    >>> rule_domain_mismatch(net, "h")
+    "rule 'z+' assumes inputs in ℝⁿ₊, but input 'x1' lies in Box(low=-1, high=1)"
+    """
+    rule = rule_for(network, node, maxpool)
+    if rule == WINNER_TAKE_ALL or isinstance(rule.domain, Real):
+        return None
+    for source in network.graph.pred[node]:
+        reach = _value_range(network, source)
+        if not _within(reach, rule.domain):
+            where = {"positive": "ℝ₊", "real": "ℝ"}.get(network.input_class(source))
+            if where is None:
+                where = repr(network.graph.nodes[source]["domain"])
+            return (f"rule {rule.name!r} assumes inputs in {rule.domain.name}, "
+                    f"but input {source!r} lies in {where}")
+    return None
+
+
+def _value_range(network, node):
+    """``(low, high)`` the values of *node* can take (``±inf`` when open)."""
+    kind = input_class(network, node)
+    if kind == "positive":
+        return 0.0, math.inf
+    if kind == "real":
+        return -math.inf, math.inf
+    domain = network.graph.nodes[node]["domain"]
+    if domain.symbolic:
+        return None                # the symbolic box: l ≤ 0 ≤ h, nothing more known
+    low, high = domain.bounds(1)
+    return low[0], high[0]
+
+
+def _within(reach, domain):
+    if isinstance(domain, Positive):
+        return reach is not None and reach[0] >= 0
+    if isinstance(domain, Box):
+        if domain.symbolic:        # zᴮ: any input bounded on the side it moves to
+            return reach is None or math.isfinite(reach[0]) or math.isfinite(reach[1])
+        if domain.per_input:
+            return False           # bounds per input cannot be matched to one neuron's inputs
+        low, high = domain.bounds(1)
+        return reach is not None and low[0] <= reach[0] and reach[1] <= high[0]
+    return True

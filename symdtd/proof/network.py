@@ -1,0 +1,412 @@
+"""Network-level checks: relevance conservation ``Σ_p [x_f]_p = x_f`` and its exceptions.
+
+:func:`verify_network` propagates once, then proves conservation
+symbolically (``cancel``/``simplify`` of the residual gives 0) or exactly
+(the residual is the number 0), reports the float residual, the relevance
+total of every topological generation, and lists the neurons where the
+deep Taylor assumptions fail: a positive bias, a root point outside the
+domain, a zero denominator, relevance absorbed by a bias.
+
+Examples
+--------
+>>> from symdtd import examples
+>>> report = verify_network(examples.figure3(), examples.example_inputs("figure3")[0])
+>>> report.status, report.residual, report.float_residual
+('proved', 0, 0.0)
+>>> print(report.verdict())
+proved: Σ_p [x_f]_p − x_f = 0 (exact arithmetic)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from ..network.graph import WINNER_TAKE_ALL, Network
+from ..network.neurons import is_unbounded, rule_domain_mismatch
+from ..propagation.backward import ARITHMETIC, box_bounds, forward_values, propagate
+
+__all__ = ["verify_network", "NetworkReport", "root_checks", "explain_command"]
+
+
+@dataclass
+class NetworkReport:
+    """What :func:`verify_network` found. ``bool(report)`` is True when proved.
+
+    Attributes
+    ----------
+    status : {"proved", "refuted", "unknown"}
+        Whether ``Σ_p [x_f]_p = x_f`` was proved, refuted or neither.
+    residual : number or sympy.Expr
+        ``Σ_p [x_f]_p − x_f`` after simplification.
+    float_residual : float or None
+        The same in float arithmetic (None without a numeric point).
+    accounted : bool
+        The residual equals minus what biases absorbed and zero-denominator
+        neurons lost, so every bit of relevance is accounted for.
+    layer_totals : list of (int, list, value)
+        Generation index, its nodes and the relevance they hold.
+    positive_bias, zero_denominators : list
+    roots_outside : dict
+        ``neuron -> t`` for neurons whose root ``x − t·v`` leaves the domain.
+    absorbed, lost : dict
+        From the explanation.
+    explanation : Explanation
+    rule_mismatches : dict
+        ``neuron -> why`` for neurons whose rule assumes an input domain
+        that does not contain their inputs' values (its proofs do not apply).
+    """
+
+    status: str
+    residual: object
+    float_residual: float | None
+    accounted: bool
+    layer_totals: list
+    positive_bias: list
+    zero_denominators: list
+    roots_outside: dict | None
+    absorbed: dict
+    lost: dict
+    explanation: object = field(repr=False)
+    rule_mismatches: dict = field(default_factory=dict)
+
+    def __bool__(self):
+        return self.status == "proved"
+
+    def problems(self):
+        """What breaks the deep Taylor assumptions, as short phrases (may be empty).
+
+        Conservation can hold while the roots behind it leave their domains;
+        these are the neurons where the decomposition is not a Taylor
+        decomposition at a root in the domain.
+        """
+        found = []
+        for items, one, many in (
+                (self.roots_outside or {}, "root outside the domain", "roots outside the domain"),
+                (self.positive_bias, "neuron with a positive bias", "neurons with a positive bias"),
+                (self.rule_mismatches, "rule outside its proved domain",
+                 "rules outside their proved domain"),
+                (self.zero_denominators, "zero denominator", "zero denominators")):
+            if items:
+                names = list(items)
+                shown = ", ".join(names[:3]) + (", …" if len(names) > 3 else "")
+                found.append(f"{len(names)} {one if len(names) == 1 else many} ({shown})")
+        return found
+
+    def verdict(self):
+        """One line: the status, the residual and every problem found.
+
+        >>> from symdtd import Network
+        >>> net = Network()
+        >>> net.add_input("a"); net.add_input("b")
+        >>> net.add_neuron("h", {"a": 1, "b": -1}, bias=1)
+        >>> verify_network(net, {"a": 1, "b": 0}).verdict()
+        'proved: Σ_p [x_f]_p − x_f = 0 (exact arithmetic); but 1 root outside the domain (h), 1 neuron with a
+        positive bias (h)'
+        """
+        how = f"({self.explanation.arithmetic} arithmetic)"
+        if self.status == "proved":
+            text = f"proved: Σ_p [x_f]_p − x_f = 0 {how}"
+            if self.explanation.arithmetic == "symbolic" and self.explanation.at is None:
+                text += ", wherever no denominator Σ q vanishes"
+        else:
+            text = f"{self.status}: Σ_p [x_f]_p − x_f = {_short(self.residual)} {how}"
+            if self.accounted and self.status == "refuted":
+                text += "; the difference is what biases absorbed or zero denominators lost"
+        problems = self.problems()
+        if problems:
+            text += "; but " + ", ".join(problems)
+        return text
+
+    def __str__(self):
+        e = self.explanation
+        lines = [f"Conservation of relevance for output {e.output_node!r}",
+                 f"  x_f = {_short(e.output)}",
+                 f"  Σ_p [x_f]_p = {_short(e.total)}",
+                 f"  {self.verdict()}"]
+        if self.float_residual is not None:
+            lines.append(f"  float residual: {self.float_residual:.3g}")
+        lines.append("Relevance by topological generation:")
+        rows = [("gen", "total", "nodes")] + [(str(k), _short(total, 50), " ".join(nodes))
+                                               for k, nodes, total in self.layer_totals]
+        width = [max(len(r[c]) for r in rows) for c in range(2)]
+        lines += [f"  {a:<{width[0]}}  {b:<{width[1]}}  {c}" for a, b, c in rows]
+        roots = ("not checked (no numeric point)" if self.roots_outside is None
+                 else _listing({n: f"t = {t}" for n, t in self.roots_outside.items()}))
+        mismatches = "; ".join(f"{k}: {v}" for k, v in self.rule_mismatches.items())
+        lines += [f"Rule outside its proved domain: {mismatches or 'none'}",
+                  f"Positive bias (root may leave the domain): {_listing(self.positive_bias)}",
+                  f"Root outside the domain: {roots}",
+                  f"Zero denominator (messages set to 0): {_listing(self.zero_denominators)}",
+                  f"Relevance absorbed by a bias: {_listing(self.absorbed)}",
+                  f"Relevance lost at a zero denominator: {_listing(self.lost)}"]
+        if e.note:
+            lines.append(f"Note: {e.note}")
+        return "\n".join(lines)
+
+    def to_latex(self):
+        """The generation totals and the verdict as a LaTeX ``tabular``."""
+        rows = [rf"{k} & {', '.join(_tex_name(n) for n in nodes)} & ${sp.latex(total)}$ \\"
+                for k, nodes, total in self.layer_totals]
+        e = self.explanation
+        return "\n".join([r"\begin{tabular}{rll}", r"gen & nodes & relevance \\ \hline", *rows,
+                          r"\hline", rf"\multicolumn{{3}}{{l}}{{$\sum_p [x_f]_p - x_f = "
+                          rf"{sp.latex(self.residual)}$ ({self.status}, {e.arithmetic})}} \\",
+                          r"\end{tabular}"])
+
+
+def verify_network(network, inputs=None, output=None, *, arithmetic=None, at=None,
+                   absorb_bias=False, maxpool=None):
+    """Prove (or refute) that the network's decomposition conserves relevance.
+
+    Parameters
+    ----------
+    network : Network
+    inputs : dict, optional
+        As for :func:`~symdtd.propagation.backward.propagate`. ``None`` or symbolic
+        values: symbolic proof; numbers: exact proof.
+    output : str, optional
+    arithmetic : {"symbolic", "exact"}, optional
+        Default: symbolic when any input is a symbol (or ``inputs`` is None).
+    at : dict, optional
+        Symbolic only: the point whose activation region is used.
+    absorb_bias, maxpool
+        Passed to :func:`~symdtd.propagation.backward.propagate`.
+
+    Returns
+    -------
+    NetworkReport
+    """
+    if arithmetic is None:
+        symbolic = inputs is None or any(isinstance(v, sp.Basic) and not v.is_number
+                                         for v in inputs.values())
+        arithmetic = "symbolic" if symbolic else "exact"
+    options = {"absorb_bias": absorb_bias, "maxpool": maxpool}
+    e = propagate(network, inputs, output, arithmetic, at=at, **options)
+    ar = ARITHMETIC[arithmetic]
+    residual = _simplify(e.total - e.output) if arithmetic == "symbolic" else e.total - e.output
+    missing = ar.total(list(e.absorbed.values()) + list(e.lost.values()))
+    accounted = _is_zero(residual + missing, arithmetic)
+
+    point = at if at is not None else (inputs if arithmetic != "symbolic" else None)
+    at_point = _numeric(residual, e, point)
+    if _is_zero(residual, arithmetic):
+        status = "proved"
+    elif at_point is not None and at_point != 0:
+        status = "refuted"
+    else:
+        status = "unknown"
+    float_residual = None
+    if point is not None:
+        try:
+            f = propagate(network, point, e.output_node, "float", **options)
+            float_residual = f.total - f.output
+        except ValueError:  # numbers beyond float64 (the exact result above stands)
+            float_residual = None
+
+    totals = []
+    for k, layer in enumerate(network.layers()):
+        nodes = [n for n in layer if n in e.relevance]
+        if nodes:
+            total = ar.total([e.relevance[n] for n in nodes])
+            totals.append((k, nodes, total))  # symbolic: as built (simplifying costs seconds)
+    roots = None if point is None else root_checks(network, point, e.output_node, maxpool)
+    return NetworkReport(status, residual, float_residual, accounted, totals, e.positive_bias,
+                         e.zero_denominators, roots, e.absorbed, e.lost, e,
+                         _rule_mismatches(network, e, maxpool))
+
+
+def _rule_mismatches(network, explanation, maxpool=None):
+    """``neuron -> why`` for the neurons whose rule does not fit their inputs."""
+    return {node: why for node in explanation.rules
+            if (why := rule_domain_mismatch(network, node, maxpool))}
+
+
+def root_checks(network, point, output=None, maxpool=None):
+    """Neurons whose root point ``x̃ = x − t·v`` lies outside their input domain.
+
+    For every active neuron the search direction ``v`` of its rule is
+    evaluated at the numeric *point*, ``t = z_j / Σ_i v_i w_ij`` and ``x̃``
+    checked against each input's domain (ℝ₊ for ReLU and pooling outputs,
+    the box of a box input). Winner-take-all pools and neurons with
+    ``Σ v w = 0`` are skipped.
+
+    Returns
+    -------
+    dict
+        ``neuron -> t`` (exact), in topological order.
+
+    Examples
+    --------
+    >>> from symdtd import Network
+    >>> net = Network()
+    >>> net.add_input("a"); net.add_input("b")
+    >>> net.add_neuron("h", {"a": 1, "b": -1}, bias=1)  # b > 0: t > 1 is possible
+    >>> root_checks(net, {"a": 1, "b": 0})
+    {'h': 2}
+    """
+    output = network._output_name(output)
+    ar = ARITHMETIC["exact"]
+    act = forward_values(network, point, "exact", output=output)
+    G = network.graph
+    outside = {}
+    for j in act:
+        data = G.nodes[j]
+        if data["kind"] == "input":
+            continue
+        rule = network.rule_for(j, maxpool=maxpool)
+        if rule == WINNER_TAKE_ALL:
+            continue
+        gamma = rule.parameters.get("gamma")
+        xs, ws, vs = [], [], []
+        for i, edge in G.pred[j].items():
+            w = ar.number(edge["weight"], f"weight of edge {i!r} -> {j!r}")
+            l, h = box_bounds(network, i, act[i], ar)
+            xs.append(act[i])
+            ws.append(w)
+            vs.append(sp.sympify(rule.direction_at(x=act[i], w=w, l=l, h=h, gamma=gamma,
+                                                   unbounded=int(is_unbounded(network, i))),
+                                  strict=True))
+        z = ar.total([x * w for x, w in zip(xs, ws)]) + ar.number(data["bias"], "bias")
+        s = ar.total([v * w for v, w in zip(vs, ws)])
+        if s == 0 or (data["kind"] == "relu" and not z > 0):
+            continue
+        t = z / s
+        for i, x, v in zip(G.pred[j], xs, vs):
+            if not _in_domain(network, i, x - t * v):
+                outside[j] = t
+                break
+    return outside
+
+
+def _in_domain(network, node, value):
+    kind = network.input_class(node)
+    if kind == "positive":
+        return value >= 0
+    if kind == "real":
+        return True
+    domain = network.graph.nodes[node]["domain"]
+    return domain.symbolic or bool(domain.low <= value <= domain.high)
+
+
+def _simplify(expr):
+    """Cheap first (``cancel`` of a single fraction), ``simplify`` only if needed."""
+    expr = sp.sympify(expr, strict=True)
+    if expr.is_number:
+        return expr
+    reduced = sp.cancel(sp.together(expr))
+    return reduced if reduced == 0 else sp.simplify(reduced)
+
+
+def _is_zero(value, arithmetic):
+    return value == 0 if arithmetic != "symbolic" else sp.sympify(value, strict=True) == 0
+
+
+def _numeric(value, e, point):
+    """*value* at the numeric point (symbolic arithmetic), or the value itself."""
+    value = sp.sympify(value, strict=True)
+    if value.is_number:
+        return value
+    if e.at is None:
+        return None
+    exact = ARITHMETIC["exact"]
+    subs = {e.activations[p]: exact.number(e.at[p], f"input {p!r}") for p in e.inputs
+            if isinstance(e.activations[p], sp.Symbol)}
+    value = value.xreplace(subs)
+    return value if value.is_number else None
+
+
+def _short(value, width=70):
+    text = str(value)
+    return text if len(text) <= width else text[:width - 3] + "..."
+
+
+def _listing(items):
+    if not items:
+        return "none"
+    if isinstance(items, dict):
+        return ", ".join(f"{k} ({_short(v, 30)})" for k, v in items.items())
+    return ", ".join(items)
+
+
+def _tex_name(name):
+    return r"\texttt{" + name.replace("_", r"\_") + "}"
+
+
+def explain_command(path, inputs, output=None, arithmetic="exact"):
+    """The text of ``symdtd explain NET.json --input ...``.
+
+    Loads the network, propagates, and returns the per-input relevance and
+    the conservation verdict. With ``arithmetic="symbolic"`` the relevance
+    is printed in closed form, valid on the activation region of *inputs*.
+
+    Parameters
+    ----------
+    path : str, Path or Network
+        A network saved with :func:`symdtd.network.netjson.save_network`, or the
+        network itself.
+    inputs : dict
+        ``{input name: number or string like "3/4"}``.
+    output : str, optional
+    arithmetic : {"exact", "float", "symbolic"}
+        ``"float"`` propagates in floats only and reports the float residual
+        instead of a proof: the cheap choice for large networks.
+
+    Raises
+    ------
+    ValueError
+        Bad file, unknown or missing input, value outside its domain.
+    """
+    from ..network.netjson import load_network
+
+    network = path if isinstance(path, Network) else load_network(path)
+    if arithmetic == "symbolic":
+        report = verify_network(network, None, output, arithmetic="symbolic", at=inputs)
+    elif arithmetic == "exact":
+        report = verify_network(network, inputs, output, arithmetic="exact")
+    elif arithmetic == "float":  # float only: no exact proof behind the user's back
+        e = propagate(network, inputs, output, "float")
+        report = _FloatReport(e, _rule_mismatches(network, e))
+    else:
+        raise ValueError(f"arithmetic must be 'exact', 'float' or 'symbolic', got {arithmetic!r}")
+    e = report.explanation
+    source = "" if isinstance(path, Network) else f" from {path}"
+    head = [f"{network!r}{source}", f"output {e.output_node} = {_fmt(e.output)}"]
+    relevance = e.input_relevance
+    if arithmetic == "symbolic":  # closed forms on the region; also their value there
+        relevance = {p: sp.factor(sp.cancel(r)) for p, r in relevance.items()}
+        head[-1] += f" = {_numeric(e.output, e, None)} at the point"
+    values = {p: (inputs[p] if arithmetic == "symbolic" else e.activations[p]) for p in e.inputs}
+    rows = [("input", "value", "relevance")]
+    rows += [(p, _fmt(values[p]), _fmt(r)) for p, r in relevance.items()]
+    total = e.total if arithmetic != "symbolic" else sp.factor(_simplify(e.total))
+    rows.append(("total", "", _fmt(total)))
+    widths = [max(len(r[k]) for r in rows) for k in range(3)]
+    table = "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
+    notes = [f"note: {e.note}"] if e.note else []
+    notes += [f"note: {node}: {why}" for node, why in report.rule_mismatches.items()]
+    for label, items in (("positive bias", report.positive_bias),
+                         ("root outside the domain", report.roots_outside or {}),
+                         ("zero denominator", report.zero_denominators)):
+        if items:
+            notes.append(f"note: {label}: {', '.join(items)}")
+    if report.float_residual is not None:
+        notes.append(f"float residual: {report.float_residual:.3g}")
+    return "\n".join([*head, table, f"conservation: {report.verdict()}", *notes])
+
+
+class _FloatReport:
+    """What ``explain --arithmetic float`` reports: the float residual, no proof."""
+
+    def __init__(self, e, rule_mismatches):
+        self.explanation, self.positive_bias = e, e.positive_bias
+        self.zero_denominators, self.roots_outside = e.zero_denominators, None
+        self.float_residual = e.total - e.output
+        self.rule_mismatches = rule_mismatches   # structural: the same in every arithmetic
+
+    def verdict(self):
+        return "not proved (float arithmetic); use --arithmetic exact for a proof"
+
+
+def _fmt(value):
+    return f"{value:.12g}" if isinstance(value, float) else str(value)

@@ -1,0 +1,28 @@
+"""Stage 7, real: trained models in (scikit-learn, PyTorch), the shipped digits models, evaluation.
+
+Its public names load lazily (see :mod:`symdtd.core.lazy`).
+
+Examples
+--------
+>>> from symdtd.real import load_model
+"""
+from symdtd.core.lazy import lazy_exports
+
+_EXPORTS = {
+    "from_sklearn": "interop",
+    "from_torch": "interop",
+    "positive_biases": "interop",
+    "load_model": "models",
+    "load_digits_data": "models",
+    "model_info": "models",
+    "evaluate_models": "models",
+    "write_evaluation_figures": "models",
+    "pixel_flipping": "evaluate",
+    "sensitivity": "evaluate",
+    "gradient_x_input": "evaluate",
+    "random_attribution": "evaluate",
+    "dtd": "evaluate",
+    "gradient": "evaluate",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

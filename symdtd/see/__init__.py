@@ -1,0 +1,23 @@
+"""Stage 6, see: relevance flow with graphviz; root searches, heatmaps and curves with matplotlib.
+
+Its public names load lazily (see :mod:`symdtd.core.lazy`).
+
+Examples
+--------
+>>> from symdtd.see import render
+"""
+from symdtd.core.lazy import lazy_exports
+
+_EXPORTS = {
+    "render": "flow",
+    "render_to_files": "flow",
+    "FlowGraph": "flowgraph",
+    "heatmap": "plotting",
+    "heatmap_grid": "plotting",
+    "plot_root_search": "plotting",
+    "plot_pixel_flipping": "plotting",
+    "find_root": "plotting",
+    "save_figure": "plotting",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -1,0 +1,91 @@
+"""The one diverging colour scale of symdtd: negative blue, white at 0, positive red.
+
+The relevance-flow graphs (:mod:`symdtd.see.flow`) and the heatmaps
+(:mod:`symdtd.see.plotting`) use the same three anchor colours, so a value looks
+the same in both. Graphviz needs hex strings; matplotlib gets a colormap
+built from the same anchors.
+
+Examples
+--------
+>>> from symdtd.see.colors import diverging_hex, NEGATIVE, POSITIVE
+>>> diverging_hex(1, 1) == POSITIVE, diverging_hex(-2, 1) == NEGATIVE
+(True, True)
+>>> diverging_hex(0, 1)
+'#ffffff'
+>>> diverging_hex(0.5, 1)
+'#d88c95'
+"""
+from __future__ import annotations
+
+import math
+
+__all__ = ["NEGATIVE", "ZERO", "POSITIVE", "NEUTRAL", "diverging_hex", "sign_hex",
+           "text_color", "diverging_cmap"]
+
+#: colour of the most negative value (and of negative edges)
+NEGATIVE = "#2166ac"
+#: colour of 0
+ZERO = "#ffffff"
+#: colour of the most positive value (and of positive edges)
+POSITIVE = "#b2182b"
+#: colour of values that have no numeric value (symbolic) or are exactly 0 on edges
+NEUTRAL = "#9e9e9e"
+
+
+def _rgb(hex_color):
+    return tuple(int(hex_color[k:k + 2], 16) for k in (1, 3, 5))
+
+
+def diverging_hex(value, vmax):
+    """The fill colour of *value* on the scale ``[-vmax, vmax]`` (clipped).
+
+    Parameters
+    ----------
+    value : float
+    vmax : float
+        The magnitude shown at full colour; ``vmax <= 0`` gives white.
+
+    Returns
+    -------
+    str
+        ``"#rrggbb"``, linear in *value* between white and the end colour.
+    """
+    if vmax <= 0 or not math.isfinite(value) or value == 0:
+        return ZERO
+    t = max(-1.0, min(1.0, value / vmax))
+    end = _rgb(POSITIVE if t > 0 else NEGATIVE)
+    t = abs(t)
+    # interpolate in sRGB: white (255) towards the end colour
+    rgb = [round(255 + (c - 255) * t) for c in end]
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+def sign_hex(value):
+    """Edge colour by sign: POSITIVE, NEGATIVE, or NEUTRAL for 0 / no number.
+
+    >>> sign_hex(-0.1) == NEGATIVE, sign_hex(None) == NEUTRAL
+    (True, True)
+    """
+    if value is None or value == 0 or not math.isfinite(value):
+        return NEUTRAL
+    return POSITIVE if value > 0 else NEGATIVE
+
+
+def text_color(value, vmax):
+    """Black or white, whichever reads better on :func:`diverging_hex` of *value*."""
+    return "#ffffff" if vmax > 0 and math.isfinite(value) and abs(value) / vmax > 0.6 else "#000000"
+
+
+def diverging_cmap():
+    """A matplotlib colormap with the same anchors (blue, white, red).
+
+    Imported lazily: rendering graphs does not need matplotlib.
+
+    >>> cmap = diverging_cmap()
+    >>> cmap.name, [float(c) for c in cmap(0.5)[:3]]
+    ('symdtd', [1.0, 1.0, 1.0])
+    """
+    from matplotlib.colors import LinearSegmentedColormap
+
+    # an odd number of entries puts pure white exactly at the centre
+    return LinearSegmentedColormap.from_list("symdtd", [NEGATIVE, ZERO, POSITIVE], N=257)

@@ -1,0 +1,366 @@
+"""The root-point search of a 2-input neuron, drawn (the seed paper's Figure 2).
+
+:func:`plot_root_search` shows, for a neuron ``x_j = max(0, w·x + b)`` with
+two inputs, its active set ``z > 0`` (shaded), the line ``z = 0``, the data
+point and, for each rule, the search line ``x̃ = x − t·v`` and the root it
+reaches. The roots come from the derivation's own formula
+(``derive(rule, n=2).root``) evaluated at the neuron's numbers by
+:func:`find_root` — nothing is recomputed separately. Re-exported by
+:mod:`symdtd.see.plotting`.
+
+Examples
+--------
+>>> fig = plot_root_search([((1, -1), -0.5, (1.5, 0.5))], rules=["w2", "z+"])
+>>> sorted(line.get_gid() for line in fig.axes[0].lines if line.get_gid())
+['data', 'root:w² rule', 'root:z⁺ rule', 'search:w² rule', 'search:z⁺ rule', 'z=0']
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from ..core.domains import Box, Positive
+from ..core.numbers import real_number, to_sympy
+
+__all__ = ["RootPoint", "find_root", "plot_root_search"]
+
+_RULE_COLORS = ["C0", "C2", "C4", "C1", "C5", "C6", "C9"]
+_ACTIVE_COLOR = "#fdd49e"
+
+
+@dataclass
+class RootPoint:
+    """The root a rule's search finds for one neuron and data point.
+
+    Attributes
+    ----------
+    label : str
+        The rule's title (``"z⁺ rule"``) or the label you gave it.
+    t : sympy.Expr or None
+        Step length along ``-v``; None when ``Σ v w = 0`` (no root on the line).
+    x_tilde : tuple of sympy.Expr or None
+        The root point, exact when the inputs were exact.
+    direction : tuple of sympy.Expr
+        The search direction ``v`` at the data point.
+    in_domain : bool
+        Whether the root lies in the rule's input domain.
+    """
+
+    label: str
+    t: object
+    x_tilde: tuple | None
+    direction: tuple
+    in_domain: bool
+
+    @property
+    def found(self) -> bool:
+        """True when the search line meets ``z = 0``."""
+        return self.x_tilde is not None
+
+    @property
+    def point(self):
+        """The root as a float array (NaNs if there is none)."""
+        return (np.array([float(c) for c in self.x_tilde]) if self.found
+                else np.full(2, np.nan))
+
+
+def _rule_items(rules):
+    """``[(label or None, rule), ...]`` from a list of rules or a dict label -> rule."""
+    if isinstance(rules, Mapping):
+        return list(rules.items())
+    if isinstance(rules, (str, tuple)) or callable(rules):
+        rules = [rules]
+    items = []
+    for rule in rules:
+        if isinstance(rule, tuple) and len(rule) == 2 and isinstance(rule[0], str):
+            items.append(rule)
+        else:
+            items.append((None, rule))
+    return items
+
+
+def find_root(rule, w, b, x, *, box=(0, 1), gamma=None, label=None) -> RootPoint:
+    """Evaluate the derived root point of *rule* for a 2-input neuron.
+
+    Parameters
+    ----------
+    rule : str, Rule, callable or Derivation
+        Anything :func:`symdtd.derive` takes (a name, a Rule, a direction
+        function ``lambda x, w: ...``), or a derivation with ``n=2``.
+    w : pair of numbers
+        The weights ``(w_1, w_2)``.
+    b : number
+        The bias.
+    x : pair of numbers
+        The data point.
+    box : pair of numbers or pair of pairs, optional
+        ``(l, h)`` bounds of the box, used by rules with ``l``/``h`` (zᴮ).
+    gamma : number, optional
+        γ of the γ rule (default: the rule's own default).
+    label : str, optional
+        Name shown in legends (default: the rule's title).
+
+    Returns
+    -------
+    RootPoint
+
+    Examples
+    --------
+    >>> r = find_root("z+", (1, -1), -sp.Rational(1, 2), (sp.Rational(3, 2), sp.Rational(1, 2)))
+    >>> r.t, r.x_tilde, r.in_domain
+    (1/3, (1, 1/2), True)
+    >>> find_root("z+", (-1, -1), 0, (1, 1)).found    # no positive weight: no root
+    False
+    """
+    from ..derivation.taylor import Derivation, derive
+
+    d = rule if isinstance(rule, Derivation) else derive(rule, n=2)
+    if d.n != 2:
+        raise ValueError(f"find_root needs a derivation with fan-in 2, got n = {d.n}")
+    syms = d.symbols
+    w, x = _pair(w, "w"), _pair(x, "x")
+    values = {syms["b"]: _value(b, "b")}
+    values.update(zip(syms["x"], x))
+    values.update(zip(syms["w"], w))
+    low, high = _box(box)
+    if "l" in syms:
+        values.update(zip(syms["l"], low))
+        values.update(zip(syms["h"], high))
+    if "gamma" in syms:
+        default = d.rule_def.parameters.get("gamma", sp.Rational(1, 4))
+        values[syms["gamma"]] = _value(default if gamma is None else gamma, "gamma")
+    label = label or (d.rule_def.title if d.rule_def.name != "custom" else "user direction")
+    direction = tuple(v.xreplace(values) for v in d.root["v"])
+    denominator = d.denominator.xreplace(values)
+    free = denominator.free_symbols | set().union(*(v.free_symbols for v in direction))
+    if free:
+        raise ValueError(f"rule {label!r}: no value for {sorted(map(str, free))}; "
+                         "give them through box= or gamma=")
+    if denominator == 0:
+        return RootPoint(label, None, None, direction, False)
+    # the derivation's own root formula, not a recomputation
+    t = d.root["t"].xreplace(values)
+    x_tilde = tuple(e.xreplace(values) for e in d.root["x_tilde"])
+    domain = d.rule_def.domain
+    point = np.array([float(c) for c in x_tilde])
+    tol = 1e-9 * (1 + np.abs(point).max())
+    if isinstance(domain, Positive):
+        inside = bool(np.all(point >= -tol))
+    elif isinstance(domain, Box):
+        lo, hi = np.array(low, dtype=float), np.array(high, dtype=float)
+        inside = bool(np.all(point >= lo - tol) and np.all(point <= hi + tol))
+    else:
+        inside = True
+    return RootPoint(label, t, x_tilde, direction, inside)
+
+
+def _value(value, what):
+    """A user's number as a SymPy number: checked, strings parsed as numbers only."""
+    return to_sympy(real_number(value, what))
+
+
+def _pair(values, what):
+    if isinstance(values, (str, bytes, Mapping)) or not _is_pair(values):
+        raise ValueError(f"{what} must be a pair of numbers, got {values!r}")
+    return tuple(_value(v, f"{what}[{k}]") for k, v in enumerate(values))
+
+
+def _box(box):
+    """``(low pair, high pair)`` of SymPy numbers from ``(l, h)`` or ``((l1, l2), (h1, h2))``."""
+    try:
+        low, high = box
+    except (TypeError, ValueError):
+        raise ValueError(f"box must be a pair (low, high), got {box!r}") from None
+    sides = []
+    for side, name in ((low, "low"), (high, "high")):
+        if isinstance(side, (str, bytes)) or np.ndim(side) == 0:
+            side = (side, side)
+        sides.append(_pair(side, f"box {name}"))
+    for k, (lo, hi) in enumerate(zip(*sides)):
+        if lo > hi:
+            raise ValueError(f"box: low bound {lo} is greater than high bound {hi} (input {k + 1})")
+    return sides
+
+
+def _clip_halfplane(polygon, w, b):
+    """The part of a convex polygon where ``w·p + b >= 0`` (Sutherland–Hodgman)."""
+    out = []
+    for k, p in enumerate(polygon):
+        q = polygon[(k + 1) % len(polygon)]
+        zp, zq = np.dot(w, p) + b, np.dot(w, q) + b
+        if zp >= 0:
+            out.append(p)
+        if (zp >= 0) != (zq >= 0):
+            out.append(p + (q - p) * zp / (zp - zq))
+    return out
+
+
+def _limits(points):
+    pts = np.array([p for p in points if np.all(np.isfinite(p))])
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    span = max(float((hi - lo).max()), 1.0) * 1.3   # square view, 15 % margin each side
+    centre = (lo + hi) / 2
+    return [(c - span / 2, c + span / 2) for c in centre]
+
+
+def _is_pair(value):
+    try:
+        return np.ndim(value) == 1 and len(value) == 2
+    except (TypeError, ValueError):
+        return False
+
+
+def _is_scalar(value):
+    try:
+        return np.ndim(value) == 0
+    except ValueError:   # a ragged tuple such as (w, b, x): not a scalar
+        return False
+
+
+def _neuron_items(neurons):
+    """A list of ``(w, b, x)`` from one neuron or several (tuples or dicts)."""
+    if isinstance(neurons, Mapping) or (len(neurons) == 3 and _is_scalar(neurons[1])):
+        neurons = [neurons]
+    out = []
+    for k, n in enumerate(neurons):
+        try:
+            w, b, x = (n["w"], n["b"], n["x"]) if isinstance(n, Mapping) else n
+        except (TypeError, ValueError, KeyError):
+            raise ValueError(f"neurons[{k}]: expected (w, b, x), got {n!r}") from None
+        if np.shape(w) != (2,) or np.shape(x) != (2,) or not _is_scalar(b):
+            raise ValueError(f"neurons[{k}]: expected (w, b, x) with 2 weights, a scalar "
+                             f"bias and a 2-D data point, got {n!r}")
+        w, x = _pair(w, f"neurons[{k}] w"), _pair(x, f"neurons[{k}] x")
+        b = _value(b, f"neurons[{k}] b")
+        if not all(np.isfinite(float(v)) for v in (*w, b, *x)):
+            raise ValueError(f"neurons[{k}]: a value is too large to draw (beyond float64)")
+        out.append((w, b, x))
+    return out
+
+
+def _fmt(v):
+    v = float(v)
+    return f"{v:.3g}" if v != 0 else "0"
+
+
+def plot_root_search(neurons, rules=("w2", "z+", "zB"), *, box=(0, 1), gamma=None, ax=None,
+                     size=4.0, limits=None):
+    """Draw the root-point search of 2-input neurons (the seed's Figure 2).
+
+    Each panel shows the active set ``z > 0`` (shaded), the line ``z = 0``,
+    the rules' input domains, the data point (black dot), and for every
+    rule the search line from the data point to its root (circle; a cross
+    when the root leaves the rule's domain).
+
+    Parameters
+    ----------
+    neurons : tuple or list
+        One neuron ``(w, b, x)`` or a list of them (side by side); a dict
+        with keys ``w``, ``b``, ``x`` works too.
+    rules : sequence or dict
+        Rule names, Rules, direction functions, ``(label, rule)`` pairs, or a
+        dict ``label -> rule``.
+    box : pair, optional
+        Box bounds ``(l, h)`` for box rules (zᴮ).
+    gamma : number, optional
+        γ for the γ rule.
+    ax : Axes or sequence of Axes, optional
+        Draw here (one per neuron) instead of a new figure.
+    size : float
+        Panel size in inches.
+    limits : ((xmin, xmax), (ymin, ymax)), optional
+        View limits (default: everything drawn, square).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Artists carry gids: ``"data"``, ``"z=0"``, ``"active"``,
+        ``"search:<label>"`` and ``"root:<label>"``.
+
+    Examples
+    --------
+    >>> fig = plot_root_search([((1, 1), -1, (1, 1)), ((1, -1), 0, (1, 0.5))],
+    ...                        rules={"z+": "z+", "mine": lambda x, w: x * w**2})
+    >>> len(fig.axes)
+    2
+    >>> root = next(l for l in fig.axes[0].lines if l.get_gid() == "root:mine")
+    >>> float(root.get_xdata()[0] + root.get_ydata()[0] - 1)   # z(x̃) = w·x̃ + b
+    0.0
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Polygon, Rectangle
+
+    items = _neuron_items(neurons)
+    rule_items = _rule_items(rules)
+    if ax is None:
+        # room below each panel for its legend
+        fig = Figure(figsize=(size * len(items), size + 0.26 * (len(rule_items) + 5)),
+                     layout="constrained")
+        axes = list(np.atleast_1d(fig.subplots(1, len(items), squeeze=False)[0]))
+    else:
+        axes = list(np.atleast_1d(ax))
+        if len(axes) != len(items):
+            raise ValueError(f"ax: got {len(axes)} axes for {len(items)} neurons")
+        fig = axes[0].figure
+    from ..derivation.taylor import derive
+
+    # derive each rule once (a user direction is not cached by derive)
+    rule_items = [(lab, derive(r, n=2)) for lab, r in rule_items]
+    domains = {type(d.rule_def.domain) for _, d in rule_items}
+    low, high = (np.array(v, dtype=float) for v in _box(box))
+    box_label = (f"box [{_fmt(low[0])}, {_fmt(high[0])}]²" if low[0] == low[1] and high[0] == high[1]
+                 else "box")
+    for a, (w, b, x) in zip(axes, items):
+        roots = [find_root(r, w, b, x, box=box, gamma=gamma, label=lab) for lab, r in rule_items]
+        wf, bf, xf = np.array(w, dtype=float), float(b), np.array(x, dtype=float)
+        points = [xf, np.zeros(2)] + [r.point for r in roots]
+        if Box in domains:
+            points += [low, high]
+        if np.any(wf):
+            points.append(xf - (wf @ xf + bf) / (wf @ wf) * wf)   # nearest point of z = 0
+        (x0, x1), (y0, y1) = limits or _limits(points)
+        view = [np.array(p) for p in ((x0, y0), (x1, y0), (x1, y1), (x0, y1))]
+
+        if Positive in domains:   # hatch what lies outside ℝ²₊ (two strips)
+            for k, (xy, wd, ht) in enumerate((((x0, y0), -x0, y1 - y0), ((0, y0), x1, -y0))):
+                if wd > 0 and ht > 0:
+                    a.add_patch(Rectangle(xy, wd, ht, facecolor="none", edgecolor="0.75",
+                                          hatch="///", lw=0, label=None if k else "outside ℝ²₊"))
+        if Box in domains:
+            a.add_patch(Rectangle(low, *(high - low), facecolor="none", edgecolor="0.3",
+                                  ls=":", lw=1.2, label=box_label))
+        active = _clip_halfplane(view, wf, bf)
+        if len(active) >= 3:
+            a.add_patch(Polygon(active, closed=True, facecolor=_ACTIVE_COLOR, alpha=0.6,
+                                edgecolor="none", label="active set z > 0", gid="active"))
+        if np.any(wf):
+            p0 = -bf * wf / (wf @ wf)
+            a.axline(p0, p0 + np.array([-wf[1], wf[0]]), color="k", lw=1.2, label="z = 0", gid="z=0")
+        for k, r in enumerate(roots):
+            color = _RULE_COLORS[k % len(_RULE_COLORS)]
+            if not r.found:
+                a.plot([], [], color=color, label=f"{r.label}: no root (Σ v·w = 0)")
+                continue
+            p = r.point
+            a.plot([xf[0], p[0]], [xf[1], p[1]], color=color, ls="--", lw=1.5,
+                   gid=f"search:{r.label}")
+            where = f"({_fmt(p[0])}, {_fmt(p[1])})" + ("" if r.in_domain else ", outside domain")
+            # rings shrink rule by rule, so roots that coincide stay visible
+            a.plot([p[0]], [p[1]], ls="none", marker="o" if r.in_domain else "X",
+                   ms=8 + 3 * (len(roots) - 1 - k),
+                   mfc="white" if r.in_domain else color, mec=color, mew=2, zorder=5,
+                   label=f"{r.label}: x̃ = {where}", gid=f"root:{r.label}")
+        a.plot([xf[0]], [xf[1]], "ko", ms=7, zorder=6, label="data point x", gid="data")
+        a.set_xlim(x0, x1)
+        a.set_ylim(y0, y1)
+        a.set_aspect("equal")
+        a.set_xlabel("x₁")
+        a.set_ylabel("x₂")
+        inactive = "" if wf @ xf + bf > 0 else " (inactive at x)"
+        a.set_title(f"w = ({_fmt(w[0])}, {_fmt(w[1])}), b = {_fmt(b)}{inactive}", fontsize="medium")
+        a.legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.14),
+                 markerscale=0.7, frameon=False)   # below the panel: never hides the geometry
+    return fig
