@@ -1,4 +1,4 @@
-"""Lay a network out as blocks of neurons: the build step of :func:`symdtd.compiler.compiled`.
+"""Lay a network out as blocks of neurons: the build step of :func:`~symdtd.compiler.compiled.compile`.
 
 Each topological generation becomes one :class:`Generation`: its forward
 matrices (one per source generation), its max-pooling table and its blocks,
@@ -78,7 +78,7 @@ class NetworkBlocks:
         ``kernel_for(rule, l_is_x=False, h_is_x=False)`` returns the rule's
         :class:`~symdtd.compiler.compiled.RuleKernel`: :func:`symdtd.compiler.compiled.rule_kernel`.
     maxpool, parameters, dense_threshold
-        As for :func:`symdtd.compiler.compiled`.
+        As for :func:`~symdtd.compiler.compiled.compile`.
 
     Attributes
     ----------

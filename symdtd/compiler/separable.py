@@ -1,6 +1,6 @@
 """Separable terms of a rule's numerator: ``q = Σ_k f_k(x, l, h) · g_k(w, γ)``.
 
-:func:`symdtd.compiler.compiled` evaluates a rule as matrix products only when its
+:func:`~symdtd.compiler.compiled.compile` evaluates a rule as matrix products only when its
 numerator ``q`` (from :func:`symdtd.derive`) splits into terms whose first
 factor involves the per-input quantities ``x, l, h`` only and whose second
 factor involves the per-edge ones ``w, γ`` only. :func:`split_separable`

@@ -23,7 +23,7 @@ limit               default    what it bounds
 Raise one for the session (``symdtd.core.limits.LIMITS.exact_edges = 10**6``),
 for a block of code (``with symdtd.core.limits.raised(exact_edges=10**6): ...``)
 or on the command line (``symdtd explain NET --limit exact_edges=1000000``).
-``None`` removes a limit. For large networks :func:`symdtd.compiler.compiled` (batched
+``None`` removes a limit. For large networks :func:`~symdtd.compiler.compiled.compile` (batched
 float64) has no such limit and is thousands of times faster.
 
 Examples

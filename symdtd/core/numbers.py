@@ -3,7 +3,7 @@
 Every place where symdtd turns a user's text into a number goes through
 :func:`parse_number`: weights, biases and box bounds in network JSON files,
 fraction strings given to :meth:`Network.add_neuron
-<symdtd.network.graph.Network.add_neuron>` or :func:`symdtd.propagation.backward`, the
+<symdtd.network.graph.Network.add_neuron>` or :func:`~symdtd.propagation.backward.propagate`, the
 command line's ``--input NAME=VALUE``, ``plot-root --neuron`` and ``--box``.
 Every value given through the Python API (an input value, a weight, a point
 of :func:`symdtd.find_root`) is checked by :func:`real_number`. Neither ever

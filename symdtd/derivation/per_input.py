@@ -54,7 +54,7 @@ def derive_per_input(domains, *, bias="nonpositive"):
     Derivation
         A derivation of fan-in ``len(domains)`` whose input domain is the
         per-input box of the inputs' ranges (``[0, ∞)`` for ℝ₊, ``(−∞, ∞)``
-        for ℝ), so :func:`symdtd.proof.neuron` proves or refutes it under exactly
+        for ℝ), so :func:`~symdtd.proof.neuron.verify` proves or refutes it under exactly
         those assumptions.
 
     Raises

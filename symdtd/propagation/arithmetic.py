@@ -19,7 +19,7 @@ Values are checked by :func:`symdtd.core.numbers.real_number` (strings by
 :func:`symdtd.core.numbers.parse_number`: never by SymPy's parser).
 :func:`forward_values` computes every activation in one of them, checking
 the input values against the inputs' domains. Two conventions are shared
-with :func:`symdtd.compiler.compiled`: :func:`zero_denominator`, the one test of when
+with :func:`~symdtd.compiler.compiled.compile`: :func:`zero_denominator`, the one test of when
 a relevance denominator counts as zero, and :class:`NegativeOutputWarning`,
 issued when an explained output is negative.
 
@@ -67,7 +67,7 @@ class NegativeOutputWarning(UserWarning):
             warnings.simplefilter("ignore", symdtd.NegativeOutputWarning)
             e = symdtd.propagate(net, point, arithmetic="exact")
 
-    :func:`symdtd.propagation.backward` names the output,
+    :func:`~symdtd.propagation.backward.propagate` names the output,
     :meth:`CompiledNetwork.explain <symdtd.compiler.compiled.CompiledNetwork.explain>`
     the rows of the batch.
     """
@@ -87,9 +87,9 @@ def zero_denominator(Z, magnitude, count, number="float64"):
     before being added. In exact arithmetic ``u = 0``, and with a single
     part ``magnitude = |Z|``: in both cases the rule is ``Z = 0``.
 
-    :func:`symdtd.propagation.backward` adds the numerators ``q_ij`` with ``math.fsum``
+    :func:`~symdtd.propagation.backward.propagate` adds the numerators ``q_ij`` with ``math.fsum``
     (one rounding: a single part), so in every arithmetic it decides
-    ``Z = 0`` exactly. :func:`symdtd.compiler.compiled` adds matrix products computed
+    ``Z = 0`` exactly. :func:`~symdtd.compiler.compiled.compile` adds matrix products computed
     apart (``X @ W`` and zᴮ's folded ``−l·w⁺ − h·w⁻``, which cancel at a box
     corner where every ``q`` is 0), with *count* = fan-in + number of parts.
     A neuron whose denominator is zero passes nothing on (messages 0) and

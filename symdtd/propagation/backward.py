@@ -22,7 +22,7 @@ traversal is the same for every arithmetic; only the numbers change:
 A neuron whose denominator ``Σ q`` is zero passes on nothing: its messages
 are 0 (never NaN), it is listed in ``zero_denominators`` and relevance it
 held is listed in ``lost``. "Zero" is decided by
-:func:`symdtd.propagation.arithmetic.zero_denominator`, the rule :func:`symdtd.compiler.compiled`
+:func:`symdtd.propagation.arithmetic.zero_denominator`, the rule :func:`~symdtd.compiler.compiled.compile`
 uses too; since the ``q`` are added in one piece (``math.fsum`` in
 ``"float"``), it means ``Σ q = 0`` exactly in every arithmetic.
 

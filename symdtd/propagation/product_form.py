@@ -15,7 +15,7 @@ max-pooling neuron that has the product form itself (the winner has
 ``x_i ≠ 0`` and still defined where ``x_i = 0``. It is false for inputs of
 zᴮ on a box (``q = x w − l w⁺ − h w⁻``) and of w² (``q = w²``): a pixel at
 ``x_i = 0`` can receive relevance. :class:`ProductForm` follows one
-backward pass of :func:`symdtd.propagation.backward` and keeps ``c`` only for the nodes
+backward pass of :func:`~symdtd.propagation.backward.propagate` and keeps ``c`` only for the nodes
 where the product form holds (:attr:`symdtd.propagation.backward.Explanation.factors`).
 
 Examples
@@ -39,7 +39,7 @@ __all__ = ["ProductForm", "binding", "cofactor"]
 
 
 def binding(network, node):
-    """How the box rules bind ``(l, h)`` for predecessor *node*, as in :func:`symdtd.propagation.backward`.
+    """How the box rules bind ``(l, h)`` for predecessor *node*, as in :func:`~symdtd.propagation.backward.propagate`.
 
     ``"0"`` a zero bound, ``"x"`` the value itself (``≥ 0`` inputs act as
     ``[0, x]``, real ones as ``[x, x]``, an infinite bound as ``x``), ``"l"``

@@ -3,7 +3,7 @@
 Attribution methods, each returning an array ``(batch, n_inputs)``:
 
 * :func:`dtd` — deep Taylor decomposition with the compiled network
-  (:func:`symdtd.compiler.compiled`): the network's default rules (zᴮ at a box input,
+  (:func:`~symdtd.compiler.compiled.compile`): the network's default rules (zᴮ at a box input,
   z⁺ above) or a rule for every layer above the input (``rule="gamma"``);
 * :func:`sensitivity` — ``(∂x_f/∂x_p)²``;
 * :func:`gradient_x_input` — ``x_p · ∂x_f/∂x_p``;

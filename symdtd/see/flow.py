@@ -105,7 +105,7 @@ def render(network, relevance=None, *, top_k=None, hide_inactive=False, collapse
     ----------
     network : Network
     relevance : Explanation or dict, optional
-        The result of :func:`symdtd.propagation.backward` (relevance, messages and
+        The result of :func:`~symdtd.propagation.backward.propagate` (relevance, messages and
         activations are shown), or a dict ``{node: relevance}``; None draws
         the network alone (edges by weight).
     top_k : int, optional
