@@ -1,0 +1,198 @@
+"""Array kernels of layer nodes: convolution, window sums and maxima, and their transposes.
+
+Pure NumPy, batched, no per-neuron Python loops: a convolution is a sum over
+the ``kh·kw`` kernel offsets of one matrix product each (on a strided view of
+the padded input, channels last), and its transpose adds the products
+``S @ W[:, :, p, q]`` back into the same strided views. Window sums and
+maxima work on an :func:`numpy.lib.stride_tricks.as_strided` view of the
+padded input. Arrays are ``(batch, C, H, W)``.
+
+The transposed maps are the adjoints of the forward ones,
+``⟨T x, y⟩ = ⟨x, Tᵀ y⟩``: they are what relevance propagation runs backwards.
+
+Examples
+--------
+>>> import numpy as np
+>>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+>>> conv2d(x, np.ones((1, 1, 2, 2)), stride=2)[0, 0]
+array([[10., 18.],
+       [42., 50.]])
+>>> window_sum(x, (2, 2), (2, 2), (0, 0))[0, 0]
+array([[10., 18.],
+       [42., 50.]])
+>>> conv2d_t(np.ones((1, 1, 2, 2)), np.ones((1, 1, 2, 2)), (4, 4), stride=2)[0, 0]
+array([[1., 1., 1., 1.],
+       [1., 1., 1., 1.],
+       [1., 1., 1., 1.],
+       [1., 1., 1., 1.]])
+"""
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+__all__ = ["pair", "output_size", "conv2d", "conv2d_t", "window_sum", "window_sum_t",
+           "window_argmax", "scatter_winners", "adaptive_matrix"]
+
+
+def pair(value, what, minimum=0):
+    """``(a, b)`` from an int or a pair of ints, each ≥ *minimum*.
+
+    >>> pair(2, "stride"), pair((1, 3), "padding")
+    ((2, 2), (1, 3))
+    """
+    items = (value, value) if np.isscalar(value) else tuple(value)
+    if len(items) != 2 or not all(isinstance(v, (int, np.integer)) and v >= minimum for v in items):
+        raise ValueError(f"{what} must be an int ≥ {minimum} or a pair of them, got {value!r}")
+    return int(items[0]), int(items[1])
+
+
+def output_size(size, kernel, stride, padding, dilation=1):
+    """Output length along one axis (PyTorch's floor rule).
+
+    >>> output_size(28, 5, 1, 0), output_size(8, 3, 2, 1), output_size(7, 3, 1, 0, dilation=2)
+    (24, 4, 3)
+    """
+    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def _offsets(kernel, stride, dilation, out_hw):
+    """The strided slices of the padded input seen by each kernel offset ``(p, q)``."""
+    (kh, kw), (sh, sw), (dh, dw), (Ho, Wo) = kernel, stride, dilation, out_hw
+    for p in range(kh):
+        for q in range(kw):
+            yield p, q, (slice(p * dh, p * dh + sh * (Ho - 1) + 1, sh),
+                         slice(q * dw, q * dw + sw * (Wo - 1) + 1, sw))
+
+
+def conv2d(x, weight, stride=1, padding=0, dilation=1, groups=1):
+    """Cross-correlation as PyTorch's ``conv2d`` computes it (no bias).
+
+    Parameters
+    ----------
+    x : ndarray, shape (batch, C_in, H, W)
+    weight : ndarray, shape (C_out, C_in // groups, kh, kw)
+    stride, padding, dilation : int or pair
+    groups : int
+
+    Returns
+    -------
+    ndarray, shape (batch, C_out, Ho, Wo)
+    """
+    (sh, sw), (ph, pw), (dh, dw) = pair(stride, "stride", 1), pair(padding, "padding"), \
+        pair(dilation, "dilation", 1)
+    B, C, H, W = x.shape
+    C_out, Cg, kh, kw = weight.shape
+    Ho, Wo = output_size(H, kh, sh, ph, dh), output_size(W, kw, sw, pw, dw)
+    xp = np.zeros((B, H + 2 * ph, W + 2 * pw, C), dtype=x.dtype)
+    xp[:, ph:ph + H, pw:pw + W, :] = x.transpose(0, 2, 3, 1)  # channels last: one matmul per offset
+    out = np.zeros((B, Ho, Wo, C_out), dtype=np.result_type(x, weight))
+    for p, q, (rows, cols) in _offsets((kh, kw), (sh, sw), (dh, dw), (Ho, Wo)):
+        patch = xp[:, rows, cols, :]
+        if groups == 1:
+            out += patch @ weight[:, :, p, q].T
+        else:
+            wg = weight[:, :, p, q].reshape(groups, C_out // groups, Cg)
+            out += np.einsum("bhwgc,goc->bhwgo", patch.reshape(B, Ho, Wo, groups, Cg),
+                             wg).reshape(B, Ho, Wo, C_out)
+    return out.transpose(0, 3, 1, 2)
+
+
+def conv2d_t(s, weight, input_hw, stride=1, padding=0, dilation=1, groups=1):
+    """The transpose (adjoint) of :func:`conv2d`: a transposed convolution.
+
+    Parameters
+    ----------
+    s : ndarray, shape (batch, C_out, Ho, Wo)
+    weight : ndarray, shape (C_out, C_in // groups, kh, kw)
+    input_hw : pair of int
+        ``(H, W)`` of the forward input (the output padding follows from it).
+
+    Returns
+    -------
+    ndarray, shape (batch, C_in, H, W)
+    """
+    (sh, sw), (ph, pw), (dh, dw) = pair(stride, "stride", 1), pair(padding, "padding"), \
+        pair(dilation, "dilation", 1)
+    B, C_out, Ho, Wo = s.shape
+    _, Cg, kh, kw = weight.shape
+    H, W = input_hw
+    sc = s.transpose(0, 2, 3, 1)
+    grad = np.zeros((B, H + 2 * ph, W + 2 * pw, Cg * groups), dtype=np.result_type(s, weight))
+    for p, q, (rows, cols) in _offsets((kh, kw), (sh, sw), (dh, dw), (Ho, Wo)):
+        if groups == 1:
+            grad[:, rows, cols, :] += sc @ weight[:, :, p, q]
+        else:
+            wg = weight[:, :, p, q].reshape(groups, C_out // groups, Cg)
+            part = np.einsum("bhwgo,goc->bhwgc", sc.reshape(B, Ho, Wo, groups, C_out // groups), wg)
+            grad[:, rows, cols, :] += part.reshape(B, Ho, Wo, groups * Cg)
+    return grad[:, ph:ph + H, pw:pw + W, :].transpose(0, 3, 1, 2)
+
+
+def _windows(x, kernel, stride, padding, fill):
+    """A ``(batch, C, Ho, Wo, kh·kw)`` array of the windows (padded with *fill*)."""
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    B, C, H, W = x.shape
+    xp = np.full((B, C, H + 2 * ph, W + 2 * pw), fill, dtype=x.dtype)
+    xp[:, :, ph:ph + H, pw:pw + W] = x
+    Ho, Wo = output_size(H, kh, sh, ph), output_size(W, kw, sw, pw)
+    b, c, r, t = xp.strides
+    view = as_strided(xp, (B, C, Ho, Wo, kh, kw), (b, c, r * sh, t * sw, r, t), writeable=False)
+    return view.reshape(B, C, Ho, Wo, kh * kw)
+
+
+def window_sum(x, kernel, stride, padding):
+    """``Σ`` over each pooling window (zero padding): ``(batch, C, Ho, Wo)``."""
+    return _windows(x, kernel, stride, padding, 0.0).sum(axis=-1)
+
+
+def window_sum_t(s, input_hw, kernel, stride, padding):
+    """The transpose of :func:`window_sum`: each window's value added back to its cells."""
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    B, C, Ho, Wo = s.shape
+    H, W = input_hw
+    grad = np.zeros((B, C, H + 2 * ph, W + 2 * pw), dtype=s.dtype)
+    for p in range(kh):  # one slice-add per window offset
+        for q in range(kw):
+            grad[:, :, p:p + sh * (Ho - 1) + 1:sh, q:q + sw * (Wo - 1) + 1:sw] += s
+    return grad[:, :, ph:ph + H, pw:pw + W]
+
+
+def window_argmax(x, kernel, stride, padding):
+    """Each window's maximum and the flat index (into one ``H×W`` image) of its first maximiser.
+
+    Padded cells are ``-inf``, so they never win; ties go to the first cell in
+    row-major order, as the neuron-level max-pooling neurons list their inputs.
+    """
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    B, C, H, W = x.shape
+    V = _windows(x, kernel, stride, padding, -np.inf)
+    slot = V.argmax(axis=-1)
+    value = np.take_along_axis(V, slot[..., None], axis=-1)[..., 0]
+    Ho, Wo = slot.shape[2:]
+    r = np.arange(Ho)[:, None] * sh - ph + slot // kw
+    c = np.arange(Wo)[None, :] * sw - pw + slot % kw
+    return value, r * W + c
+
+
+def scatter_winners(values, winners, input_hw):
+    """Add each window's *values* onto its winning cell: the winner-take-all backward map."""
+    B, C, Ho, Wo = values.shape
+    H, W = input_hw
+    plane = (np.arange(B * C) * (H * W)).reshape(B, C, 1, 1)
+    flat = np.bincount((winners + plane).ravel(), values.ravel(), B * C * H * W)
+    return flat.reshape(B, C, H, W).astype(values.dtype)
+
+
+def adaptive_matrix(size, out):
+    """0/1 matrix ``(out, size)`` of adaptive pooling's windows along one axis (PyTorch's).
+
+    Window ``i`` covers ``floor(i·size/out) ≤ r < ceil((i+1)·size/out)``.
+
+    >>> adaptive_matrix(5, 3).astype(int).tolist()
+    [[1, 1, 0, 0, 0], [0, 1, 1, 1, 0], [0, 0, 0, 1, 1]]
+    """
+    i = np.arange(out)[:, None]
+    r = np.arange(size)[None, :]
+    start, stop = (i * size) // out, -((-(i + 1) * size) // out)
+    return ((r >= start) & (r < stop)).astype(float)

@@ -1,0 +1,225 @@
+"""Pooling layer nodes: sum, average, max and adaptive average pooling over 2-D windows.
+
+Layer nodes as in :mod:`symdtd.network.layers`. Sum, average and adaptive
+average pooling are linear maps with one weight per output neuron (1,
+``1/divisor``, ``1/window size``) on a 0/1 window map, so their modified map
+is ``T_{g(c)} F = g(c) ⊙ Σ_window F``. Their neurons at neuron level:
+
+=====================  ===========================================================
+layer                  neurons (kinds of :class:`~symdtd.network.graph.Network`)
+=====================  ===========================================================
+:class:`SumPool2d`     ``sumpool``: ``x = Σ x_i``
+:class:`AvgPool2d`     ``relu`` with weights ``1/divisor`` and bias 0 (inputs ≥ 0,
+                       so ``max(0, ·)`` is the identity), as ``ConvNetBuilder``
+:class:`AdaptiveAvgPool2d`  ``relu`` with weights ``1/window size``, bias 0
+:class:`MaxPool2d`     ``maxpool`` (winner-take-all or proportional)
+=====================  ===========================================================
+
+Pooling needs inputs ≥ 0 (:class:`~symdtd.network.layer_graph.LayerNetwork`
+checks it). Zero padding adds no edge; for max-pooling padded cells never win.
+
+Examples
+--------
+>>> import numpy as np
+>>> pool = MaxPool2d(2)
+>>> pool.bind("pool1", ["h"], [(1, 4, 4)])
+(1, 2, 2)
+>>> pool.expression()
+Eq(pool1[c, u, v], max(h[c, p + 2*u, q + 2*v], (p, 0, 1), (q, 0, 1)))
+>>> pool.forward([np.arange(16.0).reshape(1, 1, 4, 4)])[0, 0]
+array([[ 5.,  7.],
+       [13., 15.]])
+"""
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from . import layer_ops
+from .layer_ops import adaptive_matrix, output_size, pair, window_argmax, window_sum, window_sum_t
+from .layers import Layer, identity
+
+__all__ = ["WindowPool", "SumPool2d", "AvgPool2d", "MaxPool2d", "AdaptiveAvgPool2d", "WINDOW_MAX"]
+
+#: the unevaluated ``max(value, (p, 0, kh − 1), (q, 0, kw − 1))`` of max-pooling expressions
+WINDOW_MAX = sp.Function("max")
+
+
+class WindowPool(Layer):
+    """Pooling over ``kernel_size`` windows moved by ``stride`` (default: the kernel size).
+
+    Parameters
+    ----------
+    kernel_size, stride, padding : int or pair
+        Padding at most half the kernel (as PyTorch).
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0, *, rule=None):
+        super().__init__(rule)
+        self.kernel = pair(kernel_size, "kernel_size", 1)
+        self.stride = self.kernel if stride is None else pair(stride, "stride", 1)
+        self.padding = pair(padding, "padding")
+        if self.padding[0] > self.kernel[0] // 2 or self.padding[1] > self.kernel[1] // 2:
+            raise ValueError(f"padding must be at most half the kernel, got {padding!r}")
+
+    def infer_shape(self, input_shapes):
+        C, H, W = self.image(input_shapes[0])
+        Ho = output_size(H, self.kernel[0], self.stride[0], self.padding[0])
+        Wo = output_size(W, self.kernel[1], self.stride[1], self.padding[1])
+        if Ho < 1 or Wo < 1:
+            raise self.error(f"a {self.kernel[0]}×{self.kernel[1]} window does not fit the "
+                             f"{H}×{W} input")
+        return C, Ho, Wo
+
+    def window_weight(self):
+        """The weight of every edge into a neuron, broadcastable to the output shape."""
+        return 1.0
+
+    def linear(self, source, F, g=identity, gamma=None, ops=layer_ops):
+        """``g(c) ⊙ Σ_window F``: the window sum with modified weights."""
+        return np.asarray(g(self.window_weight(), gamma), float) * window_sum(
+            F, self.kernel, self.stride, self.padding)
+
+    def linear_t(self, source, S, g=identity, gamma=None, ops=layer_ops):
+        """The transposed map: ``g(c) ⊙ S`` added back onto each window's cells."""
+        scaled = np.asarray(g(self.window_weight(), gamma), float) * S
+        return window_sum_t(scaled, self.input_shapes[0][1:], self.kernel, self.stride,
+                            self.padding)
+
+    def forward(self, inputs):
+        return self.linear(0, inputs[0])
+
+    def window_term(self):
+        """``(x[c, u·s + p − pad, v·s + q − pad], p, q)`` of the generic neuron."""
+        c, u, v = self.index_symbols()
+        p, q = sp.Idx("p", self.kernel[0]), sp.Idx("q", self.kernel[1])
+        x = sp.IndexedBase(self.sources[0])
+        at = (c, u * self.stride[0] + p - self.padding[0], v * self.stride[1] + q - self.padding[1])
+        return x[at], (p, 0, self.kernel[0] - 1), (q, 0, self.kernel[1] - 1)
+
+    def expression(self):
+        term, *limits = self.window_term()
+        value = sp.Sum(term, *limits) * self.window_weight()
+        return sp.Eq(sp.IndexedBase(self.name)[tuple(self.index_symbols())], value)
+
+    def connections(self, out):
+        C, H, W = self.input_shapes[0]
+        c, u, v = np.unravel_index(out, self.shape)
+        p, q = (a.ravel() for a in np.meshgrid(np.arange(self.kernel[0]),
+                                               np.arange(self.kernel[1]), indexing="ij"))
+        r = u[:, None] * self.stride[0] - self.padding[0] + p
+        s = v[:, None] * self.stride[1] - self.padding[1] + q
+        inside = (r >= 0) & (r < H) & (s >= 0) & (s < W)
+        dst = np.broadcast_to(np.arange(len(out))[:, None], inside.shape)[inside]
+        src = ((c[:, None] * H + r) * W + s)[inside]
+        weight = np.broadcast_to(np.asarray(self.window_weight(), float),
+                                 self.shape).ravel()[out]
+        return [(dst, src, weight[dst])]
+
+
+class SumPool2d(WindowPool):
+    """Sum-pooling ``y[c, u, v] = Σ_{p, q} x[c, u·s + p, v·s + q]``."""
+
+    neuron_kind = "sumpool"
+
+
+class AvgPool2d(WindowPool):
+    """Average pooling; *divisor* defaults to ``kh·kw`` (PyTorch's ``count_include_pad=True``)."""
+
+    neuron_kind = "relu"
+
+    def __init__(self, kernel_size, stride=None, padding=0, *, divisor=None, rule=None):
+        super().__init__(kernel_size, stride, padding, rule=rule)
+        self.divisor = self.kernel[0] * self.kernel[1] if divisor is None else divisor
+        if not self.divisor > 0:
+            raise ValueError(f"divisor must be positive, got {divisor!r}")
+
+    def window_weight(self):
+        return 1.0 / self.divisor
+
+    def expression(self):
+        term, *limits = self.window_term()
+        value = sp.Sum(term, *limits) / self.divisor
+        return sp.Eq(sp.IndexedBase(self.name)[tuple(self.index_symbols())], value)
+
+
+class MaxPool2d(WindowPool):
+    """Max-pooling ``y[c, u, v] = max_{p, q} x[c, u·s + p, v·s + q]``.
+
+    *rule* ``"winner"`` or ``"proportional"`` (default: the network's ``maxpool``).
+    """
+
+    neuron_kind = "maxpool"
+
+    def forward(self, inputs):
+        return window_argmax(inputs[0], self.kernel, self.stride, self.padding)[0]
+
+    def winners(self, x):
+        """The flat index (in one ``H×W`` plane) of each window's first maximum."""
+        return window_argmax(x, self.kernel, self.stride, self.padding)[1]
+
+    def expression(self):
+        term, *limits = self.window_term()
+        return sp.Eq(sp.IndexedBase(self.name)[tuple(self.index_symbols())],
+                     WINDOW_MAX(term, *(sp.Tuple(*lim) for lim in limits)))
+
+
+class AdaptiveAvgPool2d(Layer):
+    """Adaptive average pooling to ``output_size`` (PyTorch's windows).
+
+    Window ``u`` covers rows ``⌊u·H/Ho⌋ ≤ r < ⌈(u+1)·H/Ho⌉`` (columns likewise);
+    each neuron is the mean of its window.
+    """
+
+    neuron_kind = "relu"
+
+    def __init__(self, output_size, *, rule=None):
+        super().__init__(rule)
+        self.output_hw = pair(output_size, "output_size", 1)
+
+    def infer_shape(self, input_shapes):
+        C, H, W = self.image(input_shapes[0])
+        Ho, Wo = self.output_hw
+        if Ho > H or Wo > W:
+            raise self.error(f"output size {Ho}×{Wo} exceeds the {H}×{W} input")
+        return C, Ho, Wo
+
+    def matrices(self):
+        """The 0/1 window matrices ``(Ho, H)`` and ``(Wo, W)``."""
+        _, H, W = self.input_shapes[0]
+        return adaptive_matrix(H, self.output_hw[0]), adaptive_matrix(W, self.output_hw[1])
+
+    def window_weight(self):
+        Ah, Aw = self.matrices()
+        return 1.0 / np.outer(Ah.sum(axis=1), Aw.sum(axis=1))
+
+    def linear(self, source, F, g=identity, gamma=None, ops=layer_ops):
+        Ah, Aw = self.matrices()
+        return np.asarray(g(self.window_weight(), gamma), float) * np.einsum(
+            "ir,bcrs,js->bcij", Ah, F, Aw, optimize=True)
+
+    def linear_t(self, source, S, g=identity, gamma=None, ops=layer_ops):
+        Ah, Aw = self.matrices()
+        scaled = np.asarray(g(self.window_weight(), gamma), float) * S
+        return np.einsum("ir,bcij,js->bcrs", Ah, scaled, Aw, optimize=True)
+
+    def forward(self, inputs):
+        return self.linear(0, inputs[0])
+
+    def expression(self):
+        c, u, v = self.index_symbols()
+        (_, H, W), (Ho, Wo) = self.input_shapes[0], self.output_hw
+        r, s = sp.Idx("r", H), sp.Idx("s", W)
+        r0, r1 = sp.floor(u * H / Ho), sp.ceiling((u + 1) * H / Ho)
+        s0, s1 = sp.floor(v * W / Wo), sp.ceiling((v + 1) * W / Wo)
+        total = sp.Sum(sp.IndexedBase(self.sources[0])[c, r, s], (r, r0, r1 - 1), (s, s0, s1 - 1))
+        return sp.Eq(sp.IndexedBase(self.name)[c, u, v], total / ((r1 - r0) * (s1 - s0)))
+
+    def connections(self, out):
+        C, H, W = self.input_shapes[0]
+        Ah, Aw = self.matrices()
+        c, u, v = np.unravel_index(out, self.shape)
+        cells = Ah[u][:, :, None] * Aw[v][:, None, :]          # (len(out), H, W), one window each
+        dst, r, s = np.nonzero(cells)
+        src = (c[dst] * H + r) * W + s
+        return [(dst, src, self.window_weight()[u[dst], v[dst]])]
