@@ -1,0 +1,350 @@
+"""A network of layer nodes: a ``networkx.DiGraph`` whose nodes are layers, with shape inference.
+
+:class:`LayerNetwork` holds a DAG of layer nodes (:mod:`symdtd.network.layers`,
+:mod:`symdtd.network.pool_layers`): each node is a group of neurons with a
+shape, its parameters as arrays and one generic expression. Adding a layer
+infers its output shape from its sources and refuses a mismatch with a
+one-line error naming the layer. Nothing here loops over neurons except
+:meth:`LayerNetwork.neurons`, which derives the neuron view on demand: the
+whole network, or a *window* (some neurons of one layer and their receptive
+field) as a :class:`~symdtd.network.graph.Network` built through its public
+API, so that ``propagate``, ``verify`` and ``render`` work on it
+(:mod:`symdtd.network.layer_neurons`).
+
+The rule of a layer's neurons is chosen as :meth:`Network.rule_for
+<symdtd.network.graph.Network.rule_for>` chooses it for a neuron, from the
+value classes of its sources (:meth:`LayerNetwork.input_class`): z⁺ on ≥ 0
+sources, zᴮ on a box input, w² on real-valued ones, the per-input rule
+``mixed`` when real and bounded sources meet; sum and average pooling use z
+(proportional), max-pooling winner-take-all or z (``maxpool=``). A layer's
+``rule`` overrides it, as ``add_neuron(rule=...)`` does.
+
+Examples
+--------
+>>> import numpy as np
+>>> from symdtd.core.domains import Box
+>>> from symdtd.network.layers import Conv2d, Dense, Flatten
+>>> from symdtd.network.pool_layers import SumPool2d
+>>> net = LayerNetwork()
+>>> net.add_input("x", (1, 3, 3), Box(0, 1))
+InputLayer('x', shape=(1, 3, 3))
+>>> net.add_layer("conv1", Conv2d(np.ones((1, 1, 2, 2)), bias=[-1.0]))
+Conv2d('conv1', shape=(1, 2, 2))
+>>> _ = net.add_layer("pool1", SumPool2d(2))
+>>> _ = net.add_layer("flat", Flatten())
+>>> _ = net.add_layer("y", Dense([[2.0]], activation="linear"))
+>>> net.forward(np.arange(9.0).reshape(1, 1, 3, 3) / 8).tolist()
+[[8.0]]
+>>> net.rule_for("conv1").name, net.rule_for("pool1").name, net.rule_for("y").name
+('zB', 'z', 'z+')
+>>> neurons = net.neurons()
+>>> neurons.graph.nodes["conv1_0_0_1"]["expr"]
+Max(0, 1.0*x2 + 1.0*x3 + 1.0*x5 + 1.0*x6 - 1.0)
+"""
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import sympy as sp
+
+from ..core.domains import Box, Domain, Positive, Real
+from ..core.rules import get_rule
+from .layer_neurons import expand, neuron_expression
+from .layers import Layer
+from .neurons import MAXPOOL_MODES, WINNER_TAKE_ALL
+from .pool_layers import AdaptiveAvgPool2d, WindowPool
+
+__all__ = ["LayerNetwork", "InputLayer", "EDGE_LIMIT"]
+
+#: the most neuron-level edges :meth:`LayerNetwork.neurons` builds unless told otherwise
+EDGE_LIMIT = 10 ** 6
+
+
+class InputLayer(Layer):
+    """The input of a :class:`LayerNetwork`: a shape and a domain (shared or per input)."""
+
+    n_sources = 0
+    neuron_kind = "input"
+
+    def __init__(self, name, shape, domain):
+        super().__init__()
+        shape = tuple(int(s) for s in np.atleast_1d(shape))
+        if len(shape) not in (1, 3) or min(shape) < 1:
+            raise ValueError(f"input {name!r}: shape must be (C, H, W) or (n,), got {shape!r}")
+        if not isinstance(domain, Domain):
+            raise TypeError(f"input {name!r}: domain must be a Domain, got {domain!r}")
+        if isinstance(domain, Box) and domain.per_input and len(domain.bounds(1)[0]) != 1:
+            try:
+                domain.bounds(int(np.prod(shape)))
+            except ValueError:
+                raise ValueError(f"input {name!r}: the Box has per-input bounds of the wrong "
+                                 f"length for shape {shape}") from None
+        self.name, self.shape, self.domain = name, shape, domain
+
+    def bounds(self):
+        """``(low, high)`` arrays of the input's shape (``±inf`` when open)."""
+        if isinstance(self.domain, Box):
+            if self.domain.symbolic:
+                raise ValueError(f"input {self.name!r} has a symbolic Box(); "
+                                 "layer-level propagation needs numeric bounds")
+            low, high = self.domain.bounds(int(np.prod(self.shape)))
+            return np.reshape(low, self.shape), np.reshape(high, self.shape)
+        low = 0.0 if isinstance(self.domain, Positive) else -np.inf
+        return np.full(self.shape, low), np.full(self.shape, np.inf)
+
+    def expression(self):
+        idx = self.index_symbols()
+        return sp.Eq(sp.IndexedBase(self.name)[tuple(idx)], sp.IndexedBase(self.name)[tuple(idx)])
+
+
+class LayerNetwork:
+    """A DAG of layer nodes; ``graph.nodes[name]["layer"]`` is the node's layer.
+
+    Parameters
+    ----------
+    maxpool : {"winner", "proportional"}
+        How max-pooling layers without a rule of their own redistribute.
+
+    Attributes
+    ----------
+    graph : networkx.DiGraph
+        Edges run from a source layer to the layers reading it; the edge
+        attribute ``slot`` is the source's position among the reader's sources.
+    output : str
+        The layer explained by default; the last one added unless set.
+    """
+
+    def __init__(self, maxpool="winner"):
+        if maxpool not in MAXPOOL_MODES:
+            raise ValueError(f"maxpool must be one of {MAXPOOL_MODES}, got {maxpool!r}")
+        self.graph = nx.DiGraph()
+        self.maxpool = maxpool
+        self.output = None
+
+    # ----------------------------------------------------------------- build
+    def add_input(self, name, shape, domain=None):
+        """Add an input layer of per-sample *shape* ``(C, H, W)`` or ``(n,)``.
+
+        *domain* (default ``Positive()``, as :meth:`Network.add_input
+        <symdtd.network.graph.Network.add_input>`) holds for every entry; a
+        :class:`~symdtd.core.domains.Box` may give per-entry bounds in flat order.
+        """
+        self._check_new_name(name)
+        layer = InputLayer(name, shape, Positive() if domain is None else domain)
+        self.graph.add_node(name, layer=layer)
+        self._last = name
+        return layer
+
+    def add_layer(self, name, layer, sources=None):
+        """Add *layer* under *name*, reading *sources* (default: the last layer added).
+
+        Returns
+        -------
+        Layer
+            *layer*, now with its name and shapes.
+
+        Raises
+        ------
+        ValueError
+            A name already used, an unknown source, a shape the layer cannot
+            take (named in the message), pooling on inputs that may be negative,
+            a concatenation of sources with different value classes.
+        """
+        self._check_new_name(name)
+        if not isinstance(layer, Layer) or isinstance(layer, InputLayer):
+            raise TypeError(f"layer {name!r}: expected a Layer, got {type(layer).__name__}")
+        if sources is None:
+            if not len(self.graph):
+                raise ValueError(f"layer {name!r}: add an input first")
+            sources = [self._last]
+        sources = [sources] if isinstance(sources, str) else list(sources)
+        for s in sources:
+            if s not in self.graph:
+                raise ValueError(f"layer {name!r}: source {s!r} is not in the network")
+        layer.bind(name, sources, [self.layer(s).shape for s in sources])
+        classes = {self.input_class(s) for s in sources}
+        if isinstance(layer, (WindowPool, AdaptiveAvgPool2d)):
+            if not all(self._nonnegative(s) for s in sources):
+                layer.name = None
+                raise ValueError(f"layer {name!r}: pooling needs inputs ≥ 0; add a ReLU before it")
+        if layer.neuron_kind == "view" and len(classes) > 1:
+            layer.name = None
+            raise ValueError(f"layer {name!r}: sources of different value classes {sorted(classes)} "
+                             "cannot be concatenated")
+        self.graph.add_node(name, layer=layer)
+        self.graph.add_edges_from((s, name, {"slot": k}) for k, s in enumerate(sources))
+        self.output = self._last = name
+        return layer
+
+    def _check_new_name(self, name):
+        if not isinstance(name, str) or not name or "_" in name:
+            raise ValueError(f"layer names must be non-empty strings without '_' "
+                             f"(neurons are named layer_c_u_v), got {name!r}")
+        if name in self.graph:
+            raise ValueError(f"a layer named {name!r} is already in the network")
+
+    def _nonnegative(self, name):
+        layer = self.layer(name)
+        if isinstance(layer, InputLayer) and isinstance(layer.domain, Box) and not layer.domain.symbolic:
+            return bool(np.min(layer.bounds()[0]) >= 0)
+        return self.input_class(name) == "positive"
+
+    # ------------------------------------------------------------------ read
+    def layer(self, name):
+        """The layer node *name*."""
+        if name not in self.graph:
+            raise ValueError(f"{name!r} is not a layer of the network")
+        return self.graph.nodes[name]["layer"]
+
+    @property
+    def inputs(self):
+        """Names of the input layers, in the order they were added."""
+        return [n for n, d in self.graph.nodes(data="layer") if isinstance(d, InputLayer)]
+
+    def order(self):
+        """Layer names in a topological order (inputs first)."""
+        return list(nx.topological_sort(self.graph))
+
+    def input_class(self, name):
+        """``"positive"``, ``"box"`` or ``"real"``: the values *name*'s neurons take.
+
+        As :meth:`Network.input_class <symdtd.network.graph.Network.input_class>`;
+        a view (flatten, concat) has its sources' class.
+        """
+        layer = self.layer(name)
+        if isinstance(layer, InputLayer):
+            return ("real" if isinstance(layer.domain, Real) else
+                    "box" if isinstance(layer.domain, Box) else "positive")
+        if layer.neuron_kind == "view":
+            return self.input_class(layer.sources[0])
+        return "real" if layer.neuron_kind == "linear" else "positive"
+
+    def base_input(self, name):
+        """The input layer behind *name* when it is an input or a view of one, else None."""
+        layer = self.layer(name)
+        if isinstance(layer, InputLayer):
+            return layer
+        if layer.neuron_kind == "view":
+            return self.base_input(layer.sources[0])
+        return None
+
+    def rule_for(self, name, maxpool=None):
+        """The rule of layer *name*'s neurons (a Rule, or ``"winner"``).
+
+        Mirrors :meth:`Network.rule_for <symdtd.network.graph.Network.rule_for>`
+        on each of its neurons; *maxpool* overrides the network's mode.
+        """
+        layer = self.layer(name)
+        if layer.neuron_kind in ("input", "view"):
+            raise ValueError(f"layer {name!r} is a{'n input' if layer.neuron_kind == 'input' else ' view'}; "
+                             "it has no rule")
+        rule = layer.rule
+        if layer.neuron_kind == "maxpool":
+            mode = rule if rule in MAXPOOL_MODES else (maxpool or self.maxpool) if rule is None else None
+            if mode == "winner":
+                return WINNER_TAKE_ALL
+            if mode == "proportional":
+                return get_rule("z")
+        if rule == "proportional":
+            return get_rule("z")
+        if rule is not None:
+            return get_rule(rule)
+        if layer.neuron_kind == "sumpool":
+            return get_rule("z")
+        classes = {self.input_class(s) for s in layer.sources}
+        if classes == {"real"}:
+            return get_rule("w2")
+        if "real" in classes:
+            return get_rule("mixed")
+        return get_rule("zB" if "box" in classes else "z+")
+
+    # ------------------------------------------------------------------- run
+    def forward(self, X, *, activations=False):
+        """The output layer's values for a batch.
+
+        Parameters
+        ----------
+        X : array-like or dict
+            ``(batch, *shape)`` or ``(batch, n)`` flattened (a dict
+            ``{input name: array}`` when there are several inputs).
+        activations : bool
+            Return ``{layer name: array}`` of every layer instead.
+
+        Returns
+        -------
+        numpy.ndarray or dict
+        """
+        values = self.check_inputs(X)
+        for name in self.order():
+            layer = self.layer(name)
+            if name not in values:
+                values[name] = layer.forward([values[s] for s in layer.sources])
+        return values if activations else values[self.output]
+
+    def check_inputs(self, X):
+        """``{input name: float64 array (batch, *shape)}``; ValueError naming the input at fault."""
+        inputs = self.inputs
+        if not inputs:
+            raise ValueError("the network has no inputs")
+        if not isinstance(X, dict):
+            if len(inputs) > 1:
+                raise ValueError(f"the network has inputs {inputs}; pass X as a dict")
+            X = {inputs[0]: X}
+        if set(X) != set(inputs):
+            raise ValueError(f"X must give the inputs {inputs}, got {sorted(X)}")
+        values = {}
+        for name in inputs:
+            shape = self.layer(name).shape
+            arr = np.asarray(X[name], dtype=np.float64)
+            n = int(np.prod(shape))
+            if arr.ndim == 2 and arr.shape[1] == n and len(shape) > 1:
+                arr = arr.reshape((len(arr),) + shape)
+            if arr.shape[1:] != shape:
+                raise ValueError(f"input {name!r}: expected shape (batch, {', '.join(map(str, shape))}) "
+                                 f"or (batch, {n}), got {arr.shape}")
+            if not np.isfinite(arr).all():
+                raise ValueError(f"input {name!r}: X has NaN or inf")
+            values[name] = arr
+        return values
+
+    # -------------------------------------------------------------- neurons
+    def neurons(self, window=None, limit=EDGE_LIMIT, *, output=None):
+        """The neuron view: a :class:`~symdtd.network.graph.Network` of the whole net or a window.
+
+        Parameters
+        ----------
+        window : index, optional
+            Which neurons of the *output* layer to expand, as a NumPy index
+            into its shape (``7``, ``[3, 5]``, ``(slice(0, 2), 4, 4)``); with
+            their receptive field (ancestors only). Default: all of them.
+        limit : int
+            Refuse to build more edges than this.
+        output : str, optional
+            The layer the window is in (default :attr:`output`).
+
+        Returns
+        -------
+        Network
+            Inputs ``{input}{k + 1}`` (flat index ``k``), neurons
+            ``{layer}_{c}_{u}_{v}`` or ``{layer}_{j}``; its outputs are the window.
+
+        Raises
+        ------
+        ValueError
+            More than *limit* edges (the message gives the number needed), an
+            empty window, an index outside the layer.
+        """
+        return expand(self, output or self.output, window, limit)
+
+    def neuron_expression(self, name, index, symbols=None):
+        """The generic expression of layer *name* at one output *index*, expanded.
+
+        The parameters become their values and the source entries the symbols of
+        the neuron names (or ``symbols[name]`` when given, e.g. a neuron-level
+        network's ``{n: graph.nodes[n]["symbol"]}``); padded entries read 0.
+        """
+        return neuron_expression(self, name, index, symbols)
+
+    def __repr__(self):
+        return (f"LayerNetwork({len(self.graph)} layers, inputs={self.inputs}, "
+                f"output={self.output!r})")
