@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-__all__ = ["pair", "output_size", "conv2d", "conv2d_t", "window_sum", "window_sum_t",
+__all__ = ["pair", "output_size", "dense", "dense_t", "conv2d", "conv2d_t", "window_sum", "window_sum_t",
            "window_argmax", "scatter_winners", "adaptive_matrix"]
 
 
@@ -54,6 +54,16 @@ def output_size(size, kernel, stride, padding, dilation=1):
     (24, 4, 3)
     """
     return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def dense(x, weight):
+    """``x @ weight.T``: a fully connected map, *weight* of shape ``(n_out, n_in)``."""
+    return x @ weight.T
+
+
+def dense_t(s, weight):
+    """``s @ weight``: the transpose of :func:`dense`."""
+    return s @ weight
 
 
 def _offsets(kernel, stride, dilation, out_hw):

@@ -125,7 +125,7 @@ class Layer:
     def infer_shape(self, input_shapes):
         raise NotImplementedError
 
-    def forward(self, inputs):
+    def forward(self, inputs, ops=layer_ops):
         """The layer's output for the batch arrays *inputs* (one per source)."""
         raise NotImplementedError
 
@@ -140,6 +140,11 @@ class Layer:
         weight)`` arrays, in each neuron's input order.
         """
         raise NotImplementedError
+
+    @property
+    def fan_in(self):
+        """The most inputs one of its neurons has (bounds the rounding of a denominator)."""
+        return len(self.sources)
 
     def index_symbols(self):
         """The generic output indices of :meth:`expression`."""
@@ -193,16 +198,16 @@ class Dense(Layer):
             raise self.error(f"weight has {self.weight.shape[1]} inputs, the source has {shape[0]}")
         return (self.weight.shape[0],)
 
-    def forward(self, inputs):
-        return self.activate(self.linear(0, inputs[0]) + self.bias)
+    def forward(self, inputs, ops=layer_ops):
+        return self.activate(self.linear(0, inputs[0], ops=ops) + self.bias)
 
     def linear(self, source, F, g=identity, gamma=None, ops=layer_ops):
         """``T_{g(W)} F``: the linear map with weights ``g(W)`` (no bias)."""
-        return F @ np.asarray(g(self.weight, gamma), float).T
+        return ops.dense(F, np.asarray(g(self.weight, gamma), float))
 
     def linear_t(self, source, S, g=identity, gamma=None, ops=layer_ops):
         """``Tᵀ_{g(W)} S``: the transposed map."""
-        return S @ np.asarray(g(self.weight, gamma), float)
+        return ops.dense_t(S, np.asarray(g(self.weight, gamma), float))
 
     def expression(self):
         (j,) = self.index_symbols()
@@ -212,7 +217,12 @@ class Dense(Layer):
         return sp.Eq(sp.IndexedBase(self.name)[j], _wrap(z, self.activation))
 
     def parameters(self):
+        """``{"w": weight, "b": bias}``: the arrays the expression's ``w`` and ``b`` index."""
         return {"w": self.weight, "b": self.bias}
+
+    @property
+    def fan_in(self):
+        return self.weight.shape[1]
 
     def connections(self, out):
         n_in = self.input_shapes[0][0]
@@ -271,8 +281,8 @@ class Conv2d(Layer):
             raise self.error(f"a {kh}×{kw} kernel does not fit the {H}×{W} input")
         return C_out, Ho, Wo
 
-    def forward(self, inputs):
-        return self.activate(self.linear(0, inputs[0]) + self.bias[:, None, None])
+    def forward(self, inputs, ops=layer_ops):
+        return self.activate(self.linear(0, inputs[0], ops=ops) + self.bias[:, None, None])
 
     def linear(self, source, F, g=identity, gamma=None, ops=layer_ops):
         """``T_{g(W)} F``: the convolution with kernel ``g(W)`` (no bias)."""
@@ -296,7 +306,12 @@ class Conv2d(Layer):
         return sp.Eq(sp.IndexedBase(self.name)[c, u, v], _wrap(z, self.activation))
 
     def parameters(self):
+        """``{"w": weight, "b": bias}``: the arrays the expression's ``w`` and ``b`` index."""
         return {"w": self.weight, "b": self.bias}
+
+    @property
+    def fan_in(self):
+        return int(np.prod(self.weight.shape[1:]))
 
     def connections(self, out):
         C, H, W = self.input_shapes[0]
@@ -337,7 +352,7 @@ class Add(Layer):
                                  f"{input_shapes[0]}, {source!r} has {shape}")
         return input_shapes[0]
 
-    def forward(self, inputs):
+    def forward(self, inputs, ops=layer_ops):
         return self.activate(sum(inputs[1:], inputs[0]))
 
     def linear(self, source, F, g=identity, gamma=None, ops=layer_ops):
@@ -372,7 +387,7 @@ class Concat(Layer):
                                  f"{first} and {shape}")
         return (sum(s[0] for s in input_shapes),) + first[1:]
 
-    def forward(self, inputs):
+    def forward(self, inputs, ops=layer_ops):
         return np.concatenate(inputs, axis=1)
 
     def expression(self):
@@ -405,7 +420,7 @@ class Flatten(Layer):
     def infer_shape(self, input_shapes):
         return (int(np.prod(input_shapes[0])),)
 
-    def forward(self, inputs):
+    def forward(self, inputs, ops=layer_ops):
         return inputs[0].reshape(len(inputs[0]), -1)
 
     def expression(self):

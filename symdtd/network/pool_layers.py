@@ -71,6 +71,10 @@ class WindowPool(Layer):
                              f"{H}×{W} input")
         return C, Ho, Wo
 
+    @property
+    def fan_in(self):
+        return self.kernel[0] * self.kernel[1]
+
     def window_weight(self):
         """The weight of every edge into a neuron, broadcastable to the output shape."""
         return 1.0
@@ -86,7 +90,7 @@ class WindowPool(Layer):
         return window_sum_t(scaled, self.input_shapes[0][1:], self.kernel, self.stride,
                             self.padding)
 
-    def forward(self, inputs):
+    def forward(self, inputs, ops=layer_ops):
         return self.linear(0, inputs[0])
 
     def window_term(self):
@@ -151,7 +155,7 @@ class MaxPool2d(WindowPool):
 
     neuron_kind = "maxpool"
 
-    def forward(self, inputs):
+    def forward(self, inputs, ops=layer_ops):
         return window_argmax(inputs[0], self.kernel, self.stride, self.padding)[0]
 
     def winners(self, x):
@@ -189,6 +193,11 @@ class AdaptiveAvgPool2d(Layer):
         _, H, W = self.input_shapes[0]
         return adaptive_matrix(H, self.output_hw[0]), adaptive_matrix(W, self.output_hw[1])
 
+    @property
+    def fan_in(self):
+        Ah, Aw = self.matrices()
+        return int(Ah.sum(axis=1).max() * Aw.sum(axis=1).max())
+
     def window_weight(self):
         Ah, Aw = self.matrices()
         return 1.0 / np.outer(Ah.sum(axis=1), Aw.sum(axis=1))
@@ -203,7 +212,7 @@ class AdaptiveAvgPool2d(Layer):
         scaled = np.asarray(g(self.window_weight(), gamma), float) * S
         return np.einsum("ir,bcij,js->bcrs", Ah, scaled, Aw, optimize=True)
 
-    def forward(self, inputs):
+    def forward(self, inputs, ops=layer_ops):
         return self.linear(0, inputs[0])
 
     def expression(self):
