@@ -73,7 +73,7 @@ class InputLayer(Layer):
             raise ValueError(f"input {name!r}: shape must be (C, H, W) or (n,), got {shape!r}")
         if not isinstance(domain, Domain):
             raise TypeError(f"input {name!r}: domain must be a Domain, got {domain!r}")
-        if isinstance(domain, Box) and domain.per_input and len(domain.bounds(1)[0]) != 1:
+        if isinstance(domain, Box) and domain.per_input:
             try:
                 domain.bounds(int(np.prod(shape)))
             except ValueError:
