@@ -87,7 +87,11 @@ class LayerExplanation:
     target : ndarray of int
         The explained neuron per row (flat index into the output layer).
     totals : dict
-        ``{layer: (batch,) relevance reaching it}``: conservation layer by layer.
+        ``{layer: (batch,) relevance reaching it}``.
+    passed : dict
+        ``{layer: (batch,) relevance it passed on to its sources}``; equal to its
+        total but for the relevance lost at zero denominators: conservation layer
+        by layer.
     lost : ndarray, shape (batch,)
         Relevance held by neurons with a zero denominator.
     layers : dict or None
@@ -99,6 +103,7 @@ class LayerExplanation:
     target: np.ndarray
     totals: dict
     lost: np.ndarray
+    passed: dict = field(default_factory=dict, repr=False)
     layers: dict | None = field(default=None, repr=False)
 
 
@@ -247,7 +252,7 @@ class CompiledLayerNetwork:
         R = {output: np.zeros((B, n_out))}
         R[output][np.arange(B), t] = x_f
         R[output] = R[output].reshape(A[output].shape)
-        lost, totals = np.zeros(B), {}
+        lost, totals, passed = np.zeros(B), {}, {}
         for name in reversed(net.order()):
             if name not in R:
                 continue
@@ -256,11 +261,13 @@ class CompiledLayerNetwork:
             if layer.neuron_kind == "input":
                 continue
             shares = self._backward(layer, Rl, A, lost)
+            passed[name] = sum(s.reshape(B, -1).sum(axis=1) for s in shares)
             for source, share in zip(layer.sources, shares):
                 R[source] = share if source not in R else R[source] + share
         inputs = {name: R.get(name, np.zeros_like(A[name])) for name in net.inputs}
         relevance = inputs[net.inputs[0]] if len(inputs) == 1 else inputs
-        return LayerExplanation(relevance, x_f, t, totals, lost, R if return_layers else None)
+        return LayerExplanation(relevance, x_f, t, totals, lost, passed,
+                                R if return_layers else None)
 
     def _check_domains(self, A):
         for name in self.net.inputs:

@@ -48,7 +48,8 @@ class TorchOps:
 
     def tensor(self, a):
         """A float64 tensor on the device."""
-        return self.torch.as_tensor(np.ascontiguousarray(a, dtype=np.float64), device=self.device)
+        # writable and C-ordered (a broadcast view is neither): torch shares the memory on CPU
+        return self.torch.from_numpy(np.require(a, np.float64, ["C", "W"])).to(self.device)
 
     def array(self, t):
         return t.detach().cpu().numpy()
