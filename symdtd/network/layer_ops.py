@@ -174,7 +174,7 @@ def window_argmax(x, kernel, stride, padding):
     Padded cells are ``-inf``, so they never win; ties go to the first cell in
     row-major order, as the neuron-level max-pooling neurons list their inputs.
     """
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    kw, (sh, sw), (ph, pw) = kernel[1], stride, padding
     B, C, H, W = x.shape
     V = _windows(x, kernel, stride, padding, -np.inf)
     slot = V.argmax(axis=-1)
