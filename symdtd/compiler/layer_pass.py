@@ -45,7 +45,7 @@ Examples
 >>> from symdtd.network.layers import Dense
 >>> net = LayerNetwork()
 >>> _ = net.add_input("x", (2,), Box(0, 1))
->>> _ = net.add_layer("h", Dense([[1.0, -1.0], [1.0, 1.0]], [0.0, -1.0]))
+>>> _ = net.add_layer("h", Dense([[1.0, 1.0], [-1.0, 1.0]], [0.0, -1.0]))  # (n_out, n_in)
 >>> _ = net.add_layer("y", Dense([[1.0, 1.0]], activation="linear"))
 >>> e = compile_layers(net).explain(np.array([[1.0, 0.5], [0.25, 0.0]]))
 >>> e.relevance
@@ -209,12 +209,28 @@ class CompiledLayerNetwork:
     # ------------------------------------------------------------------- run
     def forward(self, X, *, activations=False):
         """The output layer's values (or ``{layer: values}``) for a batch, on the backend."""
-        values = self.net.check_inputs(X)
+        values = self._run(X)[0]
+        return values if activations else values[self.net.output]
+
+    def _run(self, X):
+        """Activations, the pre-activations ``T_W x`` of dense and convolution layers
+        (the ``x·w`` term of a rule's denominator reuses them, as compile does) and
+        the winners of max-pooling layers."""
+        values, pre, winners = self.net.check_inputs(X), {}, {}
         for name in self.net.order():
             layer = self.net.layer(name)
-            if name not in values:
-                values[name] = layer.forward([values[s] for s in layer.sources], ops=self.ops)
-        return values if activations else values[self.net.output]
+            if name in values:
+                continue
+            inputs = [values[s] for s in layer.sources]
+            if hasattr(layer, "weight"):
+                pre[name] = z = layer.linear(0, inputs[0], ops=self.ops)
+                values[name] = layer.activate(z + layer.bias.reshape((-1,) + (1,) * (z.ndim - 2)))
+            elif isinstance(layer, MaxPool2d):
+                values[name], winners[name] = layer_ops.window_argmax(
+                    inputs[0], layer.kernel, layer.stride, layer.padding)
+            else:
+                values[name] = layer.forward(inputs, ops=self.ops)
+        return values, pre, winners
 
     def explain(self, X, target=None, *, output=None, return_layers=False):
         """Deep Taylor decomposition of one neuron of the *output* layer per row.
@@ -243,7 +259,7 @@ class CompiledLayerNetwork:
         """
         net = self.net
         output = output or net.output
-        A = self.forward(X, activations=True)
+        A, pre, winners = self._run(X)
         self._check_domains(A)
         B = len(A[net.inputs[0]])
         n_out = int(np.prod(net.layer(output).shape))
@@ -260,7 +276,7 @@ class CompiledLayerNetwork:
             totals[name] = Rl.reshape(B, -1).sum(axis=1)
             if layer.neuron_kind == "input":
                 continue
-            shares = self._backward(layer, Rl, A, lost)
+            shares = self._backward(layer, Rl, A, lost, pre.get(name), winners.get(name))
             passed[name] = sum(s.reshape(B, -1).sum(axis=1) for s in shares)
             for source, share in zip(layer.sources, shares):
                 R[source] = share if source not in R else R[source] + share
@@ -278,7 +294,7 @@ class CompiledLayerNetwork:
                 raise ValueError(f"input {name!r}: values outside {self.net.layer(name).domain!r} "
                                  f"in rows {rows[:10].tolist()}")
 
-    def _backward(self, layer, R, A, lost):
+    def _backward(self, layer, R, A, lost, pre, winners):
         """The relevance *R* of *layer* redistributed onto its sources (one array each)."""
         sources = [A[s] for s in layer.sources]
         if layer.neuron_kind == "view":
@@ -286,20 +302,25 @@ class CompiledLayerNetwork:
                 return [R.reshape(sources[0].shape)]
             return layer.split(R)
         if isinstance(layer, MaxPool2d) and self.rules[layer.name] == WINNER_TAKE_ALL:
-            return [layer_ops.scatter_winners(R, layer.winners(sources[0]), sources[0].shape[2:])]
-        return self._rule_backward(layer, R, sources, lost)
+            return [layer_ops.scatter_winners(R, winners, sources[0].shape[2:])]
+        return self._rule_backward(layer, R, sources, lost, pre)
 
-    def _rule_backward(self, layer, R, sources, lost):
+    def _rule_backward(self, layer, R, sources, lost, pre):
         ops, parts, factors, const = self.ops, [], [], None
         for s, (x, plan) in enumerate(zip(sources, self._plans[layer.name])):
             for mask, kernel, low, high, gamma in plan:
                 for term in kernel.terms:
                     f = np.asarray(term.f_fn(x if term.batch else 0.0, low, high), float)
+                    if not term.batch and not f.any():
+                        continue              # e.g. zB's −l·w⁺ with l = 0: nothing to add
                     f = np.broadcast_to(f, x.shape if term.batch else (1,) + x.shape[1:])
                     if mask is not None:
                         f = f * mask
                     factors.append((s, f, term.g_fn, gamma))
-                    part = layer.linear(s, f, g=term.g_fn, gamma=gamma, ops=ops)
+                    if term.is_xw and mask is None and pre is not None:
+                        part = pre            # T_W x: the forward pass computed it
+                    else:
+                        part = layer.linear(s, f, g=term.g_fn, gamma=gamma, ops=ops)
                     if term.batch:
                         parts.append(part)
                     else:  # the constant terms, folded into one part as compile does

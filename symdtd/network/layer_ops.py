@@ -1,9 +1,9 @@
 """Array kernels of layer nodes: convolution, window sums and maxima, and their transposes.
 
-Pure NumPy, batched, no per-neuron Python loops: a convolution is a sum over
-the ``kh·kw`` kernel offsets of one matrix product each (on a strided view of
-the padded input, channels last), and its transpose adds the products
-``S @ W[:, :, p, q]`` back into the same strided views. Window sums and
+Pure NumPy, batched, no per-neuron Python loops: a convolution is im2col (a
+strided view of the padded input's receptive fields, copied in chunks of
+rows) times the kernel matrix, and its transpose multiplies by the kernel
+matrix and adds the columns back with one strided slice per kernel offset. Window sums and
 maxima work on an :func:`numpy.lib.stride_tricks.as_strided` view of the
 padded input. Arrays are ``(batch, C, H, W)``.
 
@@ -75,8 +75,30 @@ def _offsets(kernel, stride, dilation, out_hw):
                          slice(q * dw, q * dw + sw * (Wo - 1) + 1, sw))
 
 
+#: entries of the im2col buffer built at a time (rows of the batch are taken in chunks)
+IM2COL_ENTRIES = 2 ** 22
+
+
+def _patches(xp, kernel, stride, dilation, out_hw):
+    """``(B, Ho, Wo, C, kh, kw)`` strided view of the padded input's receptive fields."""
+    (kh, kw), (sh, sw), (dh, dw), (Ho, Wo) = kernel, stride, dilation, out_hw
+    B, C = xp.shape[:2]
+    b, c, r, t = xp.strides
+    return as_strided(xp, (B, Ho, Wo, C, kh, kw), (b, r * sh, t * sw, c, r * dh, t * dw),
+                      writeable=False)
+
+
+def _rows(batch, per_row):
+    step = max(1, IM2COL_ENTRIES // max(1, per_row))
+    return [slice(k, k + step) for k in range(0, batch, step)]
+
+
 def conv2d(x, weight, stride=1, padding=0, dilation=1, groups=1):
     """Cross-correlation as PyTorch's ``conv2d`` computes it (no bias).
+
+    im2col in chunks of rows: each chunk's receptive fields (a strided view of
+    the zero-padded input, copied into a ``(rows·Ho·Wo, C_in/G·kh·kw)`` matrix)
+    times the kernel matrix, one product per group.
 
     Parameters
     ----------
@@ -94,22 +116,26 @@ def conv2d(x, weight, stride=1, padding=0, dilation=1, groups=1):
     B, C, H, W = x.shape
     C_out, Cg, kh, kw = weight.shape
     Ho, Wo = output_size(H, kh, sh, ph, dh), output_size(W, kw, sw, pw, dw)
-    xp = np.zeros((B, H + 2 * ph, W + 2 * pw, C), dtype=x.dtype)
-    xp[:, ph:ph + H, pw:pw + W, :] = x.transpose(0, 2, 3, 1)  # channels last: one matmul per offset
-    out = np.zeros((B, Ho, Wo, C_out), dtype=np.result_type(x, weight))
-    for p, q, (rows, cols) in _offsets((kh, kw), (sh, sw), (dh, dw), (Ho, Wo)):
-        patch = xp[:, rows, cols, :]
-        if groups == 1:
-            out += patch @ weight[:, :, p, q].T
-        else:
-            wg = weight[:, :, p, q].reshape(groups, C_out // groups, Cg)
-            out += np.einsum("bhwgc,goc->bhwgo", patch.reshape(B, Ho, Wo, groups, Cg),
-                             wg).reshape(B, Ho, Wo, C_out)
+    xp = np.zeros((B, C, H + 2 * ph, W + 2 * pw), dtype=np.result_type(x, weight))
+    xp[:, :, ph:ph + H, pw:pw + W] = x
+    out = np.empty((B, Ho, Wo, C_out), dtype=xp.dtype)
+    per_group = C_out // groups
+    for rows in _rows(B, Ho * Wo * C * kh * kw):
+        view = _patches(xp[rows], (kh, kw), (sh, sw), (dh, dw), (Ho, Wo))
+        n = view.shape[0] * Ho * Wo
+        for g in range(groups):
+            cols = view[:, :, :, g * Cg:(g + 1) * Cg].reshape(n, Cg * kh * kw)
+            wg = weight[g * per_group:(g + 1) * per_group].reshape(per_group, -1)
+            out[rows, :, :, g * per_group:(g + 1) * per_group] = (cols @ wg.T).reshape(
+                -1, Ho, Wo, per_group)
     return out.transpose(0, 3, 1, 2)
 
 
 def conv2d_t(s, weight, input_hw, stride=1, padding=0, dilation=1, groups=1):
     """The transpose (adjoint) of :func:`conv2d`: a transposed convolution.
+
+    One matrix product ``S @ W[:, :, p, q]`` per kernel offset (channels last),
+    added into the strided slice of the padded input that offset read.
 
     Parameters
     ----------
