@@ -26,8 +26,9 @@ from numpy.lib.stride_tricks import sliding_window_view
 import symdtd
 from symdtd.compiler.layer_pass import compile_layers
 from symdtd.core.domains import Box
+from symdtd.network.join_layers import Flatten
 from symdtd.network.layer_graph import LayerNetwork
-from symdtd.network.layers import Conv2d, Dense, Flatten
+from symdtd.network.layers import Conv2d, Dense
 from symdtd.network.pool_layers import MaxPool2d
 
 BATCH, REPEAT = 256, 3

@@ -8,8 +8,9 @@ import pytest
 import symdtd
 from symdtd.compiler.layer_pass import compile_layers
 from symdtd.core.domains import Box, Positive, Real
+from symdtd.network.join_layers import Add, Concat, Flatten
 from symdtd.network.layer_graph import LayerNetwork
-from symdtd.network.layers import Add, Concat, Conv2d, Dense, Flatten
+from symdtd.network.layers import Conv2d, Dense
 from symdtd.network.pool_layers import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, SumPool2d
 
 
@@ -74,6 +75,22 @@ def test_layer_pass_equals_float_propagate(domain):
                              f"y_{k}", arithmetic="float")
         expected = np.array([float(e.relevance.get(p, 0.0)) for p in neurons.inputs])
         np.testing.assert_allclose(mine.relevance[row].ravel(), expected, atol=1e-10, rtol=0)
+
+
+def test_exact_propagate_on_the_neuron_view():
+    """The neuron view keeps the exact path working: rationals agree with the float layer pass."""
+    net = LayerNetwork()
+    net.add_input("x", (1, 4, 4), Box(0, 1))
+    net.add_layer("c", Conv2d([[[[0.5, -0.25], [1.0, 0.75]]], [[[-1.0, 0.5], [0.25, 0.5]]]], [-0.125, 0.0]))
+    net.add_layer("p", MaxPool2d(2, stride=1))
+    net.add_layer("f", Flatten())
+    net.add_layer("y", Dense([[0.5] * 4 + [0.25] * 4], activation="linear"))
+    X = np.random.default_rng(13).uniform(size=(1, 1, 4, 4)).round(3)
+    neurons = net.neurons()
+    e = symdtd.propagate(neurons, dict(zip(neurons.inputs, X.ravel().tolist())), "y_0",
+                         arithmetic="exact")
+    exact = np.array([float(e.relevance.get(p, 0)) for p in neurons.inputs])
+    np.testing.assert_allclose(compile_layers(net).explain(X).relevance.ravel(), exact, atol=1e-10)
 
 
 def test_gamma_on_the_upper_layers():

@@ -9,8 +9,9 @@ import pytest
 import sympy as sp
 
 from symdtd.core.domains import Box, Positive, Real
+from symdtd.network.join_layers import Add, Concat, Flatten
 from symdtd.network.layer_graph import LayerNetwork
-from symdtd.network.layers import Add, Concat, Conv2d, Dense, Flatten, fold_batchnorm
+from symdtd.network.layers import Conv2d, Dense, fold_batchnorm
 from symdtd.network.pool_layers import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, SumPool2d
 
 rng = np.random.default_rng(7)

@@ -14,6 +14,7 @@ _EXPORTS = {
     "BatchExplanation": "batch",
     "ConservationReport": "batch",
     "rule_kernel": "compiled",
+    "compile_layers": "layer_pass",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

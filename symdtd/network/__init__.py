@@ -14,6 +14,7 @@ _EXPORTS = {
     "ConvNetBuilder": "conv",
     "save_network": "netjson",
     "load_network": "netjson",
+    "LayerNetwork": "layer_graph",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

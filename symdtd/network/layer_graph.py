@@ -23,7 +23,8 @@ Examples
 --------
 >>> import numpy as np
 >>> from symdtd.core.domains import Box
->>> from symdtd.network.layers import Conv2d, Dense, Flatten
+>>> from symdtd.network.join_layers import Flatten
+>>> from symdtd.network.layers import Conv2d, Dense
 >>> from symdtd.network.pool_layers import SumPool2d
 >>> net = LayerNetwork()
 >>> net.add_input("x", (1, 3, 3), Box(0, 1))
@@ -45,7 +46,6 @@ from __future__ import annotations
 
 import networkx as nx
 import numpy as np
-import sympy as sp
 
 from ..core.domains import Box, Domain, Positive, Real
 from ..core.rules import get_rule
@@ -91,10 +91,6 @@ class InputLayer(Layer):
             return np.reshape(low, self.shape), np.reshape(high, self.shape)
         low = 0.0 if isinstance(self.domain, Positive) else -np.inf
         return np.full(self.shape, low), np.full(self.shape, np.inf)
-
-    def expression(self):
-        idx = self.index_symbols()
-        return sp.Eq(sp.IndexedBase(self.name)[tuple(idx)], sp.IndexedBase(self.name)[tuple(idx)])
 
 
 class LayerNetwork:

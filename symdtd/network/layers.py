@@ -18,11 +18,13 @@ different indices. It carries
   used by :meth:`~symdtd.network.layer_graph.LayerNetwork.neurons`.
 
 **ReLU is a flag**, ``activation="relu"`` (default) or ``"linear"``, on the
-layers with an affine map (:class:`Dense`, :class:`Conv2d`, :class:`Add`), not
+layers with an affine map (:class:`Dense`, :class:`Conv2d`,
+:class:`~symdtd.network.join_layers.Add`), not
 a separate node: a deep Taylor rule belongs to a neuron ``max(0, Σ x w + b)``
 as a whole, exactly like the neuron kinds ``relu``/``linear`` of
 :class:`~symdtd.network.graph.Network`, so each layer maps onto one neuron kind.
-Pooling layers are in :mod:`symdtd.network.pool_layers`. Layers get their name
+Pooling layers are in :mod:`symdtd.network.pool_layers`, residual addition,
+concatenation and flattening in :mod:`symdtd.network.join_layers`. Layers get their name
 and shapes when added to a :class:`~symdtd.network.layer_graph.LayerNetwork`.
 
 Examples
@@ -47,7 +49,8 @@ import sympy as sp
 from . import layer_ops
 from .layer_ops import output_size, pair
 
-__all__ = ["Layer", "Dense", "Conv2d", "Add", "Concat", "Flatten", "fold_batchnorm", "ACTIVATIONS"]
+__all__ = ["Layer", "Dense", "Conv2d", "fold_batchnorm", "ACTIVATIONS", "as_array", "identity",
+           "check_activation", "with_activation"]
 
 ACTIVATIONS = ("relu", "linear")
 
@@ -158,13 +161,15 @@ class Layer:
         return f"{type(self).__name__}({self.name!r}, shape={self.shape})"
 
 
-def _check_activation(activation):
+def check_activation(activation):
+    """*activation* if it is ``"relu"`` or ``"linear"``; ValueError otherwise."""
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
     return activation
 
 
-def _wrap(value, activation):
+def with_activation(value, activation):
+    """``Max(0, value)`` for a ReLU layer, *value* for a linear one."""
     return sp.Max(0, value) if activation == "relu" else value
 
 
@@ -187,7 +192,7 @@ class Dense(Layer):
             raise ValueError(f"Dense weight must be 2-D (n_out, n_in), got shape {self.weight.shape}")
         n_out = self.weight.shape[0]
         self.bias = np.zeros(n_out) if bias is None else as_array(bias, "Dense bias", (n_out,))
-        self.activation = _check_activation(activation)
+        self.activation = check_activation(activation)
         self.neuron_kind = activation
 
     def infer_shape(self, input_shapes):
@@ -214,7 +219,7 @@ class Dense(Layer):
         i = sp.Idx("i", self.input_shapes[0][0])
         w, b, x = sp.IndexedBase("w"), sp.IndexedBase("b"), sp.IndexedBase(self.sources[0])
         z = sp.Sum(w[j, i] * x[i], (i, 0, self.input_shapes[0][0] - 1)) + b[j]
-        return sp.Eq(sp.IndexedBase(self.name)[j], _wrap(z, self.activation))
+        return sp.Eq(sp.IndexedBase(self.name)[j], with_activation(z, self.activation))
 
     def parameters(self):
         """``{"w": weight, "b": bias}``: the arrays the expression's ``w`` and ``b`` index."""
@@ -261,7 +266,7 @@ class Conv2d(Layer):
         if not isinstance(groups, (int, np.integer)) or groups < 1 or C_out % groups:
             raise ValueError(f"groups must be a positive int dividing C_out={C_out}, got {groups!r}")
         self.groups = int(groups)
-        self.activation = _check_activation(activation)
+        self.activation = check_activation(activation)
         self.neuron_kind = activation
 
     def options(self):
@@ -303,7 +308,7 @@ class Conv2d(Layer):
         w, b, x = sp.IndexedBase("w"), sp.IndexedBase("b"), sp.IndexedBase(self.sources[0])
         term = w[c, k, p, q] * x[channel, u * sh + p * dh - ph, v * sw + q * dw - pw]
         z = sp.Sum(term, (k, 0, Cg - 1), (p, 0, kh - 1), (q, 0, kw - 1)) + b[c]
-        return sp.Eq(sp.IndexedBase(self.name)[c, u, v], _wrap(z, self.activation))
+        return sp.Eq(sp.IndexedBase(self.name)[c, u, v], with_activation(z, self.activation))
 
     def parameters(self):
         """``{"w": weight, "b": bias}``: the arrays the expression's ``w`` and ``b`` index."""
@@ -327,112 +332,6 @@ class Conv2d(Layer):
         src = ((channel * H + r) * W + s)[inside]
         weight = self.weight[c[:, None], k, p, q][inside]
         return [(dst, src, weight)]
-
-
-class Add(Layer):
-    """Residual addition ``y[i] = act(a[i] + b[i] + …)`` of sources of one shape.
-
-    Its neurons are ``relu`` (or ``linear``) neurons with weight 1 on each
-    source and bias 0.
-    """
-
-    n_sources = None
-
-    def __init__(self, *, activation="relu", rule=None):
-        super().__init__(rule)
-        self.activation = _check_activation(activation)
-        self.neuron_kind = activation
-
-    def infer_shape(self, input_shapes):
-        for shape, source in zip(input_shapes[1:], self.sources[1:]):
-            if shape != input_shapes[0]:
-                what = "channel count" if len(shape) == len(input_shapes[0]) == 3 and \
-                    shape[1:] == input_shapes[0][1:] else "shape"
-                raise self.error(f"{what} mismatch: {self.sources[0]!r} has shape "
-                                 f"{input_shapes[0]}, {source!r} has {shape}")
-        return input_shapes[0]
-
-    def forward(self, inputs, ops=layer_ops):
-        return self.activate(sum(inputs[1:], inputs[0]))
-
-    def linear(self, source, F, g=identity, gamma=None, ops=layer_ops):
-        """Source *source*'s share of the sum, weight ``g(1)``."""
-        return F * float(g(1.0, gamma))
-
-    def linear_t(self, source, S, g=identity, gamma=None, ops=layer_ops):
-        return S * float(g(1.0, gamma))
-
-    def expression(self):
-        idx = self.index_symbols()
-        value = sp.Add(*[sp.IndexedBase(s)[tuple(idx)] for s in self.sources])
-        return sp.Eq(sp.IndexedBase(self.name)[tuple(idx)], _wrap(value, self.activation))
-
-    def connections(self, out):
-        return [(np.arange(len(out)), np.asarray(out), np.ones(len(out))) for _ in self.sources]
-
-
-class Concat(Layer):
-    """Channel concatenation of images with the same ``H×W`` (or of flat vectors).
-
-    A view: its neurons are its sources' neurons, in order.
-    """
-
-    n_sources = None
-
-    def infer_shape(self, input_shapes):
-        first = input_shapes[0]
-        for shape in input_shapes[1:]:
-            if len(shape) != len(first) or shape[1:] != first[1:]:
-                raise self.error(f"sources must agree on all but the channel axis: "
-                                 f"{first} and {shape}")
-        return (sum(s[0] for s in input_shapes),) + first[1:]
-
-    def forward(self, inputs, ops=layer_ops):
-        return np.concatenate(inputs, axis=1)
-
-    def expression(self):
-        idx = self.index_symbols()
-        pieces, offset = [], 0
-        for source, shape in zip(self.sources, self.input_shapes):
-            at = (idx[0] - offset,) + tuple(idx[1:])
-            pieces.append((sp.IndexedBase(source)[at], idx[0] < offset + shape[0]))
-            offset += shape[0]
-        pieces[-1] = (pieces[-1][0], True)
-        return sp.Eq(sp.IndexedBase(self.name)[tuple(idx)], sp.Piecewise(*pieces))
-
-    def view(self, out):
-        """``(source number, source flat index)`` of the neurons at flat indices *out*."""
-        # channel-major flat order: each source's channels are one contiguous block
-        sizes = [int(np.prod(s)) for s in self.input_shapes]
-        starts = np.cumsum([0] + sizes)
-        which = np.searchsorted(starts, out, side="right") - 1
-        return which, np.asarray(out) - starts[which]
-
-    def split(self, R):
-        """Relevance of the concatenation split back onto its sources."""
-        edges = np.cumsum([s[0] for s in self.input_shapes])[:-1]
-        return np.split(R, edges, axis=1)
-
-
-class Flatten(Layer):
-    """Read an image in ``(channel, row, column)`` order (``torch.nn.Flatten``). A view."""
-
-    def infer_shape(self, input_shapes):
-        return (int(np.prod(input_shapes[0])),)
-
-    def forward(self, inputs, ops=layer_ops):
-        return inputs[0].reshape(len(inputs[0]), -1)
-
-    def expression(self):
-        (k,) = self.index_symbols()
-        shape = self.input_shapes[0]
-        strides = np.cumprod((1,) + shape[::-1])[:-1][::-1]
-        at = tuple(sp.floor(k / int(st)) % n if i else sp.floor(k / int(st))
-                   for i, (st, n) in enumerate(zip(strides, shape)))
-        return sp.Eq(sp.IndexedBase(self.name)[k], sp.IndexedBase(self.sources[0])[at])
-
-    def view(self, out):
-        return np.zeros(len(out), dtype=np.int64), np.asarray(out)
 
 
 def fold_batchnorm(layer, gamma, beta, mean, var, eps=1e-5):

@@ -5,15 +5,16 @@ average pooling are linear maps with one weight per output neuron (1,
 ``1/divisor``, ``1/window size``) on a 0/1 window map, so their modified map
 is ``T_{g(c)} F = g(c) ⊙ Σ_window F``. Their neurons at neuron level:
 
-=====================  ===========================================================
-layer                  neurons (kinds of :class:`~symdtd.network.graph.Network`)
-=====================  ===========================================================
-:class:`SumPool2d`     ``sumpool``: ``x = Σ x_i``
-:class:`AvgPool2d`     ``relu`` with weights ``1/divisor`` and bias 0 (inputs ≥ 0,
-                       so ``max(0, ·)`` is the identity), as ``ConvNetBuilder``
-:class:`AdaptiveAvgPool2d`  ``relu`` with weights ``1/window size``, bias 0
-:class:`MaxPool2d`     ``maxpool`` (winner-take-all or proportional)
-=====================  ===========================================================
+============================  ======================================================
+layer                         neurons (kinds of :class:`~symdtd.network.graph.Network`)
+============================  ======================================================
+:class:`SumPool2d`            ``sumpool``: ``x = Σ x_i``
+:class:`AvgPool2d`            ``relu`` with weights ``1/divisor`` and bias 0 (inputs
+                              ≥ 0, so ``max(0, ·)`` is the identity), as
+                              ``ConvNetBuilder`` builds it
+:class:`AdaptiveAvgPool2d`    ``relu`` with weights ``1/window size``, bias 0
+:class:`MaxPool2d`            ``maxpool`` (winner-take-all or proportional)
+============================  ======================================================
 
 Pooling needs inputs ≥ 0 (:class:`~symdtd.network.layer_graph.LayerNetwork`
 checks it). Zero padding adds no edge; for max-pooling padded cells never win.
