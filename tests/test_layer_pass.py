@@ -124,7 +124,7 @@ def test_conservation_layer_by_layer(domain):
 def big_net(seed=8):
     rng = np.random.default_rng(seed)
     net = LayerNetwork()
-    net.add_input("x", (3, 40, 40), Box(0, 1))
+    net.add_input("x", (3, 32, 32), Box(0, 1))
     net.add_layer("c1", Conv2d(rng.normal(size=(8, 3, 5, 5)), -rng.uniform(0, 0.5, 8), padding=2))
     net.add_layer("p1", MaxPool2d(2))
     net.add_layer("c2", Conv2d(rng.normal(size=(16, 8, 3, 3)), -rng.uniform(0, 0.5, 16), padding=1))
@@ -135,15 +135,15 @@ def big_net(seed=8):
 
 
 def test_windows_of_a_large_net():
-    """One output position + two channels of a 40×40 net: the window's neuron-level
+    """Output neurons of a 32×32 net: the window's neuron-level
     relevance equals the layer-level one on its receptive field, and nothing else
     gets any; the whole net would exceed the edge limit."""
     net = big_net()
     with pytest.raises(ValueError, match="more than limit=1000000"):
         net.neurons()
-    X = np.random.default_rng(9).uniform(size=(2, 3, 40, 40))
+    X = np.random.default_rng(9).uniform(size=(2, 3, 32, 32))
     model = compile_layers(net)
-    for index in [(3, 4, 5), (11, 0, 9)]:
+    for index in [(3, 4, 5), (11, 0, 7)]:
         window = net.neurons(index)
         flat = int(np.ravel_multi_index(index, net.layer("p2").shape))
         mine = model.explain(X, flat).relevance.reshape(2, -1)
@@ -155,7 +155,7 @@ def test_windows_of_a_large_net():
         outside[columns] = False
         assert not mine[:, outside].any()
     # a window in an intermediate layer: output= picks the layer
-    e = model.explain(X, int(np.ravel_multi_index((2, 7, 7), (16, 20, 20))), output="c2")
+    e = model.explain(X, int(np.ravel_multi_index((2, 7, 7), (16, 16, 16))), output="c2")
     window = net.neurons((2, 7, 7), output="c2")
     columns = [int(p[1:]) - 1 for p in window.inputs]
     theirs = symdtd.compile(window).explain(X.reshape(2, -1)[:, columns])
@@ -172,7 +172,7 @@ def test_torch_backend_equals_numpy():
     np.testing.assert_allclose(compile_layers(net, backend="torch").forward(X), net.forward(X),
                                atol=1e-12)
     bn = big_net()   # stride 1 with padding, and the strided rows a conv never reads
-    Xb = np.random.default_rng(12).uniform(size=(2, 3, 40, 40))
+    Xb = np.random.default_rng(12).uniform(size=(2, 3, 32, 32))
     np.testing.assert_allclose(compile_layers(bn, backend="torch").explain(Xb, 5).relevance,
                                compile_layers(bn).explain(Xb, 5).relevance, atol=1e-12, rtol=0)
 

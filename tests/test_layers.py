@@ -279,8 +279,14 @@ def test_bad_shapes_name_the_layer():
         net.add_layer("e", Flatten(), "zz")
     with pytest.raises(ValueError, match="already in the network"):
         net.add_layer("a", Flatten())
+    with pytest.raises(ValueError, match=r"layer 's' \(Add\): shape mismatch: 'a' has shape \(4, 8, 8\), "
+                                         r"'q' has \(4, 4, 4\)"):
+        net.add_layer("q", MaxPool2d(2), "a")
+        net.add_layer("s", Add(), ["a", "q"])
+    with pytest.raises(ValueError, match=r"layer 'cat': sources of different value classes \['positive', 'real'\]"):
+        net.add_layer("cat", Concat(), ["x", "a"])
     net.add_layer("ok", Flatten(), "a")   # failed adds left nothing behind
-    assert net.output == "ok" and len(net.graph) == 4
+    assert net.output == "ok" and len(net.graph) == 5
     with pytest.raises(ValueError, match=r"input 'x': expected shape \(batch, 3, 8, 8\) or \(batch, 192\), "
                                          r"got \(2, 3, 8, 7\)"):
         net.forward(np.zeros((2, 3, 8, 7)))
