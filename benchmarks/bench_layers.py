@@ -12,7 +12,9 @@ composite (zᴮ at the input, z⁺ above, winner-take-all max-pooling). Printed:
   torch when importable), the neuron-level ``symdtd.compile(...).explain`` and
   a hand-written im2col reference (below: independent of symdtd), with ratios
   to the reference, and the largest difference of their relevances;
-* peak memory (``tracemalloc``) of each explain call.
+* peak memory (``tracemalloc``) of each explain call;
+* the convolution kernels alone: conv 16→32 5×5 on 28×28 at batch 256,
+  forward and transposed, NumPy (:mod:`symdtd.network.layer_ops`) and torch.
 
 Run: ``python benchmarks/bench_layers.py`` (about a minute, most of it building
 the neuron DAG).
@@ -28,6 +30,7 @@ from symdtd.compiler.layer_pass import compile_layers
 from symdtd.core.domains import Box
 from symdtd.network.join_layers import Flatten
 from symdtd.network.layer_graph import LayerNetwork
+from symdtd.network.layer_ops import conv2d, conv2d_t
 from symdtd.network.layers import Conv2d, Dense
 from symdtd.network.pool_layers import MaxPool2d
 
@@ -163,5 +166,23 @@ def main():
               f"peak {peak(fn):7.1f} MB  max |ΔR| vs reference {np.abs(rel - r_ref).max():.1e}")
 
 
+def kernels():
+    rng = np.random.default_rng(1)
+    x, w = rng.uniform(size=(BATCH, 16, 28, 28)), rng.normal(size=(32, 16, 5, 5))
+    t_fwd, y = best(lambda: conv2d(x, w))
+    t_t, _ = best(lambda: conv2d_t(y, w, (28, 28)))
+    line = f"conv 16→32 5×5, 28×28, batch {BATCH}: numpy {t_fwd * 1e3:.0f} ms forward, {t_t * 1e3:.0f} ms transposed"
+    try:
+        import torch
+    except ImportError:
+        print(line)
+        return
+    tx, tw, ty = (torch.from_numpy(a) for a in (x, w, y))
+    t_fwd, _ = best(lambda: torch.nn.functional.conv2d(tx, tw))
+    t_t, _ = best(lambda: torch.nn.functional.conv_transpose2d(ty, tw))
+    print(line + f"; torch {t_fwd * 1e3:.0f} ms, {t_t * 1e3:.0f} ms")
+
+
 if __name__ == "__main__":
+    kernels()
     main()

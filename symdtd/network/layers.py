@@ -99,7 +99,26 @@ class Layer:
         self.name, self.sources, self.input_shapes, self.shape = None, [], [], None
 
     def bind(self, name, sources, input_shapes):
-        """Attach the layer to its sources; returns its output shape (ValueError naming it)."""
+        """Name the layer and attach it to its sources (done by ``LayerNetwork.add_layer``).
+
+        Parameters
+        ----------
+        name : str
+        sources : list of str
+        input_shapes : list of tuple
+            The sources' per-sample shapes.
+
+        Returns
+        -------
+        tuple
+            The layer's output shape.
+
+        Raises
+        ------
+        ValueError
+            Already bound, the wrong number of sources, or shapes the layer cannot
+            take; the message names the layer.
+        """
         if self.name is not None:
             raise ValueError(f"layer {self.name!r} is already in a network; make a new one")
         if (len(sources) < 2) if self.n_sources is None else len(sources) != self.n_sources:
@@ -120,29 +139,81 @@ class Layer:
         return ValueError(f"layer {self.name!r} ({type(self).__name__}): {message}")
 
     def image(self, shape):
+        """*shape* if it is an image ``(C, H, W)``; ValueError naming the layer otherwise."""
         if len(shape) != 3:
             raise self.error(f"needs an image input (C, H, W), got shape {shape}")
         return shape
 
     # the interface each layer type fills in
     def infer_shape(self, input_shapes):
-        raise NotImplementedError
+        """The output shape for the sources' *input_shapes*; ValueError naming the layer."""
+        raise NotImplementedError(f"{type(self).__name__} does not define infer_shape")
 
     def forward(self, inputs, ops=layer_ops):
-        """The layer's output for the batch arrays *inputs* (one per source)."""
-        raise NotImplementedError
+        """The layer's output.
+
+        Parameters
+        ----------
+        inputs : list of ndarray
+            One ``(batch, *shape)`` array per source.
+        ops : module or object
+            What runs dense and convolution maps: :mod:`symdtd.network.layer_ops`
+            or a :class:`~symdtd.compiler.layer_torch.TorchOps`.
+
+        Returns
+        -------
+        ndarray, shape (batch, *self.shape)
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not define forward")
+
+    def linear(self, source, F, g=identity, gamma=None, ops=layer_ops):
+        """``T_{g(W)} F``: source *source*'s part of the linear map, each weight ``w`` replaced by ``g(w, gamma)``.
+
+        Parameters
+        ----------
+        source : int
+            Which source (its position in :attr:`sources`).
+        F : ndarray, shape (batch, *source shape)
+        g : callable
+            ``g(w, gamma)``, elementwise on weight arrays (a rule term's ``g_fn``).
+        gamma : float, optional
+        ops : module or object
+            As for :meth:`forward`.
+
+        Returns
+        -------
+        ndarray, shape (batch, *self.shape)
+            Without the bias.
+        """
+        raise TypeError(f"layer {self.name!r} ({type(self).__name__}) has no linear map")
+
+    def linear_t(self, source, S, g=identity, gamma=None, ops=layer_ops):
+        """``Tᵀ_{g(W)} S``: the transpose (adjoint) of :meth:`linear`.
+
+        Parameters are as for :meth:`linear`, with ``S`` of shape
+        ``(batch, *self.shape)``; returns ``(batch, *source shape)``.
+        """
+        raise TypeError(f"layer {self.name!r} ({type(self).__name__}) has no linear map")
 
     def expression(self):
-        """``Eq(out[indices], value)``: the generic neuron in index notation."""
-        raise NotImplementedError
+        """``Eq(out[indices], value)``: the generic neuron in index notation (``sympy.Eq``)."""
+        raise NotImplementedError(f"{type(self).__name__} does not define expression")
 
     def connections(self, out):
         """Neuron-level edges into the neurons at flat output indices *out*.
 
-        Returns a list, one per source, of ``(position in out, source flat index,
-        weight)`` arrays, in each neuron's input order.
+        Parameters
+        ----------
+        out : ndarray of int
+            Flat indices into :attr:`shape`.
+
+        Returns
+        -------
+        list of (ndarray, ndarray, ndarray)
+            One per source: each edge's position in *out*, its source's flat
+            index and its weight, in each neuron's input order.
         """
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} does not define connections")
 
     @property
     def fan_in(self):
@@ -155,6 +226,7 @@ class Layer:
         return [sp.Idx(n, d) for n, d in zip(names, self.shape)]
 
     def activate(self, z):
+        """``max(0, z)`` for a ReLU layer, ``z`` otherwise."""
         return np.maximum(z, 0) if getattr(self, "activation", "linear") == "relu" else z
 
     def __repr__(self):
