@@ -162,7 +162,8 @@ class Layer:
 
         Returns
         -------
-        ndarray, shape (batch, *self.shape)
+        ndarray
+            Shape ``(batch, *self.shape)``.
         """
         raise NotImplementedError(f"{type(self).__name__} does not define forward")
 
@@ -173,7 +174,8 @@ class Layer:
         ----------
         source : int
             Which source (its position in :attr:`sources`).
-        F : ndarray, shape (batch, *source shape)
+        F : ndarray
+            Shape ``(batch, *source_shape)``.
         g : callable
             ``g(w, gamma)``, elementwise on weight arrays (a rule term's ``g_fn``).
         gamma : float, optional
@@ -182,8 +184,8 @@ class Layer:
 
         Returns
         -------
-        ndarray, shape (batch, *self.shape)
-            Without the bias.
+        ndarray
+            Shape ``(batch, *self.shape)``, without the bias.
         """
         raise TypeError(f"layer {self.name!r} ({type(self).__name__}) has no linear map")
 
@@ -191,7 +193,7 @@ class Layer:
         """``Tᵀ_{g(W)} S``: the transpose (adjoint) of :meth:`linear`.
 
         Parameters are as for :meth:`linear`, with ``S`` of shape
-        ``(batch, *self.shape)``; returns ``(batch, *source shape)``.
+        ``(batch, *self.shape)``; returns ``(batch, *source_shape)``.
         """
         raise TypeError(f"layer {self.name!r} ({type(self).__name__}) has no linear map")
 
