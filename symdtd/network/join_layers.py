@@ -27,7 +27,7 @@ import numpy as np
 import sympy as sp
 
 from . import layer_ops
-from .layers import Layer, check_activation, identity, with_activation
+from .layer_base import Layer, check_activation, identity, with_activation
 
 __all__ = ["Add", "Concat", "Flatten"]
 

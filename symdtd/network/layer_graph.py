@@ -49,8 +49,8 @@ import numpy as np
 
 from ..core.domains import Box, Domain, Positive, Real
 from ..core.rules import get_rule
+from .layer_base import Layer
 from .layer_neurons import expand, neuron_expression
-from .layers import Layer
 from .neurons import MAXPOOL_MODES, WINNER_TAKE_ALL
 from .pool_layers import AdaptiveAvgPool2d, WindowPool
 

@@ -37,8 +37,8 @@ import numpy as np
 import sympy as sp
 
 from . import layer_ops
+from .layer_base import Layer, identity
 from .layer_ops import adaptive_matrix, output_size, pair, window_argmax, window_sum, window_sum_t
-from .layers import Layer, identity
 
 __all__ = ["WindowPool", "SumPool2d", "AvgPool2d", "MaxPool2d", "AdaptiveAvgPool2d", "WINDOW_MAX"]
 
