@@ -93,7 +93,7 @@ class SignContext:
     def __init__(self, d: Derivation):
         self.d = d
         s = self.s = d.space
-        self.domain = d.rule_def.domain
+        self.domain = d.assumptions.domain
         self.boxed = isinstance(self.domain, Box)
         self.fixed, self.open = _bound_values(d)
         numerators = [d.numerator] if s.general else d.numerator
@@ -160,7 +160,7 @@ class SignContext:
 
 def _bound_values(d: Derivation):
     """Numeric box bounds: ``({symbol or base: finite value}, {symbols with ±∞})``."""
-    domain, s = d.rule_def.domain, d.space
+    domain, s = d.assumptions.domain, d.space
     if not isinstance(domain, Box) or domain.symbolic:
         return {}, set()
     lows, highs = domain.exact_bounds(1 if s.general else s.n)
