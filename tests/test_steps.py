@@ -275,3 +275,15 @@ def test_floats_use_the_tolerance_exact_numbers_do_not():
     assert not in_domain([1.0 + 1e-12], Box(0, 1))
     assert not in_domain([Fraction(-1, 10 ** 30)], Positive())
     assert root_failures([0.5], Box(0, 1), t=1.0 + 1e-12, tol=1e-9) == []
+
+
+def test_verify_reads_the_bias_from_the_record_not_from_the_symbols():
+    positive = derive("z+", n=2, bias="positive")
+    assert verify(positive).claim("root in domain").verdict == "refuted"
+    # the same derivation, its record saying b_j ≤ 0 while b_j still carries positive=True:
+    # verify follows the record (t ≤ 1 ⇔ Σ x w⁻ + b ≤ 0 holds for b ≤ 0, docs/maths.md)
+    recorded = dataclasses.replace(positive, assumptions=dataclasses.replace(
+        positive.assumptions, bias="nonpositive"))
+    report = verify(recorded)
+    assert "b_j ≤ 0" in report.assumptions and "b_j > 0" not in report.assumptions
+    assert report.claim("root in domain").verdict == "proved"

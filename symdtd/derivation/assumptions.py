@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..core.domains import Domain
+from ..core.domains import Domain, Real
+from ..core.symbols import NeuronSymbols
 
 __all__ = ["Assumptions", "BIASES"]
 
@@ -65,6 +66,14 @@ class Assumptions:
     def bias_text(self) -> str:
         """The bias assumption as a report states it, e.g. ``"b_j ≤ 0"``."""
         return BIASES[self.bias][0]
+
+    def bias_symbol(self):
+        """The symbol ``b_j`` carrying this bias assumption (for SymPy's sign reasoning).
+
+        >>> Assumptions(Domain(), "positive", "z+").bias_symbol().is_positive
+        True
+        """
+        return NeuronSymbols(1, Real(), self.bias).b   # the one home of b_j's assumptions
 
     def bias_allows(self, value) -> bool:
         """True when the number *value* meets the bias assumption.

@@ -96,20 +96,23 @@ class SignContext:
         self.domain = d.assumptions.domain
         self.boxed = isinstance(self.domain, Box)
         self.fixed, self.open = _bound_values(d)
+        # b_j with the sign the derivation records (the prover reads signs off symbols)
+        self.b = d.assumptions.bias_symbol()
         numerators = [d.numerator] if s.general else d.numerator
         self.numerators = [self.sub(q) for q in numerators]
         self.v = [self.sub(v) for v in ([d.root["v"]] if s.general else d.root["v"])]
         self.Q = self.sub(d.denominator)
-        self.Z = d.space.preactivation()
+        self.Z = self.sub(d.space.preactivation())
         if s.general:
             numer = self.numerators[0]
-            self.D = s.total(lambda k: numer.xreplace({s.i: k}) - s.w[k] * s.x[k]) - s.b
+            self.D = s.total(lambda k: numer.xreplace({s.i: k}) - s.w[k] * s.x[k]) - self.b
         else:
-            self.D = sp.Add(*[q - s.w[k] * s.x[k] for k, q in enumerate(self.numerators)]) - s.b
+            self.D = sp.Add(*[q - s.w[k] * s.x[k] for k, q in enumerate(self.numerators)]) - self.b
         self.undefined = _undefined_reason(d, self)
 
     def sub(self, expr):
-        """*expr* with the numeric box bounds put in for ``l_i``, ``h_i``."""
+        """*expr* with the numeric box bounds put in for ``l_i``, ``h_i`` and ``b_j`` as recorded."""
+        expr = expr.xreplace({self.s.b: self.b})
         if not self.fixed:
             return expr
         if self.s.general:
