@@ -40,6 +40,7 @@ from .steps import Step, run_steps
 
 __all__ = ["derive", "Derivation", "Step", "Assumptions", "neuron_symbols", "rewrite_gates"]
 
+
 @dataclass(eq=False)
 class Derivation:
     """The result of :func:`derive`: the steps, the rule, the root and the symbols.
@@ -68,6 +69,14 @@ class Derivation:
     assumptions : Assumptions
         The input domain, the bias assumption, the rule's name and its
         parameters (:class:`~symdtd.derivation.assumptions.Assumptions`).
+
+    Examples
+    --------
+    >>> d = derive("zB", n=2, bias="real")
+    >>> d.assumptions.bias, d.assumptions.domain
+    ('real', Box())
+    >>> [step.key for step in d.steps], type(d.steps[2]).__name__
+    (['a', 'b', 'c', 'd', 'e'], 'SolveForT')
     """
 
     rule_def: Rule

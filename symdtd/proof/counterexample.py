@@ -2,9 +2,11 @@
 
 Random small rationals are drawn under the derivation's own assumptions —
 the input domain as given (a numeric box is its bounds; the symbolic box is
-``l ≤ 0 ≤ h``), the bias sign, ``γ ≥ 0`` — kept only on the active set
+``l ≤ 0 ≤ h``), the bias sign as ``Derivation.assumptions`` records it,
+``γ ≥ 0`` — kept only on the active set
 (``z_j > 0``) with a non-zero denominator, and the claim is evaluated
-exactly. Before a hit is reported it is checked once more, exactly and on
+exactly (the root-in-domain test is :func:`symdtd.proof.roots.root_failures`).
+Before a hit is reported it is checked once more, exactly and on
 its own: every symbol the claim depends on is bound, every assumption holds
 (strict ones strictly), and the claim fails at those numbers. A witness that
 does not pass is never reported.

@@ -10,7 +10,8 @@ its finite bounds are put in for ``l_i``, ``h_i`` and an open side constrains
 nothing. On the active set ``z_j = x_j > 0`` and ``Q = x_j + D`` with
 ``D = Q − z_j``; both forms are tried. A checked witness (:class:`Witness`)
 refutes a claim at once and marks the sub-claims it breaks, which are then
-not proved again.
+not proved again. The domain and the bias sign are read from the
+derivation's record, ``Derivation.assumptions``.
 
 Examples
 --------
