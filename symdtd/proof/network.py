@@ -22,9 +22,11 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
+from ..core.domains import Positive, Real
 from ..network.graph import WINNER_TAKE_ALL, Network
 from ..network.neurons import is_unbounded, rule_domain_mismatch
 from ..propagation.backward import ARITHMETIC, box_bounds, forward_values, propagate
+from .roots import in_domain
 
 __all__ = ["verify_network", "NetworkReport", "root_checks", "explain_command"]
 
@@ -281,12 +283,8 @@ def root_checks(network, point, output=None, maxpool=None):
 
 def _in_domain(network, node, value):
     kind = network.input_class(node)
-    if kind == "positive":
-        return value >= 0
-    if kind == "real":
-        return True
-    domain = network.graph.nodes[node]["domain"]
-    return domain.symbolic or bool(domain.low <= value <= domain.high)
+    domain = {"positive": Positive(), "real": Real()}.get(kind) or network.graph.nodes[node]["domain"]
+    return in_domain([value], domain)
 
 
 def _simplify(expr):

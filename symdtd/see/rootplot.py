@@ -24,6 +24,7 @@ import sympy as sp
 
 from ..core.domains import Box, Positive
 from ..core.numbers import real_number, to_sympy
+from ..proof.roots import in_domain
 
 __all__ = ["RootPoint", "find_root", "plot_root_search"]
 
@@ -144,16 +145,10 @@ def find_root(rule, w, b, x, *, box=(0, 1), gamma=None, label=None) -> RootPoint
     # the derivation's own root formula, not a recomputation
     t = d.root["t"].xreplace(values)
     x_tilde = tuple(e.xreplace(values) for e in d.root["x_tilde"])
-    domain = d.rule_def.domain
-    point = np.array([float(c) for c in x_tilde])
-    tol = 1e-9 * (1 + np.abs(point).max())
-    if isinstance(domain, Positive):
-        inside = bool(np.all(point >= -tol))
-    elif isinstance(domain, Box):
-        lo, hi = np.array(low, dtype=float), np.array(high, dtype=float)
-        inside = bool(np.all(point >= lo - tol) and np.all(point <= hi + tol))
-    else:
-        inside = True
+    domain = d.assumptions.domain
+    point = [float(c) for c in x_tilde]
+    bounds = ([float(v) for v in low], [float(v) for v in high]) if isinstance(domain, Box) else None
+    inside = in_domain(point, domain, bounds=bounds, tol=1e-9 * (1 + max(map(abs, point))))
     return RootPoint(label, t, x_tilde, direction, inside)
 
 
