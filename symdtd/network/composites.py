@@ -51,7 +51,7 @@ import weakref
 
 from ..core.numbers import real_number
 from ..core.rules import Rule, check_parameters, get_rule, rule_names
-from .neurons import input_class, rule_domain_mismatch
+from .neurons import KINDS, input_class, rule_domain_mismatch
 from .pooling import POOLING_RULES, PoolingRule, pooling_rule
 
 __all__ = ["Composite", "PaperDefault", "Above", "GammaAbove", "Everywhere", "ByName", "ByLayer",
@@ -227,9 +227,15 @@ class Composite:
         return hash(repr(self.to_dict()))
 
 
+def _number_to_json(value):
+    """Python numbers as they are, exact SymPy numbers as strings (``"1/4"``)."""
+    return value if isinstance(value, (int, float)) else str(value)
+
+
 def _rule_to_json(rule):
     if isinstance(rule, Rule) and rule.origin is not None:
-        return {"rule": rule.name, "parameters": {k: str(v) for k, v in rule.parameters.items()}}
+        return {"rule": rule.name,
+                "parameters": {k: _number_to_json(v) for k, v in rule.parameters.items()}}
     return rule.name
 
 
@@ -337,7 +343,8 @@ class GammaAbove(Above):
         self.gamma = self.above.parameters["gamma"]
 
     def to_dict(self):
-        return {"composite": "gamma_above", "gamma": str(self.gamma), **self._base_dict()}
+        return {"composite": "gamma_above", "gamma": _number_to_json(self.gamma),
+                **self._base_dict()}
 
     @classmethod
     def read(cls, data):
@@ -394,11 +401,18 @@ class _Mapping(Composite):
                             f"got {type(mapping).__name__}")
         self.mapping = {k: resolve_rule(r, f"{type(self).__name__}: {self.label} {k!r}")
                         for k, r in mapping.items()}
+        self._checked = weakref.WeakSet()
 
     def key(self, network, node):
         raise NotImplementedError
 
+    def check(self, network):
+        """Raise ValueError for a key that names nothing in *network*."""
+
     def rule(self, network, node):
+        if network not in self._checked:  # once per network: keys that name nothing are typos
+            self.check(network)
+            self._checked.add(network)
         rule = self.mapping.get(self.key(network, node))
         if rule is not None and (why := rule_misfit(network, node, rule)):
             raise ValueError(f"{type(self).__name__}: {why}")
@@ -426,11 +440,25 @@ class ByName(_Mapping):
     def key(self, network, node):
         return node
 
+    def check(self, network):
+        for name in self.mapping:
+            if name not in network.graph:
+                raise ValueError(f"ByName: {name!r} is not in the network")
+            if network.graph.nodes[name]["kind"] == "input":
+                raise ValueError(f"ByName: {name!r} is an input; inputs have no rule")
+
 
 class ByKind(_Mapping):
     """Rules by neuron kind, e.g. ``ByKind({"maxpool": "proportional"})``."""
 
     label = "kind"
+
+    def __init__(self, mapping):
+        super().__init__(mapping)
+        for kind in self.mapping:
+            if kind not in KINDS or kind == "input":
+                raise ValueError(f"ByKind: {kind!r} is not a neuron kind; kinds: "
+                                 f"{', '.join(k for k in KINDS if k != 'input')}")
 
     def key(self, network, node):
         return network.graph.nodes[node]["kind"]
@@ -445,7 +473,18 @@ class ByLayer(_Mapping):
 
     def __init__(self, mapping):
         super().__init__(mapping)
+        for layer in self.mapping:
+            if isinstance(layer, bool) or not isinstance(layer, int) or layer < 1:
+                raise ValueError(f"ByLayer: layer {layer!r} must be an integer ≥ 1 "
+                                 "(layer 0 is the inputs)")
         self._layers = weakref.WeakKeyDictionary()
+
+    def check(self, network):
+        count = len(network.layers())
+        for layer in self.mapping:
+            if layer >= count:
+                raise ValueError(f"ByLayer: layer {layer} does not exist; the network has "
+                                 f"{count} (0 is the inputs)")
 
     def key(self, network, node):
         version = network._sync()
@@ -478,7 +517,7 @@ class WithParameters(Composite):
 
     def to_dict(self):
         return {"composite": "with_parameters", "base": self.base.to_dict(),
-                "parameters": {k: str(v) for k, v in self.parameters.items()}}
+                "parameters": {k: _number_to_json(v) for k, v in self.parameters.items()}}
 
     @classmethod
     def read(cls, data):
