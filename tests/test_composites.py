@@ -1,4 +1,5 @@
-"""Rule composites and pooling rules (symdtd.network.composites, symdtd.network.pooling).
+"""Rule composites, the rule choice and pooling rules (symdtd.network.composites,
+rule_choice, rule_fit, pooling).
 
 Expected rules come from the table in docs/maths.md ("Networks", "Inputs of
 mixed domains"): zᴮ at a neuron fed by box inputs, w² by real inputs only,
@@ -26,10 +27,9 @@ from symdtd.network.composites import (
     GammaAbove,
     PaperDefault,
     WithParameters,
-    as_composite,
-    rule_for,
 )
 from symdtd.network.pooling import PROPORTIONAL, WINNER_TAKE_ALL, Proportional, WinnerTakeAll
+from symdtd.network.rule_choice import as_composite, rule_for
 from symdtd.proof.network import explain_command, root_checks
 from symdtd.real.evaluate import compiled, dtd
 
@@ -351,3 +351,15 @@ def test_composites_round_trip_through_json(composite):
 def test_from_dict_rejects_unknown_composites():
     with pytest.raises(ValueError, match="a composite is a dict with 'composite' one of"):
         Composite.from_dict({"composite": "epsilon"})
+
+
+def test_a_composite_of_ones_own_is_asked_per_neuron_by_compile():
+    class OnlyH1(Composite):   # h1 and h2 share kind and input classes: compile must not
+        def rule(self, network, node):  # reuse h1's answer for h2
+            return "w2" if node == "h1" else None
+
+    net, composite = examples.xor(), OnlyH1()
+    rules = compile(net, composite=composite).rules
+    assert (rules["h1"], rules["h2"], rules["y"]) == ("w2", "zB", "z+")
+    assert compiled(net, composite=composite) is compiled(net, composite=composite)
+    assert composite == composite and composite != OnlyH1()

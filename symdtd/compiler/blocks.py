@@ -7,7 +7,7 @@ generation, for one binding of the box bounds, form a
 :class:`~symdtd.compiler.kernels.Segment`; each matrix is stored dense or sparse by the
 density of its edges (:func:`~symdtd.compiler.kernels.use_dense`, ``dense_threshold``).
 The rule of every neuron is the composite's
-(:func:`symdtd.network.composites.rule_for`), asked once per distinct (kind,
+(:func:`symdtd.network.rule_choice.rule_for`), asked once per distinct (kind,
 rule attribute, classes of the predecessors) when the composite's choice
 depends on nothing else (``composite.by_class``), else once per neuron. A
 pooling rule's redistribution is its own: winner-take-all runs on the
@@ -34,8 +34,8 @@ from operator import itemgetter
 import networkx as nx
 import numpy as np
 
-from ..network.composites import as_composite, rule_for
 from ..network.pooling import PoolingRule, WinnerTakeAll
+from ..network.rule_choice import as_composite, rule_for
 from .batch import as_floats
 from .kernels import Block, Matrix, MaxPool, Segment, use_dense
 

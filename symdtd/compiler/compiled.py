@@ -55,7 +55,8 @@ import sympy as sp
 
 from ..core import progress
 from ..core.rules import get_rule
-from ..network.composites import WithParameters, as_composite
+from ..network.composites import WithParameters
+from ..network.rule_choice import as_composite
 from .batch import (
     BatchExplanation,
     ConservationReport,

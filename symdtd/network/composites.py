@@ -30,12 +30,14 @@ the left one first. Whatever no composite decides falls back to
 :class:`PaperDefault`. A neuron's own ``rule`` attribute (:meth:`Network.set_rule
 <symdtd.network.graph.Network.set_rule>`) overrides every composite.
 ``maxpool="winner"|"proportional"`` on the entry points is a shortcut for
-``ByKind({"maxpool": ...})`` on top of the composite.
+``ByKind({"maxpool": ...})`` on top of the composite. The order in which a
+neuron's rule is found is :func:`symdtd.network.rule_choice.rule_for`'s.
 
 Examples
 --------
 >>> from symdtd import examples, propagate
->>> from symdtd.network.composites import ByName, GammaAbove, rule_for
+>>> from symdtd.network.composites import ByName, GammaAbove
+>>> from symdtd.network.rule_choice import rule_for
 >>> net = examples.xor()
 >>> [rule_for(net, n).name for n in ("h1", "h2", "y")]
 ['zB', 'zB', 'z+']
@@ -50,131 +52,23 @@ from __future__ import annotations
 import weakref
 
 from ..core.numbers import real_number
-from ..core.rules import Rule, check_parameters, get_rule, rule_names
-from .neurons import KINDS, input_class, rule_domain_mismatch
-from .pooling import POOLING_RULES, PoolingRule, pooling_rule
+from ..core.rules import Rule, check_parameters, get_rule
+from .neurons import KINDS, input_class
+from .pooling import PoolingRule, pooling_rule
+from .rule_fit import resolve_rule, rule_misfit
 
 __all__ = ["Composite", "PaperDefault", "Above", "GammaAbove", "Everywhere", "ByName", "ByLayer",
-           "ByKind", "WithParameters", "Chain", "rule_for", "resolve_rule", "as_composite",
-           "rule_misfit"]
+           "ByKind", "WithParameters", "Chain", "composite_or_default"]
 
 
-def resolve_rule(rule, where="rule"):
-    """A :class:`~symdtd.core.rules.Rule` or pooling rule from a name or an instance.
-
-    Raises
-    ------
-    TypeError
-        Neither a name nor a rule object.
-    ValueError
-        An unknown name (*where* names the neuron or argument at fault).
-
-    Examples
-    --------
-    >>> resolve_rule("winner"), resolve_rule("z+")
-    (WinnerTakeAll(), Rule('z+', domain=Positive()))
-    >>> resolve_rule("z++", "neuron 'h1'")
-    Traceback (most recent call last):
-    ...
-    ValueError: neuron 'h1': unknown rule 'z++'; known rules: gamma, mixed, w2, z, z+, zB, winner, proportional
-    """
-    if isinstance(rule, (Rule, PoolingRule)):
-        return rule
-    if not isinstance(rule, str):
-        raise TypeError(f"{where}: a rule must be a name, a Rule or a pooling rule, "
-                        f"got {type(rule).__name__}")
-    if rule in POOLING_RULES:
-        return POOLING_RULES[rule]
-    try:
-        return get_rule(rule)
-    except ValueError:
-        raise ValueError(f"{where}: unknown rule {rule!r}; known rules: "
-                         f"{', '.join(rule_names() + list(POOLING_RULES))}") from None
-
-
-def rule_misfit(network, node, rule):
-    """Why *rule* cannot be *node*'s rule, or None when it can.
-
-    A pooling rule fits only the pooling kinds it names; a deep Taylor rule
-    fits a neuron whose inputs lie in the rule's domain
-    (:func:`~symdtd.network.neurons.rule_domain_mismatch`).
-
-    >>> from symdtd import Box, Network
-    >>> net = Network.from_dense([[[1], [-1]], [[1]]], input_domain=Box(-1, 1))
-    >>> rule_misfit(net, "h1_1", resolve_rule("winner"))
-    "neuron 'h1_1' is a relu neuron; pooling rule 'winner' is for maxpool neurons"
-    >>> rule_misfit(net, "h1_1", resolve_rule("z+"))
-    "neuron 'h1_1': rule 'z+' assumes inputs in ℝⁿ₊, but input 'x1' lies in Box(low=-1, high=1)"
-    >>> rule_misfit(net, "y1", resolve_rule("z+")) is None
-    True
-    """
-    kind = network.graph.nodes[node]["kind"]
-    if isinstance(rule, PoolingRule):
-        if kind not in rule.kinds:
-            return (f"neuron {node!r} is a {kind} neuron; pooling rule {rule.name!r} is for "
-                    f"{' and '.join(rule.kinds)} neurons")
-        return None
-    why = rule_domain_mismatch(network, node, rule)
-    return None if why is None else f"neuron {node!r}: {why}"
-
-
-def rule_for(network, node, composite=None, *, maxpool=None):
-    """The rule *node* redistributes with: its own ``rule`` attribute, else the composite's.
-
-    Parameters
-    ----------
-    network : Network
-    node : str
-    composite : Composite, optional
-        Default: :class:`PaperDefault` (the paper's choice).
-    maxpool : {"winner", "proportional"}, optional
-        Shortcut for a composite with that max-pooling rule (:func:`as_composite`).
-
-    Returns
-    -------
-    Rule or PoolingRule
-        Always a rule object (:data:`~symdtd.network.pooling.WINNER_TAKE_ALL`
-        for a winner-take-all max-pooling neuron).
-
-    Raises
-    ------
-    ValueError
-        *node* is not a neuron of the network, or the composite picks a rule
-        the neuron cannot take (the message names the neuron).
-    """
-    if node not in network.graph:
-        raise ValueError(f"{node!r} is not in the network")
-    data = network.graph.nodes[node]
-    if data["kind"] == "input":
-        raise ValueError(f"{node!r} is an input; inputs have no rule")
-    composite = as_composite(composite, maxpool)
-    if data["rule"] is not None:  # the neuron's own choice: taken as given (verify reports misfits)
-        return composite.adjust(resolve_rule(data["rule"], f"neuron {node!r}"))
-    rule = composite.rule(network, node)
-    if rule is None:
-        rule = DEFAULT.rule(network, node)
-    elif isinstance(rule, PoolingRule) and data["kind"] not in rule.kinds:
-        raise ValueError(f"{type(composite).__name__}: {rule_misfit(network, node, rule)}")
-    return composite.adjust(rule)
-
-
-def as_composite(composite=None, maxpool=None):
-    """The composite an entry point uses: *composite* (or :class:`PaperDefault`), with
-    the ``maxpool=`` shortcut applied on top.
-
-    >>> as_composite(None, "proportional")
-    ByKind({'maxpool': 'proportional'}) | PaperDefault()
-    """
+def composite_or_default(composite):
+    """*composite*, or :class:`PaperDefault` for None; TypeError for anything else."""
     if composite is None:
-        composite = DEFAULT
-    elif not isinstance(composite, Composite):
+        return DEFAULT
+    if not isinstance(composite, Composite):
         raise TypeError(f"composite must be a Composite (symdtd.network.composites), got "
                         f"{type(composite).__name__}; for a max-pooling mode pass maxpool=")
-    if maxpool is None:
-        return composite
-    if maxpool not in ("winner", "proportional"):
-        raise ValueError(f"maxpool must be 'winner' or 'proportional', got {maxpool!r}")
-    return ByKind({"maxpool": maxpool}) | composite
+    return composite
 
 
 # ------------------------------------------------------------------ composites
@@ -186,10 +80,23 @@ class Composite:
     by_class : bool
         True when the choice depends only on the neuron's kind and its
         inputs' classes (:func:`~symdtd.network.neurons.input_class`), so
-        :func:`symdtd.compile` may ask once per such combination.
+        :func:`symdtd.compile` may ask once per such combination (False,
+        the safe default: asked for every neuron).
+
+    Examples
+    --------
+    A composite of one's own: z at the neurons whose name starts with ``"h"``.
+
+    >>> from symdtd import examples
+    >>> from symdtd.network.rule_choice import rule_for
+    >>> class HiddenZ(Composite):
+    ...     def rule(self, network, node):
+    ...         return "z" if node.startswith("h") else None
+    >>> [rule_for(examples.xor(), n, HiddenZ()).name for n in ("h1", "y")]
+    ['z', 'z+']
     """
 
-    by_class = True
+    by_class = False
 
     def rule(self, network, node):
         """The rule for *node* (a neuron without its own rule), or None to leave it to the next."""
@@ -221,10 +128,18 @@ class Composite:
         return _CLASSES[data["composite"]].read(data)
 
     def __eq__(self, other):
-        return type(self) is type(other) and self.to_dict() == other.to_dict()
+        if type(self) is not type(other):
+            return False
+        try:
+            return self.to_dict() == other.to_dict()
+        except NotImplementedError:  # a composite without a JSON form: itself only
+            return self is other
 
     def __hash__(self):
-        return hash(repr(self.to_dict()))
+        try:
+            return hash(repr(self.to_dict()))
+        except NotImplementedError:
+            return id(self)
 
 
 def _number_to_json(value):
@@ -255,6 +170,8 @@ class PaperDefault(Composite):
     maxpool : {"winner", "proportional"}, optional
         The max-pooling rule; default: the network's ``maxpool`` setting.
     """
+
+    by_class = True
 
     def __init__(self, maxpool=None):
         self.maxpool = None if maxpool is None else pooling_rule(maxpool).name
@@ -293,6 +210,7 @@ class Above(Composite):
     neuron: the layers above the input layer; *base*'s choice elsewhere.
 
     >>> from symdtd import examples
+    >>> from symdtd.network.rule_choice import rule_for
     >>> [rule_for(examples.xor(), n, Above("z")).name for n in ("h1", "y")]
     ['zB', 'z']
     """
@@ -302,7 +220,7 @@ class Above(Composite):
         if isinstance(self.above, PoolingRule):
             raise ValueError(f"{type(self).__name__}: {self.above.name!r} is a pooling rule; "
                              "it replaces z⁺ at ReLU and linear neurons")
-        self.base = as_composite(base)
+        self.base = composite_or_default(base)
         self.by_class = self.base.by_class
 
     def rule(self, network, node):
@@ -360,9 +278,11 @@ def _base_from_dict(data):
 
 
 class Everywhere(Composite):
-    """*rule* at every neuron it fits (:func:`rule_misfit`), the default elsewhere.
+    """*rule* at every neuron it fits (:func:`~symdtd.network.rule_fit.rule_misfit`), the
+    default elsewhere.
 
     >>> from symdtd import Box, Network
+    >>> from symdtd.network.rule_choice import rule_for
     >>> net = Network.from_dense([[[1], [-1]], [[1]]], input_domain=Box(-1, 1))
     >>> [rule_for(net, n, Everywhere("z+")).name for n in ("h1_1", "y1")]
     ['zB', 'z+']
@@ -452,6 +372,7 @@ class ByKind(_Mapping):
     """Rules by neuron kind, e.g. ``ByKind({"maxpool": "proportional"})``."""
 
     label = "kind"
+    by_class = True
 
     def __init__(self, mapping):
         super().__init__(mapping)
@@ -502,7 +423,7 @@ class WithParameters(Composite):
 
     def __init__(self, parameters, base=None, *, where="WithParameters"):
         self.parameters = check_parameters(parameters, where)
-        self.base = as_composite(base)
+        self.base = composite_or_default(base)
         self.by_class = self.base.by_class
 
     def rule(self, network, node):
@@ -535,7 +456,7 @@ class Chain(Composite):
     def __init__(self, *composites):
         parts = []
         for c in composites:
-            parts += c.composites if isinstance(c, Chain) else [as_composite(c)]
+            parts += c.composites if isinstance(c, Chain) else [composite_or_default(c)]
         self.composites = parts
         self.by_class = all(c.by_class for c in parts)
 

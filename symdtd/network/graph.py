@@ -385,7 +385,7 @@ class Network:
         the choice of *composite* (default: the deep Taylor choice of
         :class:`~symdtd.network.composites.Default`: z⁺, zᴮ or w² from the
         predecessors' :meth:`input_class`; pooling rules for pooling), see
-        :func:`symdtd.network.composites.rule_for`. *maxpool*
+        :func:`symdtd.network.rule_choice.rule_for`. *maxpool*
         (``"winner"`` or ``"proportional"``) is a shortcut for a composite
         with that max-pooling rule.
 
@@ -395,7 +395,7 @@ class Network:
             A :class:`~symdtd.core.rules.Rule`, or a pooling rule such as
             :data:`~symdtd.network.pooling.WINNER_TAKE_ALL`.
         """
-        from .composites import rule_for
+        from .rule_choice import rule_for
 
         return rule_for(self, node, composite, maxpool=maxpool)
 

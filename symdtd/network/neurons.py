@@ -9,9 +9,9 @@ This module holds what stores and decides them, one neuron (node) at a time:
 * :func:`as_weight` checks and normalises a weight or a bias;
   :func:`input_symbol` an input's domain, :func:`check_rule` a rule override
   and :func:`check_graph` a whole graph after direct edits;
-* :func:`input_class` says which values a node can take (the rule choice
-  made from it lives in :mod:`symdtd.network.composites`) and
-  :func:`rule_domain_mismatch` whether a rule fits a neuron's inputs.
+* :func:`input_class` says which values a node can take (whether a rule
+  fits them: :mod:`symdtd.network.rule_fit`; the rule choice made from
+  them: :mod:`symdtd.network.composites`).
 
 Examples
 --------
@@ -40,7 +40,7 @@ from .pooling import POOLING_RULES, PoolingRule
 
 __all__ = ["KINDS", "NetworkGraph", "NodeAttributes", "build_expr",
            "as_weight", "input_symbol", "neuron_symbol", "check_rule", "check_graph",
-           "rule_targets", "input_class", "rule_domain_mismatch", "is_unbounded"]
+           "rule_targets", "input_class", "is_unbounded"]
 
 KINDS = ("input", "relu", "linear", "sumpool", "maxpool")
 MAXPOOL_MODES = tuple(name for name, rule in POOLING_RULES.items() if "maxpool" in rule.kinds)
@@ -295,70 +295,3 @@ def input_class(network, node):
     if data["kind"] == "linear" or isinstance(data["domain"], Real):
         return "real"
     return "box" if isinstance(data["domain"], Box) else "positive"
-
-
-def rule_domain_mismatch(network, node, rule):
-    """Why *rule* does not fit *node*'s inputs, or None when it does.
-
-    A rule is proved for the input domain it assumes (ℝⁿ for w², ℝⁿ₊ for
-    z⁺, z and γ, a box for zᴮ). Applied to inputs outside that domain its
-    proofs say nothing: z⁺ on inputs that can be negative can give negative
-    relevance, for instance. A ≥ 0 input counts as the box ``[0, x_i]``.
-    Pooling rules need no domain (their inputs are never moved).
-
-    Parameters
-    ----------
-    network : Network
-    node : str
-    rule : Rule, PoolingRule or str
-        A rule object or a registered name, e.g. ``network.rule_for(node)``.
-
-    Examples
-    --------
-    >>> from symdtd import Network, Box
-    >>> net = Network()
-    >>> net.add_input("x1", Box(-1, 1))
-    >>> net.add_neuron("h", {"x1": 1}, bias=0, rule="z+")
-    >>> rule_domain_mismatch(net, "h", net.rule_for("h"))
-    "rule 'z+' assumes inputs in ℝⁿ₊, but input 'x1' lies in Box(low=-1, high=1)"
-    """
-    if isinstance(rule, str):
-        rule = get_rule(rule)
-    if isinstance(rule, PoolingRule) or isinstance(rule.domain, Real):
-        return None
-    for source in network.graph.pred[node]:
-        reach = _value_range(network, source)
-        if not _within(reach, rule.domain):
-            where = {"positive": "ℝ₊", "real": "ℝ"}.get(network.input_class(source))
-            if where is None:
-                where = repr(network.graph.nodes[source]["domain"])
-            return (f"rule {rule.name!r} assumes inputs in {rule.domain.name}, "
-                    f"but input {source!r} lies in {where}")
-    return None
-
-
-def _value_range(network, node):
-    """``(low, high)`` the values of *node* can take (``±inf`` when open)."""
-    kind = input_class(network, node)
-    if kind == "positive":
-        return 0.0, math.inf
-    if kind == "real":
-        return -math.inf, math.inf
-    domain = network.graph.nodes[node]["domain"]
-    if domain.symbolic:
-        return None                # the symbolic box: l ≤ 0 ≤ h, nothing more known
-    low, high = domain.bounds(1)
-    return low[0], high[0]
-
-
-def _within(reach, domain):
-    if isinstance(domain, Positive):
-        return reach is not None and reach[0] >= 0
-    if isinstance(domain, Box):
-        if domain.symbolic:        # zᴮ: any input bounded on the side it moves to
-            return reach is None or math.isfinite(reach[0]) or math.isfinite(reach[1])
-        if domain.per_input:
-            return False           # bounds per input cannot be matched to one neuron's inputs
-        low, high = domain.bounds(1)
-        return reach is not None and low[0] <= reach[0] and reach[1] <= high[0]
-    return True

@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from ..network.composites import as_composite, rule_for
 from ..network.graph import Network
-from ..network.neurons import is_unbounded, rule_domain_mismatch
+from ..network.neurons import is_unbounded
 from ..network.pooling import PoolingRule
+from ..network.rule_choice import as_composite, rule_for
+from ..network.rule_fit import rule_domain_mismatch
 from ..propagation.backward import ARITHMETIC, box_bounds, forward_values, propagate, rule_parameter
 
 __all__ = ["verify_network", "NetworkReport", "root_checks", "explain_command"]

@@ -50,9 +50,9 @@ import sympy as sp
 from ..core import progress
 from ..core.limits import check_digits, check_edges
 from ..core.numbers import to_sympy
-from ..network.composites import as_composite, rule_for
 from ..network.neurons import is_unbounded
 from ..network.pooling import PoolingRule, WinnerTakeAll
+from ..network.rule_choice import as_composite, rule_for
 from .arithmetic import ARITHMETIC, ARITHMETICS, NegativeOutputWarning, ancestors_in_order, forward_values
 from .product_form import ProductForm
 

@@ -88,7 +88,8 @@ def compiled(network, rule=None, parameters=None, *, composite=None):
     True
     """
     from ..compiler.compiled import compile as compile_network
-    from ..network.composites import Above, WithParameters, as_composite
+    from ..network.composites import Above, WithParameters
+    from ..network.rule_choice import as_composite
 
     composite = as_composite(composite)
     if rule is not None:
