@@ -363,3 +363,27 @@ def test_a_composite_of_ones_own_is_asked_per_neuron_by_compile():
     assert (rules["h1"], rules["h2"], rules["y"]) == ("w2", "zB", "z+")
     assert compiled(net, composite=composite) is compiled(net, composite=composite)
     assert composite == composite and composite != OnlyH1()
+
+
+def test_pooling_rule_objects_are_saved_by_name():
+    from symdtd.network.netjson import network_from_dict, network_to_dict
+
+    net = pool_net()
+    net.set_rule("m", PROPORTIONAL)
+    data = network_to_dict(net)
+    assert next(n for n in data["neurons"] if n["name"] == "m")["rule"] == "proportional"
+    assert rule_for(network_from_dict(data), "m") is PROPORTIONAL
+    with pytest.raises(ValueError, match="neuron 'y' is a linear neuron; pooling rule 'winner'"):
+        net.set_rule("y", WINNER_TAKE_ALL)
+
+
+def test_the_maxpool_shortcut_is_kept_on_every_entry_point():
+    # a = 1, b = 3 (see test_winner_and_proportional_pooling_by_hand): proportional gives 3/4, 9/4
+    net, point = pool_net(), {"a": 1, "b": 3}
+    assert verify_network(net, point, maxpool="proportional").explanation.input_relevance == \
+        {"a": R(3, 4), "b": R(9, 4)}
+    X = np.array([[1.0, 3.0]])
+    assert compile(net, maxpool="proportional").explain(X).relevance.tolist() == [[0.75, 2.25]]
+    assert "3/4" in explain_command(net, point, maxpool="proportional")
+    with pytest.raises(ValueError, match="maxpool must be 'winner' or 'proportional'"):
+        propagate(net, point, maxpool="average")
