@@ -116,6 +116,11 @@ def test_overrides_by_name_layer_and_kind_on_top_of_the_default():
     composite = ByName({"h1": "z"}) | ByLayer({1: "w2"}) | GammaAbove()
     assert isinstance(composite, Chain) and len(composite.composites) == 3
     assert names(net, composite) == ["z", "w2", "gamma", "zB"]
+    # Above and WithParameters without a base decide only their own neurons
+    assert names(net, GammaAbove() | ByLayer({1: "w2", 2: "z", 3: "z"})) == ["w2", "w2", "gamma", "z"]
+    assert names(net, WithParameters({"gamma": 1}) | ByLayer({2: "gamma"})) == ["zB", "zB", "gamma", "zB"]
+    assert rule_for(net, "h3", WithParameters({"gamma": 1}) | ByLayer({2: "gamma"})).parameters == \
+        {"gamma": 1}
 
 
 def test_a_neurons_own_rule_overrides_every_composite():

@@ -207,7 +207,8 @@ DEFAULT = PaperDefault()
 
 class Above(Composite):
     """*rule* wherever *base* (default :class:`PaperDefault`) picks z⁺ at a ReLU or linear
-    neuron: the layers above the input layer; *base*'s choice elsewhere.
+    neuron: the layers above the input layer. Elsewhere *base*'s choice if *base*
+    is given, else none (in a chain ``Above(r) | other``, *other* decides there).
 
     >>> from symdtd import examples
     >>> from symdtd.network.rule_choice import rule_for
@@ -227,7 +228,7 @@ class Above(Composite):
         chosen = self.base.rule(network, node) or DEFAULT.rule(network, node)
         if chosen is get_rule("z+") and network.graph.nodes[node]["kind"] in ("relu", "linear"):
             return self.above
-        return chosen
+        return None if self.base is DEFAULT else chosen
 
     def adjust(self, rule):
         return self.base.adjust(rule)
@@ -419,6 +420,8 @@ class ByLayer(_Mapping):
 class WithParameters(Composite):
     """*base* (default :class:`PaperDefault`) with rule parameters set on every rule that takes
     them, the neurons' own rules included: ``WithParameters({"gamma": 0.5}, Above("gamma"))``.
+    Without *base* it chooses nothing itself (in a chain, the others choose) and
+    sets the parameters on whatever is chosen.
     """
 
     def __init__(self, parameters, base=None, *, where="WithParameters"):
@@ -427,7 +430,7 @@ class WithParameters(Composite):
         self.by_class = self.base.by_class
 
     def rule(self, network, node):
-        return self.base.rule(network, node)
+        return None if self.base is DEFAULT else self.base.rule(network, node)
 
     def adjust(self, rule):
         rule = self.base.adjust(rule)
