@@ -209,8 +209,11 @@ class Segment:
 class Block:
     """The neurons of one topological generation that share a rule.
 
-    ``rule`` is a :class:`~symdtd.core.rules.Rule` or ``"winner"`` (winner-take-all
-    max-pooling, which uses the generation's :class:`MaxPool` table).
+    ``rule`` is a :class:`~symdtd.core.rules.Rule` or a pooling rule
+    (:mod:`symdtd.network.pooling`): winner-take-all max-pooling runs on the
+    generation's :class:`MaxPool` table (passed as *maxpool*), the first of
+    the largest inputs taking everything as
+    :meth:`WinnerTakeAll.shares <symdtd.network.pooling.WinnerTakeAll.shares>` says.
     """
 
     def __init__(self, gen, cols, n_gen, rule, segments, bplus, dtype, maxpool=None,
@@ -218,7 +221,7 @@ class Block:
         self.gen, self.cols, self.rule, self.segments = gen, cols, rule, segments
         self.full = len(cols) == n_gen
         self.maxpool = maxpool
-        self.name = rule if isinstance(rule, str) else rule.name
+        self.name = rule.name
         self.separable = all(s.kernel.separable for s in segments)
         zc = sum(s.zc for s in segments if s.zc is not None)
         self.zc = None if np.isscalar(zc) else zc.astype(dtype)

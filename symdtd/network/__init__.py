@@ -14,6 +14,19 @@ _EXPORTS = {
     "ConvNetBuilder": "conv",
     "save_network": "netjson",
     "load_network": "netjson",
+    "Composite": "composites",
+    "PaperDefault": "composites",
+    "Above": "composites",
+    "GammaAbove": "composites",
+    "Everywhere": "composites",
+    "ByName": "composites",
+    "ByLayer": "composites",
+    "ByKind": "composites",
+    "WithParameters": "composites",
+    "Chain": "composites",
+    "PoolingRule": "pooling",
+    "WinnerTakeAll": "pooling",
+    "Proportional": "pooling",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -43,6 +43,7 @@ from ..network.conv import ConvNetBuilder
 from ..network.graph import Network
 
 __all__ = ["demo_digits", "load_model", "load_digits_data", "model_info", "digits_train_mean", "evaluate_models",
+           "dtd_composites",
            "write_evaluation_figures", "Evaluation", "MODEL_NAMES", "METHODS", "DIGIT_SHAPE"]
 
 MODEL_NAMES = ("mlp", "cnn")
@@ -157,14 +158,27 @@ def digits_train_mean():
 
 
 # ------------------------------------------------------------ evaluation
+def dtd_composites():
+    """The rule composites of the DTD methods of :func:`evaluate_models`: name -> composite.
+
+    >>> dtd_composites()["DTD zB+gamma (0.25)"]
+    GammaAbove(gamma=0.25)
+    """
+    from ..network.composites import GammaAbove, PaperDefault
+    return {"DTD zB+z+": PaperDefault(), "DTD zB+z+, b+ absorbed": PaperDefault(),
+            "DTD zB+gamma (0.25)": GammaAbove(0.25)}
+
+
 #: attribution methods compared by :func:`evaluate_models`: name -> (network, X, target) -> R
 def _methods():
     from . import evaluate as ev
+    composites = dtd_composites()
     return {
-        "DTD zB+z+": lambda net, X, t: ev.dtd(net, X, t),
-        "DTD zB+z+, b+ absorbed": lambda net, X, t: ev.dtd(net, X, t, absorb_bias=True),
-        "DTD zB+gamma (0.25)": lambda net, X, t: ev.dtd(net, X, t, rule="gamma",
-                                                        parameters={"gamma": 0.25}),
+        "DTD zB+z+": lambda net, X, t: ev.dtd(net, X, t, composite=composites["DTD zB+z+"]),
+        "DTD zB+z+, b+ absorbed": lambda net, X, t: ev.dtd(
+            net, X, t, absorb_bias=True, composite=composites["DTD zB+z+, b+ absorbed"]),
+        "DTD zB+gamma (0.25)": lambda net, X, t: ev.dtd(
+            net, X, t, composite=composites["DTD zB+gamma (0.25)"]),
         "sensitivity": ev.sensitivity,
         "gradient x input": ev.gradient_x_input,
         "random": lambda net, X, t: ev.random_attribution(X, seed=0),
@@ -266,7 +280,7 @@ class Evaluation:
 
 
 def evaluate_models(models=MODEL_NAMES, methods=METHODS, *, baselines=tuple(BASELINES), n=None,
-                    patch=None, steps=None, progress=None):
+                    patch=None, steps=None, progress=None, composites=None):
     """Pixel-flipping evaluation of DTD and the baselines on the shipped digits models.
 
     For each model, the predicted digit's logit of every held-out image is
@@ -290,6 +304,10 @@ def evaluate_models(models=MODEL_NAMES, methods=METHODS, *, baselines=tuple(BASE
     progress : callable, optional
         Called as ``progress(done, total, label)`` after each model × method
         (the command line draws a progress bar with it).
+    composites : dict, optional
+        More DTD methods, ``{label: Composite}`` (:mod:`symdtd.network.composites`),
+        evaluated after *methods*; the DTD methods of :data:`METHODS` are
+        composites too (:func:`dtd_composites`).
 
     Returns
     -------
@@ -310,6 +328,16 @@ def evaluate_models(models=MODEL_NAMES, methods=METHODS, *, baselines=tuple(BASE
     for meth in methods:
         if meth not in known:
             raise ValueError(f"unknown method {meth!r}; choose from {list(METHODS)}")
+    if composites:
+        from ..network.composites import Composite
+        for label, composite in composites.items():
+            if not isinstance(composite, Composite):
+                raise TypeError(f"composites[{label!r}] must be a Composite, "
+                                f"got {type(composite).__name__}")
+            if label in methods:
+                raise ValueError(f"composites: {label!r} is also given in methods")
+            known[label] = (lambda c: lambda net, X, t: ev.dtd(net, X, t, composite=c))(composite)
+        methods = tuple(methods) + tuple(composites)
     values = {"zero": 0.0, "train mean": digits_train_mean()}
     for base in baselines:
         if base not in values:
