@@ -1,7 +1,9 @@
 """Sphinx configuration for symdtd's documentation.
 
 The derivations shown in the maths chapter are produced by symdtd itself at
-build time (see ``_write_generated``), so the docs cannot drift from the code.
+build time (see ``_write_generated``), and so are the API pages, from the
+packages' export tables (see ``_write_api_pages``): neither can drift from the
+code.
 """
 import os
 import sys
@@ -63,5 +65,101 @@ def _copy_tutorials():
         shutil.copyfile(notebook, target / notebook.name)
 
 
+# the pipeline's stages, in order: one API page each (docs/api/<stage>.rst)
+STAGES = ("core", "derivation", "proof", "network", "propagation", "compiler", "see", "real", "cli")
+
+
+def _heading(text, underline, overline=False):
+    rule = underline * len(text)
+    return [rule, text, rule, ""] if overline else [text, rule, ""]
+
+
+def _summary(obj):
+    """The first paragraph of an object's docstring, on one line ("" for data)."""
+    import inspect
+
+    if not (inspect.isclass(obj) or inspect.isroutine(obj) or inspect.ismodule(obj)):
+        return ""
+    doc = inspect.getdoc(obj) or ""
+    return " ".join(doc.strip().split("\n\n")[0].split())
+
+
+def _names_table(package, exports, modules=frozenset()):
+    """A table of the public names: each links to its documentation, with its summary line."""
+    from importlib import import_module
+
+    lines = [".. list-table::", "   :widths: 30 70", ""]
+    for name, module_name in exports.items():
+        where = f"{package}.{module_name}"
+        if name in modules:
+            obj, link = import_module(where), f":py:mod:`{name} <{where}>`"
+        else:   # linked where it is defined, which may be below the module exporting it
+            obj = getattr(import_module(where), name)
+            defined = f"{getattr(obj, '__module__', where)}.{getattr(obj, '__qualname__', name)}"
+            link = f":py:obj:`{name} <{defined}>`"
+        summary = _summary(obj)
+        if not summary:   # a constant: autodoc documents no value, so show it here
+            link, summary = f"``{name}``", f"``{obj!r}``, in :py:mod:`{where}`"
+        lines += [f"   * - {link}", f"     - {summary}"]
+    return lines + [""]
+
+
+def _imported_names(module):
+    """Names in a module's ``__all__`` that another module defines (documented there)."""
+    return sorted(name for name in getattr(module, "__all__", ())
+                  if getattr(getattr(module, name), "__module__", module.__name__) != module.__name__)
+
+
+def _stage_page(stage):
+    """A stage's page: its public names first, then each of its modules in full."""
+    import pkgutil
+    from importlib import import_module
+
+    package = import_module(f"symdtd.{stage}")
+    lines = _heading(f"``{package.__name__}``", "=", overline=True)
+    lines += [f".. automodule:: {package.__name__}", ""]
+    lines += _heading("Public names", "-")
+    lines += _names_table(package.__name__, package._EXPORTS)
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda info: info.name):
+        if info.name.startswith("_"):
+            continue
+        module = import_module(f"{package.__name__}.{info.name}")
+        lines += _heading(f"``{module.__name__}``", "-")
+        lines += [f".. automodule:: {module.__name__}", "   :members:"]
+        excluded = _imported_names(module)
+        if excluded:
+            lines += [f"   :exclude-members: {', '.join(excluded)}"]
+        lines += [""]
+    return "\n".join(lines)
+
+
+def _namespace_page():
+    """The ``symdtd`` namespace: every name it re-exports, linked to its stage page."""
+    import symdtd
+
+    modules = frozenset(name for name, where in symdtd._EXPORTS.items()
+                        if where.rsplit(".", 1)[-1] == name)
+    lines = _heading("The ``symdtd`` namespace", "=", overline=True)
+    lines += [".. automodule:: symdtd", ""]
+    lines += _heading("Public names", "-")
+    return "\n".join(lines + _names_table("symdtd", symdtd._EXPORTS, modules))
+
+
+def _write_api_pages():
+    """Write docs/api/: the namespace page and one page per stage, from the export tables.
+
+    Generated at build time rather than checked in, so a name added to an
+    export table or a new module shows up without a step to remember.
+    """
+    target = HERE / "api"
+    target.mkdir(exist_ok=True)
+    pages = {"symdtd": _namespace_page()} | {stage: _stage_page(stage) for stage in STAGES}
+    for name, text in pages.items():
+        path = target / f"{name}.rst"
+        if not path.exists() or path.read_text(encoding="utf-8") != text:   # keep Sphinx's cache
+            path.write_text(text, encoding="utf-8")
+
+
 _write_generated()
+_write_api_pages()
 _copy_tutorials()

@@ -3,7 +3,9 @@
 Notebooks are not executed here (the tutorials test already runs them);
 ``make docs`` builds the site with the tutorials' outputs.
 """
+import inspect
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -22,8 +24,42 @@ def test_docs_build_without_warnings(tmp_path):
          "-d", str(tmp_path / "doctrees"), str(DOCS), str(tmp_path / "html")],
         capture_output=True, text=True, env=env, timeout=600)
     assert result.returncode == 0, result.stderr[-4000:]
-    api = (tmp_path / "html" / "api" / "compiler.html").read_text()
+    html = tmp_path / "html" / "api"
+    api = (html / "compiler.html").read_text()
     assert 'id="symdtd.compiler.compiled.CompiledNetwork"' in api   # documented where it is defined
+    assert_public_names_listed(html)
+
+
+def documented_targets(html):
+    """The anchors of every documented object and module in the API pages."""
+    return {target for page in html.glob("*.html")
+            for target in re.findall(r'id="((?:module-)?symdtd[\w.]*)"', page.read_text())}
+
+
+def assert_public_names_listed(html):
+    """Every public name is in its package's table, linked to the one place documenting it."""
+    import importlib
+
+    import symdtd
+
+    targets = documented_targets(html)
+    pages = {"symdtd": symdtd.__all__} | {
+        stage: importlib.import_module(f"symdtd.{stage}").__all__
+        for stage in ("core", "derivation", "proof", "network", "propagation", "compiler", "see", "real", "cli")}
+    assert set(symdtd.__all__) >= {"derive", "verify", "Network", "propagate", "compile", "render"}
+    for page, names in pages.items():
+        table = (html / f"{page}.html").read_text().split('id="public-names"')[1].split("</table>")[0]
+        for name in names:
+            value = getattr(importlib.import_module(page if page == "symdtd" else f"symdtd.{page}"), name)
+            if inspect.ismodule(value):
+                target = f"module-{value.__name__}"
+            elif hasattr(value, "__module__") and hasattr(value, "__qualname__"):
+                target = f"{value.__module__}.{value.__qualname__}"
+            else:   # a constant: named in the table with its value, not linked
+                assert f"<code class=\"docutils literal notranslate\"><span class=\"pre\">{name}</span>" in table
+                continue
+            assert f'#{target}"' in table, f"{page}: {name} is not linked from the public names table"
+            assert target in targets, f"{page}: {name} links to {target}, which no API page documents"
 
 
 def test_every_public_name_is_documented():
