@@ -6,6 +6,7 @@ packages' export tables (see ``_write_api_pages``): neither can drift from the
 code.
 """
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -27,7 +28,18 @@ extensions = [
 autosummary_generate = True
 autodoc_default_options = {"members": True, "undoc-members": False}
 numpydoc_show_class_members = False
-numpydoc_validation_checks = set()
+# numpydoc validation of the public names (the export tables' functions and
+# classes, see _public_names): a docstring with a summary line, a Returns (or
+# Yields) section, and a Parameters section matching the signature. `sphinx -W`
+# turns a failed check into an error.
+numpydoc_validation_checks = {
+    "GL08",   # no docstring
+    "SS01", "SS02", "SS03", "SS04",   # summary: present, capitalised, one line ending in a period
+    "PR01", "PR02", "PR03",   # parameters: all documented, none unknown, in the signature's order
+    "PR10",   # "x: int" where "x : int" is meant
+    "RT01", "YD01",   # a Returns / Yields section
+    "GL02", "GL03",   # no stray blank lines
+}
 myst_enable_extensions = ["dollarmath", "amsmath"]
 nb_render_markdown_format = "myst"   # so $$…$$ in Markdown outputs is math
 # notebooks: executed by `make docs`; the test suite already executes them
@@ -159,6 +171,43 @@ def _write_api_pages():
         if not path.exists() or path.read_text(encoding="utf-8") != text:   # keep Sphinx's cache
             path.write_text(text, encoding="utf-8")
 
+
+def _public_names():
+    """The full dotted names of the public functions and classes, where they are defined."""
+    import inspect
+    from importlib import import_module
+
+    names = set()
+    for package in ["symdtd"] + [f"symdtd.{stage}" for stage in STAGES]:
+        package = import_module(package)
+        for name in package.__all__:
+            obj = getattr(package, name)
+            if inspect.isclass(obj) or inspect.isroutine(obj):
+                names.add(f"{obj.__module__}.{obj.__qualname__}")
+    return names
+
+
+# TODO(issue 11): modules whose public docstrings fail the checks above and
+# belong to another part of the issue (kinds, composites, derivation steps);
+# enable each one once its docstrings are fixed, by deleting its line.
+NUMPYDOC_TODO = [
+    r"symdtd\.compiler\.compiled\.",      # CompiledNetwork, rule_kernel: PR01, RT01
+    r"symdtd\.derivation\.taylor\.",      # Derivation, Step: PR01 (fields under Attributes)
+    r"symdtd\.network\.netjson\.",        # save_network, load_network: PR01, RT01
+    r"symdtd\.proof\.network\.",          # NetworkReport: PR01
+    r"symdtd\.proof\.neuron\.",           # verify, Report: PR01
+    r"symdtd\.proof\.sign_claims\.",      # Claim: PR01
+    r"symdtd\.propagation\.arithmetic\.", # forward_values: PR01, RT01
+    r"symdtd\.propagation\.backward\.",   # Explanation: PR01
+    r"symdtd\.real\.evaluate\.",          # sensitivity, gradient, ...: PR01, RT01
+    r"symdtd\.real\.interop\.",           # from_sklearn, positive_biases: PR01, RT01
+]
+# numpydoc skips an object whose full name matches one of these: every name
+# that is not public, then the modules still to do
+numpydoc_validation_exclude = {
+    r"^(?!(?:" + "|".join(re.escape(name) for name in sorted(_public_names())) + r")$)",
+    *(rf"^{module}" for module in NUMPYDOC_TODO),
+}
 
 _write_generated()
 _write_api_pages()

@@ -81,6 +81,23 @@ def _check_value(name, value):
 def raised(**values):
     """Set some limits inside a ``with`` block, restoring them afterwards.
 
+    Parameters
+    ----------
+    **values : int or None
+        New values of limits, by name (``None`` removes the limit).
+
+    Yields
+    ------
+    Limits
+        :data:`LIMITS`, with the new values until the block ends.
+
+    Raises
+    ------
+    ValueError
+        For an unknown limit name or a value that is not a positive integer or None.
+
+    Examples
+    --------
     >>> with raised(exact_edges=None):
     ...     LIMITS.exact_edges is None
     True

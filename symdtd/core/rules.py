@@ -165,11 +165,32 @@ _REGISTRY: dict[str, Rule] = {}
 def register_rule(rule: Rule, *, replace: bool = False) -> Rule:
     """Add *rule* to the registry so it can be named in ``derive`` and networks.
 
+    Parameters
+    ----------
+    rule : Rule
+        The rule; it is registered under ``rule.name``.
+    replace : bool
+        Overwrite a rule registered under the same name (default False).
+
+    Returns
+    -------
+    Rule
+        *rule* itself.
+
     Raises
     ------
+    TypeError
+        If *rule* is not a :class:`Rule`.
     ValueError
         If the name is taken (pass ``replace=True`` to overwrite) or the
         direction takes arguments other than :data:`LOCAL_ARGUMENTS`.
+
+    Examples
+    --------
+    >>> register_rule(get_rule("z+"))
+    Traceback (most recent call last):
+    ...
+    ValueError: a rule named 'z+' is already registered
     """
     if not isinstance(rule, Rule):
         raise TypeError(f"register_rule expects a Rule, got {type(rule).__name__}")
@@ -181,17 +202,45 @@ def register_rule(rule: Rule, *, replace: bool = False) -> Rule:
 
 
 def rule_names() -> list:
-    """Sorted names of the registered rules."""
+    """Sorted names of the registered rules.
+
+    Returns
+    -------
+    list of str
+        The names, sorted.
+
+    Examples
+    --------
+    >>> {"w2", "z+", "zB"} <= set(rule_names())
+    True
+    """
     return sorted(_REGISTRY)
 
 
 def get_rule(rule) -> Rule:
     """Look up a rule by name (a :class:`Rule` is returned as it is).
 
+    Parameters
+    ----------
+    rule : str or Rule
+        A registered rule's name, or a rule.
+
+    Returns
+    -------
+    Rule
+        The registered rule of that name, or *rule* itself.
+
     Raises
     ------
+    TypeError
+        If *rule* is neither a string nor a :class:`Rule`.
     ValueError
         For an unknown name; the message lists the known ones.
+
+    Examples
+    --------
+    >>> get_rule("z+").name
+    'z+'
     """
     if isinstance(rule, Rule):
         return rule

@@ -75,6 +75,16 @@ def model_info(name=None):
         One model's record (with ``accuracy`` rounded to 4 digits); default:
         the whole record (data split, seed, library versions).
 
+    Returns
+    -------
+    dict
+        A copy of the record, which the caller may change.
+
+    Raises
+    ------
+    ValueError
+        For a name other than ``"mlp"`` or ``"cnn"``.
+
     Examples
     --------
     >>> model_info("cnn")["accuracy"]["test"] > 0.9
@@ -358,9 +368,21 @@ def write_evaluation_figures(evaluation, directory, *, n_examples=4, dpi=100):
     ``digits_pixel_flipping.png`` (mean curves ± one standard error, a panel
     per model and baseline).
 
+    Parameters
+    ----------
+    evaluation : Evaluation
+        What :func:`evaluate_models` returned.
+    directory : str or pathlib.Path
+        An existing folder to write the files into.
+    n_examples : int
+        How many example digits to show per model (default 4).
+    dpi : int
+        The resolution of the PNG files (default 100).
+
     Returns
     -------
     list of pathlib.Path
+        The files written.
     """
     import pathlib
 

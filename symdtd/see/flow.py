@@ -104,6 +104,7 @@ def render(network, relevance=None, *, top_k=None, hide_inactive=False, collapse
     Parameters
     ----------
     network : Network
+        The network to draw.
     relevance : Explanation or dict, optional
         The result of :func:`~symdtd.propagation.backward.propagate` (relevance, messages and
         activations are shown), or a dict ``{node: relevance}``; None draws
@@ -345,7 +346,29 @@ def render(network, relevance=None, *, top_k=None, hide_inactive=False, collapse
 def render_to_files(network, relevance, stem, formats=("svg", "png"), **options):
     """Render once and write ``stem.<format>`` for each format; return the paths.
 
-    *options* are those of :func:`render`.
+    Parameters
+    ----------
+    network : Network
+        The network to draw.
+    relevance : Explanation or dict or None
+        What to show on it, as for :func:`render`.
+    stem : str or pathlib.Path
+        The path of the files without their suffix.
+    formats : sequence of str
+        The suffixes to write (default ``("svg", "png")``); ``"gv"`` and
+        ``"dot"`` write the DOT source, the others run Graphviz's ``dot``.
+    **options
+        The keywords of :func:`render`.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, one per format.
+
+    Raises
+    ------
+    GraphvizNotFoundError
+        When an image format is asked for and ``dot`` is missing.
 
     Examples
     --------

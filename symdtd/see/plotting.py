@@ -196,12 +196,19 @@ def plot_pixel_flipping(curves, ax=None, *, steps=None, aopc=None, band=True, ti
         ``method -> array`` of shape ``(n_steps,)`` or ``(n_inputs, n_steps)``;
         2-D curves are averaged over inputs.
     ax : Axes, optional
+        Draw into these axes (default: a new figure).
     steps : array-like, optional
         x values (default ``0 … n_steps-1``).
     aopc : dict, optional
         ``method -> AOPC``, added to the legend.
     band : bool
         Shade ± one standard error around averaged curves.
+    title : str, optional
+        The axes' title.
+    xlabel, ylabel : str
+        The axis labels.
+    size : tuple of float
+        The figure's size in inches, when *ax* is None.
 
     Returns
     -------
@@ -274,6 +281,27 @@ def save_figure(fig, path, *, dpi=100):
     predictable. Parent directories are created, and the file is replaced
     atomically (:mod:`symdtd.core.files`): a failed save keeps the old file.
 
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    path : str or pathlib.Path
+        Where to write it; the suffix gives the format.
+    dpi : int
+        Pixels per inch (default 100).
+
+    Returns
+    -------
+    pathlib.Path
+        *path*.
+
+    Raises
+    ------
+    ValueError
+        For a suffix that is not an image format matplotlib writes.
+
+    Examples
+    --------
     >>> import tempfile, matplotlib.image
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     p = save_figure(heatmap(np.eye(3), size=2), Path(tmp) / "h.png", dpi=50)
