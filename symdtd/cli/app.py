@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 
 from ..core.errors import is_input_error, one_line, write_bug_report
 from ..core.files import check_output
@@ -180,7 +181,7 @@ def _stdout_closed() -> int:
     return 1
 
 
-def main(argv=None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``symdtd`` command.
 
     Parameters

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from numbers import Number
 
@@ -37,7 +37,7 @@ __all__ = ["Rule", "get_rule", "register_rule", "rule_names", "indicator", "chec
 LOCAL_ARGUMENTS = ("x", "w", "l", "h", "gamma", "unbounded")
 
 
-def indicator(condition_argument):
+def indicator(condition_argument: sp.Expr) -> sp.Expr:
     """The indicator ``1[a > 0]`` as ``Heaviside(a, 0)`` (0 at ``a = 0``).
 
     >>> w = sp.Symbol("w", real=True)
@@ -94,7 +94,7 @@ class Rule:
                 f"allowed names are {list(LOCAL_ARGUMENTS)}")
         return tuple(n for n in LOCAL_ARGUMENTS if n in names)
 
-    def direction_at(self, **quantities):
+    def direction_at(self, **quantities: sp.Expr) -> sp.Expr:
         """Evaluate the direction, passing only the quantities it takes."""
         return self.direction(**{k: quantities[k] for k in self.arguments})
 
@@ -107,7 +107,7 @@ PARAMETERS = {"gamma": "a finite number ≥ 0 (γ < 0 would shrink the positive 
                        "contributions and the rule could lose positivity)"}
 
 
-def check_parameters(parameters, where="parameters") -> dict:
+def check_parameters(parameters: Mapping[str, Number | sp.Expr] | None, where: str = "parameters") -> dict:
     """Check rule parameters: known names, finite numbers in range.
 
     Parameters
@@ -201,7 +201,7 @@ def register_rule(rule: Rule, *, replace: bool = False) -> Rule:
     return rule
 
 
-def rule_names() -> list:
+def rule_names() -> list[str]:
     """Sorted names of the registered rules.
 
     Returns
@@ -217,7 +217,7 @@ def rule_names() -> list:
     return sorted(_REGISTRY)
 
 
-def get_rule(rule) -> Rule:
+def get_rule(rule: str | Rule) -> Rule:
     """Look up a rule by name (a :class:`Rule` is returned as it is).
 
     Parameters

@@ -32,9 +32,12 @@ True
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 
@@ -66,7 +69,7 @@ def _meta():
     return json.loads(_data_file("digits_models.json").read_text())
 
 
-def model_info(name=None):
+def model_info(name: str | None = None) -> dict:
     """What the training script recorded: architecture, accuracy, positive biases, versions.
 
     Parameters
@@ -105,7 +108,7 @@ def _check_name(name):
         raise ValueError(f"unknown model {name!r}; the shipped models are {list(MODEL_NAMES)}")
 
 
-def load_digits_data():
+def load_digits_data() -> tuple[np.ndarray, np.ndarray]:
     """The held-out test digits: ``X`` (450, 64) in [0, 1] (float64) and labels ``y``.
 
     Rows are 8×8 images flattened row by row; pixel values are the data
@@ -120,7 +123,7 @@ def load_digits_data():
     return data["X"].astype(np.float64) / 16.0, data["y"].astype(np.int64)
 
 
-def load_model(name, *, maxpool="winner"):
+def load_model(name: str, *, maxpool: str = "winner") -> Network:
     """A shipped digits model as a :class:`Network` (a fresh copy on every call).
 
     Parameters
@@ -157,7 +160,7 @@ def load_model(name, *, maxpool="winner"):
     return builder.build()
 
 
-def digits_train_mean():
+def digits_train_mean() -> np.ndarray:
     """The mean training image (64 values in [0, 1]): a pixel-flipping baseline.
 
     >>> digits_train_mean().shape
@@ -275,8 +278,10 @@ class Evaluation:
                             for k, v in self.seconds.items()}}
 
 
-def evaluate_models(models=MODEL_NAMES, methods=METHODS, *, baselines=tuple(BASELINES), n=None,
-                    patch=None, steps=None, progress=None):
+def evaluate_models(models: Sequence[str] = MODEL_NAMES, methods: Sequence[str] = METHODS, *,
+                    baselines: Sequence[str] = tuple(BASELINES), n: int | None = None,
+                    patch: int | tuple[int, int] | None = None, steps: int | None = None,
+                    progress: Callable[[int, int, str], object] | None = None) -> Evaluation:
     """Pixel-flipping evaluation of DTD and the baselines on the shipped digits models.
 
     For each model, the predicted digit's logit of every held-out image is
@@ -360,7 +365,8 @@ def evaluate_models(models=MODEL_NAMES, methods=METHODS, *, baselines=tuple(BASE
                       tuple(models), tuple(methods), tuple(baselines))
 
 
-def write_evaluation_figures(evaluation, directory, *, n_examples=4, dpi=100):
+def write_evaluation_figures(evaluation: Evaluation, directory: str | os.PathLike, *, n_examples: int = 4,
+                             dpi: float = 100) -> list[Path]:
     """Write heatmaps and pixel-flipping curves of an :class:`Evaluation` as PNG files.
 
     Files: ``digits_heatmaps_{model}.png`` (each example digit beside its
@@ -384,13 +390,11 @@ def write_evaluation_figures(evaluation, directory, *, n_examples=4, dpi=100):
     list of pathlib.Path
         The files written.
     """
-    import pathlib
-
     from matplotlib.figure import Figure
 
     from ..see.plotting import heatmap, plot_pixel_flipping, save_figure
 
-    directory = pathlib.Path(directory)
+    directory = Path(directory)
     written = []
     shown = [m for m in ("DTD zB+z+", "sensitivity", "gradient x input")
              if m in evaluation.methods]
@@ -424,7 +428,7 @@ def write_evaluation_figures(evaluation, directory, *, n_examples=4, dpi=100):
     return written
 
 
-def demo_digits(folder, **options):
+def demo_digits(folder: str | os.PathLike, **options: object) -> tuple[list[Path], str]:
     """Evaluate the shipped digits models and write their figures (what ``symdtd demo`` shows).
 
     Parameters

@@ -26,14 +26,17 @@ n1 [label="x2\\nx = 1/2\\nR = 1/6" fillcolor="#e5b2b8" fontcolor="#000000" shape
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import os
+from collections.abc import Mapping, Sequence
 from numbers import Number
 from pathlib import Path
 
 import networkx as nx
 import sympy as sp
 
+from ..network.graph import Network
 from ..propagation.arithmetic import ARITHMETIC
+from ..propagation.backward import Explanation
 from . import colors
 from .flowgraph import INSTALL_HINT, FlowGraph, GraphvizNotFoundError, dot_text, format_value, legend_label, write
 
@@ -96,9 +99,11 @@ def _point(network, relevance):
 
 
 # ------------------------------------------------------------------ render
-def render(network, relevance=None, *, top_k=None, hide_inactive=False, collapse_above="auto",
-           keep_top=0, highlight=None, show_messages=True, show_weights=False, explained_only=True,
-           rankdir="LR", digits=3, max_label=40, title=None) -> FlowGraph:
+def render(network: Network, relevance: Explanation | Mapping | None = None, *, top_k: int | None = None,
+           hide_inactive: bool = False, collapse_above: int | str | None = "auto", keep_top: int = 0,
+           highlight: str | None = None, show_messages: bool = True, show_weights: bool = False,
+           explained_only: bool = True, rankdir: str = "LR", digits: int = 3, max_label: int = 40,
+           title: str | None = None) -> FlowGraph:
     """Draw a network and how relevance flows through it.
 
     Parameters
@@ -343,7 +348,8 @@ def render(network, relevance=None, *, top_k=None, hide_inactive=False, collapse
     return graph
 
 
-def render_to_files(network, relevance, stem, formats=("svg", "png"), **options):
+def render_to_files(network: Network, relevance: Explanation | Mapping | None, stem: str | os.PathLike,
+                    formats: Sequence[str] = ("svg", "png"), **options: object) -> list[Path]:
     """Render once and write ``stem.<format>`` for each format; return the paths.
 
     Parameters
