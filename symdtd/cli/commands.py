@@ -234,7 +234,7 @@ def progress_bar(done: int, total: int, label: str, *, width: int = 30,
 
 
 def _evaluate(args) -> int:
-    from ..real.models import evaluate_models, write_evaluation_figures
+    from ..real.comparison import evaluate_models, write_evaluation_figures
     baselines = {"zero": "zero", "mean": "train mean"}
     evaluation = evaluate_models(args.models, baselines=[baselines[b] for b in args.baseline],
                                  n=args.n, patch=args.patch, steps=args.steps,

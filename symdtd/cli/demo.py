@@ -83,7 +83,7 @@ def _root_part(folder, progress, files):
 
 def _digits_part(folder, progress, files, quiet):
     """Heatmaps, pixel-flipping and AOPC on the shipped digit models (issue 6)."""
-    from ..real.models import demo_digits
+    from ..real.comparison import demo_digits
     progress("explaining the shipped digit models and evaluating by pixel-flipping")
     written, table = demo_digits(folder)
     files += written
