@@ -57,7 +57,7 @@ _EXPORTS = {
     "from_sklearn": "real.interop", "from_torch": "real.interop",
     "positive_biases": "real.interop",
     "load_model": "real.models", "load_digits_data": "real.models", "model_info": "real.models",
-    "evaluate_models": "real.models", "write_evaluation_figures": "real.models",
+    "evaluate_models": "real.comparison", "write_evaluation_figures": "real.comparison",
 }
 
 __all__ = sorted(_EXPORTS)

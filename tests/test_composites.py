@@ -275,7 +275,7 @@ def test_composite_is_accepted_by_every_entry_point():
 
 @pytest.mark.filterwarnings("ignore::symdtd.propagation.arithmetic.NegativeOutputWarning")
 def test_evaluate_models_takes_composites():
-    from symdtd.real.models import dtd_composites, evaluate_models
+    from symdtd.real.comparison import dtd_composites, evaluate_models
 
     assert dtd_composites()["DTD zB+gamma (0.25)"] == GammaAbove(0.25)
     ev = evaluate_models(["mlp"], ["random"], baselines=["zero"], n=4, steps=2,

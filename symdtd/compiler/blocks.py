@@ -37,7 +37,7 @@ import numpy as np
 from ..network.pooling import PoolingRule, WinnerTakeAll
 from ..network.rule_choice import as_composite, rule_for
 from .batch import as_floats
-from .kernels import Block, Matrix, MaxPool, Segment, use_dense
+from .kernels import Block, Matrix, MaxPool, Segment, SegmentEdges, SourceBounds, Storage, use_dense
 
 __all__ = ["NetworkBlocks", "Generation", "DENSE_THRESHOLD"]
 
@@ -253,8 +253,8 @@ class NetworkBlocks:
                 mk = m[key == k]
                 kernel = self._kernel_for(rule, bool(k & 2), bool(k & 1))
                 self.kernels[(rule.name, kernel.binding)] = kernel
-                segs.append(Segment(kernel, s, n_s, sc[mk], dst[mk], e_id[mk], w[mk], lv, hv,
-                                    gamma, n_out, self.dtype, threshold))
+                segs.append(Segment(kernel, SegmentEdges(s, n_s, sc[mk], dst[mk], e_id[mk], w[mk]),
+                                    SourceBounds(lv, hv, gamma), Storage(n_out, self.dtype, threshold)))
         return segs
 
     def _binding(self, network, s, rule):

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from numbers import Number
 
@@ -37,7 +37,7 @@ __all__ = ["Rule", "get_rule", "register_rule", "rule_names", "indicator", "chec
 LOCAL_ARGUMENTS = ("x", "w", "l", "h", "gamma", "unbounded")
 
 
-def indicator(condition_argument):
+def indicator(condition_argument: sp.Expr) -> sp.Expr:
     """The indicator ``1[a > 0]`` as ``Heaviside(a, 0)`` (0 at ``a = 0``).
 
     >>> w = sp.Symbol("w", real=True)
@@ -145,7 +145,7 @@ class Rule:
                 f"allowed names are {list(LOCAL_ARGUMENTS)}")
         return tuple(n for n in LOCAL_ARGUMENTS if n in names)
 
-    def direction_at(self, **quantities):
+    def direction_at(self, **quantities: sp.Expr) -> sp.Expr:
         """Evaluate the direction, passing only the quantities it takes."""
         return self.direction(**{k: quantities[k] for k in self.arguments})
 
@@ -159,7 +159,7 @@ PARAMETERS = {"gamma": "a finite number ≥ 0 (γ < 0 would shrink the positive 
                        "contributions and the rule could lose positivity)"}
 
 
-def check_parameters(parameters, where="parameters") -> dict:
+def check_parameters(parameters: Mapping[str, Number | sp.Expr] | None, where: str = "parameters") -> dict:
     """Check rule parameters: known names, finite numbers in range.
 
     Parameters
@@ -219,11 +219,32 @@ _VARIANTS: dict = {}
 def register_rule(rule: Rule, *, replace: bool = False) -> Rule:
     """Add *rule* to the registry so it can be named in ``derive`` and networks.
 
+    Parameters
+    ----------
+    rule : Rule
+        The rule; it is registered under ``rule.name``.
+    replace : bool
+        Overwrite a rule registered under the same name (default False).
+
+    Returns
+    -------
+    Rule
+        *rule* itself.
+
     Raises
     ------
+    TypeError
+        If *rule* is not a :class:`Rule`.
     ValueError
         If the name is taken (pass ``replace=True`` to overwrite) or the
         direction takes arguments other than :data:`LOCAL_ARGUMENTS`.
+
+    Examples
+    --------
+    >>> register_rule(get_rule("z+"))
+    Traceback (most recent call last):
+    ...
+    ValueError: a rule named 'z+' is already registered
     """
     if not isinstance(rule, Rule):
         raise TypeError(f"register_rule expects a Rule, got {type(rule).__name__}")
@@ -234,18 +255,46 @@ def register_rule(rule: Rule, *, replace: bool = False) -> Rule:
     return rule
 
 
-def rule_names() -> list:
-    """Sorted names of the registered rules."""
+def rule_names() -> list[str]:
+    """Sorted names of the registered rules.
+
+    Returns
+    -------
+    list of str
+        The names, sorted.
+
+    Examples
+    --------
+    >>> {"w2", "z+", "zB"} <= set(rule_names())
+    True
+    """
     return sorted(_REGISTRY)
 
 
-def get_rule(rule) -> Rule:
+def get_rule(rule: str | Rule) -> Rule:
     """Look up a rule by name (a :class:`Rule` is returned as it is).
+
+    Parameters
+    ----------
+    rule : str or Rule
+        A registered rule's name, or a rule.
+
+    Returns
+    -------
+    Rule
+        The registered rule of that name, or *rule* itself.
 
     Raises
     ------
+    TypeError
+        If *rule* is neither a string nor a :class:`Rule`.
     ValueError
         For an unknown name; the message lists the known ones.
+
+    Examples
+    --------
+    >>> get_rule("z+").name
+    'z+'
     """
     if isinstance(rule, Rule):
         return rule
