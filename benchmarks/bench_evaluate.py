@@ -16,7 +16,8 @@ import numpy as np  # noqa: E402
 
 import symdtd  # noqa: E402
 from symdtd.real import evaluate as ev  # noqa: E402
-from symdtd.real.models import evaluate_models, load_digits_data, load_model  # noqa: E402
+from symdtd.real.comparison import evaluate_models  # noqa: E402
+from symdtd.real.models import load_digits_data, load_model  # noqa: E402
 
 
 def median_time(fn, repeat=5):

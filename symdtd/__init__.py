@@ -35,6 +35,13 @@ _EXPORTS = {
     "save_network": "network.netjson", "load_network": "network.netjson",
     "Network": "network.graph", "ConvNetBuilder": "network.conv",
     "examples": "network.examples",
+    "Composite": "network.composites", "PaperDefault": "network.composites",
+    "Above": "network.composites", "GammaAbove": "network.composites",
+    "Everywhere": "network.composites", "ByName": "network.composites",
+    "ByLayer": "network.composites", "ByKind": "network.composites",
+    "WithParameters": "network.composites", "Chain": "network.composites",
+    "PoolingRule": "network.pooling", "WinnerTakeAll": "network.pooling",
+    "Proportional": "network.pooling",
     "propagate": "propagation.backward", "Explanation": "propagation.backward",
     "NegativeOutputWarning": "propagation.arithmetic",
     "compile": "compiler.compiled", "CompiledNetwork": "compiler.compiled",
@@ -50,7 +57,7 @@ _EXPORTS = {
     "from_sklearn": "real.interop", "from_torch": "real.interop",
     "positive_biases": "real.interop",
     "load_model": "real.models", "load_digits_data": "real.models", "model_info": "real.models",
-    "evaluate_models": "real.models", "write_evaluation_figures": "real.models",
+    "evaluate_models": "real.comparison", "write_evaluation_figures": "real.comparison",
 }
 
 __all__ = sorted(_EXPORTS)

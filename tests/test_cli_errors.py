@@ -12,7 +12,7 @@ from symdtd.cli import app as cli
 from symdtd.cli import commands as cli_commands
 from symdtd.cli.app import main
 from symdtd.core.errors import is_input_error
-from symdtd.real import models
+from symdtd.real import comparison
 
 
 def _one_line_error(capsys, *pieces):
@@ -79,7 +79,7 @@ def test_every_output_is_checked_before_the_work(command, a_file, monkeypatch, c
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc")
 def test_evaluate_to_proc_fails_before_evaluating(monkeypatch, capsys):
-    monkeypatch.setattr(models, "evaluate_models",
+    monkeypatch.setattr(comparison, "evaluate_models",
                         lambda *a, **k: pytest.fail("evaluated before checking -o"))
     assert main(["evaluate", "--models", "mlp", "--n", "3", "-q", "-o", "/proc/nope"]) == 2
     _one_line_error(capsys, "cannot write '/proc/nope'")

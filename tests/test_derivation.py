@@ -58,8 +58,9 @@ def test_five_named_steps_hold_equations():
 def test_step_d_is_eq1_with_generic_direction():
     d = derive("w2", n=2)
     s = d.space
-    eq1 = d.steps[3].equation.rhs
-    assert sp.simplify(eq1 - s.v[0] * s.w[0] / (s.v[0] * s.w[0] + s.v[1] * s.w[1]) * s.x_out) == 0
+    substitute = d.steps[3]
+    assert substitute.eq1 == substitute.equation.rhs
+    assert sp.simplify(substitute.eq1 - s.v[0] * s.w[0] / (s.v[0] * s.w[0] + s.v[1] * s.w[1]) * s.x_out) == 0
 
 
 def test_root_lies_on_hyperplane_numerically():

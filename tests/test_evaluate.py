@@ -147,7 +147,7 @@ def test_random_attribution_is_seeded():
 
 
 def test_demo_digits_writes_figures_and_table(tmp_path):
-    from symdtd.real.models import demo_digits
+    from symdtd.real.comparison import demo_digits
 
     written, table = demo_digits(tmp_path, n=10, steps=4, models=["mlp"])
     assert [p.name for p in written] == ["digits_heatmaps_mlp.png", "digits_pixel_flipping.png"]

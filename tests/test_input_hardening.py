@@ -312,7 +312,7 @@ def test_evaluate_arguments(capsys, args, message):
     ({"models": ["resnet"]}, ValueError, "unknown model 'resnet'"),
 ])
 def test_evaluate_models_checks_arguments_before_working(options, error, message):
-    from symdtd.real.models import evaluate_models
+    from symdtd.real.comparison import evaluate_models
     start = time.perf_counter()
     with pytest.raises(error, match=message):
         evaluate_models(**{"models": ["mlp"], **options})

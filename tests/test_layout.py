@@ -108,3 +108,10 @@ def test_each_stage_exports_existing_names(package):
     module = importlib.import_module(f"symdtd.{package}")
     for name in module.__all__:
         assert getattr(module, name) is not None, f"symdtd.{package}.{name}"
+
+
+def test_stages_and_modules_load_as_attributes_in_a_fresh_process():
+    code = ("import symdtd; print(symdtd.network.examples.figure3().graph.number_of_nodes(), "
+            "symdtd.see.flow.render is symdtd.render, hasattr(symdtd, 'no_such_thing'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["7", "True", "False"]

@@ -6,16 +6,9 @@ import numpy as np
 import pytest
 
 from symdtd import compile
+from symdtd.real.comparison import METHODS, evaluate_models, write_evaluation_figures
 from symdtd.real.evaluate import compiled
-from symdtd.real.models import (
-    METHODS,
-    digits_train_mean,
-    evaluate_models,
-    load_digits_data,
-    load_model,
-    model_info,
-    write_evaluation_figures,
-)
+from symdtd.real.models import digits_train_mean, load_digits_data, load_model, model_info
 
 DATA = resources.files("symdtd").joinpath("data")
 

@@ -8,7 +8,8 @@ import sympy as sp
 from symdtd import examples
 from symdtd.core.domains import Box, Positive, Real
 from symdtd.core.rules import Rule
-from symdtd.network.graph import WINNER_TAKE_ALL, Network
+from symdtd.network.graph import Network
+from symdtd.network.pooling import PROPORTIONAL, WINNER_TAKE_ALL
 from symdtd.propagation.backward import forward_values
 
 R = sp.Rational
@@ -114,8 +115,9 @@ def test_pool_rules_and_overrides():
     net.add_sum_pool("s", ["b", "c"])
     net.add_max_pool("m2", ["a", "c"], rule="proportional")
     assert net.rule_for("m") == WINNER_TAKE_ALL
-    assert net.rule_for("m", maxpool="proportional").name == "z"
-    assert net.rule_for("s").name == "z" and net.rule_for("m2").name == "z"
+    assert net.rule_for("m", maxpool="proportional") is PROPORTIONAL
+    assert net.rule_for("s").name == "z" and net.rule_for("m2") is PROPORTIONAL
+    assert PROPORTIONAL.taylor_rule.name == "z"  # proportional pooling is z with unit weights
     assert net.graph.edges["a", "m"]["weight"] == 1
     assert net.graph.nodes["m"]["expr"] == sp.Max(*[net.graph.nodes[n]["symbol"] for n in "ab"])
     assert Network(maxpool="proportional").maxpool == "proportional"

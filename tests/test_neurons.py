@@ -1,5 +1,7 @@
-"""Node storage, weight and rule checks, and the default rule choice (symdtd.neurons)."""
+"""Node storage, weight and rule checks (symdtd.network.neurons); the rule choice is
+tested in test_composites.py."""
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -9,7 +11,6 @@ from symdtd import examples
 from symdtd.core.domains import Box, Positive, Real
 from symdtd.network.graph import Network
 from symdtd.network.neurons import (
-    WINNER_TAKE_ALL,
     NetworkGraph,
     NodeAttributes,
     as_weight,
@@ -18,7 +19,6 @@ from symdtd.network.neurons import (
     check_rule,
     input_class,
     input_symbol,
-    rule_for,
 )
 
 R = sp.Rational
@@ -90,9 +90,13 @@ def test_input_symbol_follows_and_checks_the_domain():
 def test_check_rule():
     check_rule("m", "winner", "maxpool")
     check_rule("s", "proportional", "sumpool")
-    with pytest.raises(ValueError, match="neuron 'h': unknown rule 'winner'"):
+    with pytest.raises(ValueError, match="neuron 'h' is a relu neuron; pooling rule 'winner'"):
         check_rule("h", "winner", "relu")
-    with pytest.raises(TypeError, match="rule must be a name or a Rule"):
+    with pytest.raises(ValueError, match="neuron 's' is a sumpool neuron; pooling rule 'winner'"):
+        check_rule("s", "winner", "sumpool")
+    with pytest.raises(ValueError, match=re.escape("neuron 'h': unknown rule 'z++'")):
+        check_rule("h", "z++", "relu")
+    with pytest.raises(TypeError, match="rule must be a name, a Rule or a pooling rule"):
         check_rule("h", 3, "relu")
 
 
@@ -104,19 +108,11 @@ def test_check_graph_names_the_fault():
         check_graph(net.graph)
 
 
-def test_rule_choice_functions_match_the_methods():
+def test_input_class_matches_the_method():
     net = examples.skip_dag()
-    for node in net.graph:
-        assert input_class(net, node) == net.input_class(node)
-        if node not in net.inputs:
-            assert rule_for(net, node) == net.rule_for(node)
-    pooled = Network()
-    pooled.add_input("a")
-    pooled.add_max_pool("m", ["a"])
-    assert rule_for(pooled, "m") == WINNER_TAKE_ALL
-    assert rule_for(pooled, "m", maxpool="proportional").name == "z"
-    with pytest.raises(ValueError, match="'ghost' is not in the network"):
-        rule_for(pooled, "ghost")
+    assert [input_class(net, n) for n in net.graph] == [net.input_class(n) for n in net.graph]
+    assert [input_class(net, n) for n in ("x1", "x3", "h1", "y")] == \
+        ["box", "positive", "positive", "real"]
 
 
 def test_networks_pickle_with_their_lazy_expressions():

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 
 from ..core.errors import is_input_error, one_line, write_bug_report
 from ..core.files import check_output
@@ -104,7 +105,18 @@ def _limited(run):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``symdtd`` command."""
+    """Build the argument parser of the ``symdtd`` command.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The parser, one subparser per subcommand; each sets ``run`` to the function running it.
+
+    Examples
+    --------
+    >>> build_parser().parse_args(["derive", "z+"]).rule
+    'z+'
+    """
     parser = argparse.ArgumentParser(
         prog="symdtd",
         description="Deep Taylor decomposition of ReLU networks: derive the rules with "
@@ -169,8 +181,25 @@ def _stdout_closed() -> int:
     return 1
 
 
-def main(argv=None) -> int:
-    """Run the ``symdtd`` command; returns the exit code (see the module docstring)."""
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``symdtd`` command.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after the program name (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit code: 0 done, 2 an error in the input, 130 interrupted, 1 a bug
+        (see the module docstring).
+
+    Examples
+    --------
+    >>> main(["derive", "nope"])
+    2
+    """
     try:
         parser = build_parser()
         try:

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TextIO
 
 from ..core.numbers import parse_number
 
@@ -35,7 +37,7 @@ def load_network_argument(value):
     return load_network(value)
 
 
-def parse_inputs(items, network=None) -> dict:
+def parse_inputs(items: Iterable[str], network: object = None) -> dict[str, str]:
     """``["x1=3/4", "x2=0.5"]`` → ``{"x1": "3/4", "x2": "0.5"}``.
 
     Values stay strings, checked here by :func:`symdtd.core.numbers.parse_number`
@@ -215,7 +217,8 @@ def _register_plot_root(sub, make):
     p.set_defaults(run=_plot_root)
 
 
-def progress_bar(done, total, label, *, width=30, stream=None):
+def progress_bar(done: int, total: int, label: str, *, width: int = 30,
+                 stream: TextIO | None = None) -> None:
     """Draw a one-line progress bar on standard error (redrawn in place), if it is a
     terminal (:func:`symdtd.core.progress.is_active`); quiet in pipes and logs."""
     import sys
@@ -231,7 +234,7 @@ def progress_bar(done, total, label, *, width=30, stream=None):
 
 
 def _evaluate(args) -> int:
-    from ..real.models import evaluate_models, write_evaluation_figures
+    from ..real.comparison import evaluate_models, write_evaluation_figures
     baselines = {"zero": "zero", "mean": "train mean"}
     evaluation = evaluate_models(args.models, baselines=[baselines[b] for b in args.baseline],
                                  n=args.n, patch=args.patch, steps=args.steps,

@@ -21,6 +21,7 @@ Examples
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ..core.files import atomic_write_text, check_output
@@ -82,7 +83,7 @@ def _root_part(folder, progress, files):
 
 def _digits_part(folder, progress, files, quiet):
     """Heatmaps, pixel-flipping and AOPC on the shipped digit models (issue 6)."""
-    from ..real.models import demo_digits
+    from ..real.comparison import demo_digits
     progress("explaining the shipped digit models and evaluating by pixel-flipping")
     written, table = demo_digits(folder)
     files += written
@@ -91,7 +92,7 @@ def _digits_part(folder, progress, files, quiet):
     return table
 
 
-def demo_file_names(digits=True) -> list:
+def demo_file_names(digits: bool = True) -> list[str]:
     """The names of the files :func:`run_demo` writes, known before it starts.
 
     >>> demo_file_names(digits=False)[:2], len(demo_file_names())
@@ -108,7 +109,8 @@ def demo_file_names(digits=True) -> list:
     return names
 
 
-def run_demo(output="demo-output", *, quiet=False, digits=True, force=False) -> dict:
+def run_demo(output: str | os.PathLike = "demo-output", *, quiet: bool = False, digits: bool = True,
+             force: bool = False) -> dict:
     """Run the whole demo, writing files into *output*.
 
     Parameters

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from ..core.errors import InputError
@@ -38,7 +40,7 @@ MANIFEST_NAME = ".symdtd-manifest.json"
 _FORMAT = "symdtd-manifest"
 
 
-def sha256(path) -> str | None:
+def sha256(path: str | os.PathLike) -> str | None:
     """The SHA-256 hex digest of the file at *path*, or None if it is not a file."""
     path = Path(path)
     if not path.is_file():
@@ -83,7 +85,7 @@ class Manifest:
                     as err:
                 self.unreadable = f"{self.path} is unreadable ({err})"
 
-    def conflicts(self, names) -> list:
+    def conflicts(self, names: Iterable[str]) -> list[str]:
         """The files among *names* that exist and must not be replaced, with why."""
         found = []
         for name in names:
@@ -97,7 +99,7 @@ class Manifest:
                 found.append(f"{name} (changed since symdtd wrote it)")
         return found
 
-    def check(self, names, *, force=False) -> None:
+    def check(self, names: Iterable[str], *, force: bool = False) -> None:
         """Raise :class:`~symdtd.core.errors.InputError` naming the :meth:`conflicts`.
 
         With ``force=True`` nothing is checked.
@@ -110,7 +112,7 @@ class Manifest:
                 f"{', '.join(found)}; move them away, choose another folder, or use "
                 f"--force (force=True) to replace them{note}")
 
-    def record(self, names) -> None:
+    def record(self, names: Iterable[str]) -> None:
         """Store the current hashes of *names* (a missing file is dropped) and save."""
         if not names and not self.path.exists():   # nothing written: leave no trace
             return

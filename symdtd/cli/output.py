@@ -8,12 +8,14 @@ proved
 """
 from __future__ import annotations
 
+import os
+
 from ..core.files import atomic_write_text
 
 __all__ = ["emit"]
 
 
-def emit(text: str, output) -> None:
+def emit(text: str, output: str | os.PathLike | None) -> None:
     """Print *text*, or write it to *output* when a path is given."""
     if output:
         path = atomic_write_text(output, text + "\n")

@@ -113,7 +113,9 @@ def check_target(target, batch, outputs):
 class ConservationReport:
     """Conservation of a batch: ``Σ_p R_p = x_f − lost − absorbed`` per row.
 
-    Attributes
+    Its fields are the constructor's parameters.
+
+    Parameters
     ----------
     residual : ndarray, shape (batch,)
         ``Σ_p R_p − x_f`` over the inputs ``p``.
@@ -129,6 +131,8 @@ class ConservationReport:
         Relevance entering each block (generation × rule), per row.
     positive_bias : list of str
         Neurons whose positive bias takes the root out of the domain.
+    dtype : numpy.dtype
+        The float type computed in, which sets the default tolerance of :meth:`conserved`.
     """
 
     residual: np.ndarray
@@ -162,7 +166,9 @@ class ConservationReport:
 class BatchExplanation:
     """The result of :meth:`CompiledNetwork.explain`.
 
-    Attributes
+    Its fields are the constructor's parameters.
+
+    Parameters
     ----------
     relevance : ndarray, shape (batch, n_inputs)
         ``[x_f]_p`` per row and input, columns in ``inputs`` order.
@@ -170,7 +176,10 @@ class BatchExplanation:
         ``x_f`` per row.
     target : ndarray of int
         The explained output per row (index into ``outputs``).
+    inputs, outputs : list of str
+        The network's input and output names, in column order.
     conservation : ConservationReport
+        How well each row conserves relevance.
     neurons, neuron_names : ndarray (batch, n_neurons) and list, or None
         With ``return_neurons=True``.
     edges, edge_names : ndarray (batch, n_edges) and list of (u, v), or None

@@ -6,8 +6,13 @@ one per rule (:class:`~symdtd.compiler.kernels.Block`). A block's edges from one
 generation, for one binding of the box bounds, form a
 :class:`~symdtd.compiler.kernels.Segment`; each matrix is stored dense or sparse by the
 density of its edges (:func:`~symdtd.compiler.kernels.use_dense`, ``dense_threshold``).
-The rule of every neuron is ``network.rule_for``, asked once per distinct
-(kind, rule attribute, classes of the predecessors). The rule kernels come
+The rule of every neuron is the composite's
+(:func:`symdtd.network.rule_choice.rule_for`), asked once per distinct (kind,
+rule attribute, classes of the predecessors) when the composite's choice
+depends on nothing else (``composite.by_class``), else once per neuron. A
+pooling rule's redistribution is its own: winner-take-all runs on the
+generation's max-pool table, proportional pooling as the z rule with unit
+weights (:mod:`symdtd.network.pooling`). The rule kernels come
 from the caller (:func:`symdtd.compiler.compiled.rule_kernel`), so this module itself
 uses no SymPy.
 
@@ -29,9 +34,10 @@ from operator import itemgetter
 import networkx as nx
 import numpy as np
 
-from ..network.graph import WINNER_TAKE_ALL
+from ..network.pooling import PoolingRule, WinnerTakeAll
+from ..network.rule_choice import as_composite, rule_for
 from .batch import as_floats
-from .kernels import Block, Matrix, MaxPool, Segment, use_dense
+from .kernels import Block, Matrix, MaxPool, Segment, SegmentEdges, SourceBounds, Storage, use_dense
 
 __all__ = ["NetworkBlocks", "Generation", "DENSE_THRESHOLD"]
 
@@ -77,7 +83,9 @@ class NetworkBlocks:
     kernel_for : callable
         ``kernel_for(rule, l_is_x=False, h_is_x=False)`` returns the rule's
         :class:`~symdtd.compiler.compiled.RuleKernel`: :func:`symdtd.compiler.compiled.rule_kernel`.
-    maxpool, parameters, dense_threshold
+    composite : Composite, optional
+        Chooses each neuron's rule (:mod:`symdtd.network.composites`).
+    dense_threshold : float
         As for :func:`~symdtd.compiler.compiled.compile`.
 
     Attributes
@@ -91,7 +99,7 @@ class NetworkBlocks:
         Generation and column of each output.
     positive_bias : list of str
     rules : dict
-        ``neuron -> rule`` (a rule name, or ``"winner"``).
+        ``neuron -> rule name`` (``"winner"``, ``"proportional"`` for pooling rules).
     n_edges : int
     edge_ends : list of (list of str, ndarray)
         Per generation: the source and destination column of each edge.
@@ -106,7 +114,7 @@ class NetworkBlocks:
         a symbolic ``Box()``.
     """
 
-    def __init__(self, network, dtype, kernel_for, *, maxpool=None, parameters=None,
+    def __init__(self, network, dtype, kernel_for, *, composite=None,
                  dense_threshold=DENSE_THRESHOLD):
         self.dtype = np.dtype(dtype)
         self._kernel_for = kernel_for
@@ -131,11 +139,12 @@ class NetworkBlocks:
         self.out = np.array([self._pos[o] for o in self.outputs]).reshape(-1, 2)
         self._bindings, self.edge_ends = {}, []
         self.kernels, self.positive_bias, self.n_edges, self.rules = {}, [], 0, {}
-        self.gens = [self._generation(network, g, maxpool, parameters or {}, dense_threshold)
+        composite = as_composite(composite)
+        self.gens = [self._generation(network, g, composite, dense_threshold)
                      for g in range(1, len(layers))]
 
     # ------------------------------------------------------------------ build
-    def _generation(self, network, g, maxpool, parameters, threshold):
+    def _generation(self, network, g, composite, threshold):
         G, names, dtype = network.graph, self.names[g], self.dtype
         gen = Generation(g, names)
         kinds, biases, attrs, srcs, dsts, ws = [], [], [], [], [], []
@@ -161,7 +170,7 @@ class NetworkBlocks:
         node = np.fromiter(map(self._index.__getitem__, srcs), np.int64, len(srcs))
         sg, sc = self._gen_of[node], self._col_of[node]
         dst = np.array(dsts, dtype=np.int64)
-        rules = self._rules(network, names, kinds, attrs, sg, sc, dst, maxpool)
+        rules = self._rules(network, names, kinds, attrs, sg, sc, dst, composite)
         e_id = np.arange(self.n_edges, self.n_edges + len(w))
         self.n_edges += len(w)
         self.edge_ends.append((srcs, dst))
@@ -184,15 +193,16 @@ class NetworkBlocks:
         for k, (_, cols) in enumerate(groups.values()):
             block_of[cols] = k
         for k, (rule, cols) in enumerate(groups.values()):
-            self.rules.update((names[c], getattr(rule, "name", rule)) for c in cols)
+            self.rules.update((names[c], rule.name) for c in cols)
             cols = np.array(cols)
-            if rule == WINNER_TAKE_ALL:
-                gen.blocks.append(Block(g, cols, gen.n, "winner", [], None, dtype, gen.maxpool))
+            if isinstance(rule, WinnerTakeAll):
+                gen.blocks.append(Block(g, cols, gen.n, rule, [], None, dtype, gen.maxpool))
                 continue
             local = np.full(gen.n, -1)
             local[cols] = np.arange(len(cols))
             em = block_of[dst] == k
-            segs = self._segments(network, rule, parameters, threshold, len(cols), sg[em], sc[em],
+            taylor = rule.taylor_rule if isinstance(rule, PoolingRule) else rule
+            segs = self._segments(network, taylor, threshold, len(cols), sg[em], sc[em],
                                   local[dst[em]], e_id[em], w[em])
             bplus = np.where(affine_col[cols], np.maximum(b[cols], 0), 0)
             gen.blocks.append(Block(g, cols, gen.n, rule, segs, bplus, dtype,
@@ -200,9 +210,11 @@ class NetworkBlocks:
         gen.keep_p = any(bl.reuse for bl in gen.blocks)
         return gen
 
-    def _rules(self, network, names, kinds, attrs, sg, sc, dst, maxpool):
-        """``network.rule_for`` of every neuron, asked once per distinct (kind, rule
-        attribute, classes of the predecessors) — what the rule choice depends on."""
+    def _rules(self, network, names, kinds, attrs, sg, sc, dst, composite):
+        """The rule of every neuron, asked once per distinct (kind, rule attribute,
+        classes of the predecessors) — what a ``by_class`` composite's choice depends on."""
+        if not composite.by_class:
+            return [rule_for(network, v, composite) for v in names]
         present = np.zeros(len(names), dtype=np.int64)
         code = np.concatenate([self._classes(network, s) for s in range(len(self.names))])
         offsets = np.cumsum([0] + [len(n) for n in self.names])
@@ -214,7 +226,7 @@ class NetworkBlocks:
             attr = attrs[c] if attrs[c] is None or isinstance(attrs[c], str) else id(attrs[c])
             key = (kinds[c], attr, present[c])
             if key not in cache:
-                cache[key] = network.rule_for(v, maxpool=maxpool)
+                cache[key] = rule_for(network, v, composite)
             rules.append(cache[key])
         return rules
 
@@ -227,9 +239,9 @@ class NetworkBlocks:
                                             for n in self.names[s]], dtype=np.int64)
         return self._bindings[key]
 
-    def _segments(self, network, rule, parameters, threshold, n_out, sg, sc, dst, e_id, w):
+    def _segments(self, network, rule, threshold, n_out, sg, sc, dst, e_id, w):
         base = self._kernel_for(rule)
-        gamma = _parameter(rule, "gamma", parameters) if base.parameters else None
+        gamma = _parameter(rule, "gamma") if base.parameters else None
         segs = []
         for s in np.unique(sg):
             m = np.flatnonzero(sg == s)
@@ -241,8 +253,8 @@ class NetworkBlocks:
                 mk = m[key == k]
                 kernel = self._kernel_for(rule, bool(k & 2), bool(k & 1))
                 self.kernels[(rule.name, kernel.binding)] = kernel
-                segs.append(Segment(kernel, s, n_s, sc[mk], dst[mk], e_id[mk], w[mk], lv, hv,
-                                    gamma, n_out, self.dtype, threshold))
+                segs.append(Segment(kernel, SegmentEdges(s, n_s, sc[mk], dst[mk], e_id[mk], w[mk]),
+                                    SourceBounds(lv, hv, gamma), Storage(n_out, self.dtype, threshold)))
         return segs
 
     def _binding(self, network, s, rule):
@@ -305,13 +317,13 @@ class NetworkBlocks:
 
 
 # ------------------------------------------------------------------ helpers
-def _parameter(rule, name, parameters):
-    if name in parameters:
-        return float(parameters[name])
+def _parameter(rule, name):
+    """The value of parameter *name* on the rule instance (what ``propagate`` reads too)."""
     if name in rule.parameters:
         return float(rule.parameters[name])
-    raise ValueError(f"rule {rule.name!r} needs parameter {name!r}; "
-                     f"pass compile(..., parameters={{{name!r}: value}})")
+    raise ValueError(f"rule {rule.name!r} needs parameter {name!r}; give the rule a value: "
+                     f"rule.with_parameters({name}=...) "
+                     f"or compile(..., parameters={{{name!r}: value}})")
 
 
 def _matrix(rows, cols, values, shape, dtype, threshold):

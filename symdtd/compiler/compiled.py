@@ -54,7 +54,9 @@ import numpy as np
 import sympy as sp
 
 from ..core import progress
-from ..core.rules import check_parameters, get_rule
+from ..core.rules import get_rule
+from ..network.composites import WithParameters
+from ..network.rule_choice import as_composite
 from .batch import (
     BatchExplanation,
     ConservationReport,
@@ -182,10 +184,10 @@ def rule_kernel(rule, l_is_x=False, h_is_x=False) -> RuleKernel:
     >>> rule_kernel("zB", h_is_x=True).terms[0].g   # zB on a ReLU input is z+
     w - Min(0, w)
     """
-    return _kernel(get_rule(rule), bool(l_is_x), bool(h_is_x))
+    return _kernel(get_rule(rule).template, bool(l_is_x), bool(h_is_x))
 
 
-def compile(network, dtype=np.float64, *, maxpool=None, parameters=None,
+def compile(network, dtype=np.float64, *, composite=None, maxpool=None, parameters=None,
             dense_threshold=DENSE_THRESHOLD):
     """Compile *network* to batched NumPy forward and explanation passes.
 
@@ -194,10 +196,15 @@ def compile(network, dtype=np.float64, *, maxpool=None, parameters=None,
     network : Network
         Numeric weights and biases (numbers or exact ``Rational``).
     dtype : {numpy.float64, numpy.float32}
+    composite : Composite, optional
+        Which rule each neuron uses (:mod:`symdtd.network.composites`);
+        default :class:`~symdtd.network.composites.PaperDefault`. Rule
+        parameters (γ) are read from the rule instances, as ``propagate`` does.
     maxpool : {"winner", "proportional"}, optional
-        Overrides the network's max-pooling mode.
+        Shortcut for a composite with that max-pooling rule on top of *composite*.
     parameters : dict, optional
-        Rule parameters, e.g. ``{"gamma": 0.5}``; default: each rule's own.
+        Rule parameters, e.g. ``{"gamma": 0.5}``, set on every rule that takes
+        them: a shortcut for ``composite=WithParameters(parameters, composite)``.
     dense_threshold : float
         Density (edges / matrix entries) from which a block's weights are
         stored as a dense matrix rather than a sparse one.
@@ -212,8 +219,8 @@ def compile(network, dtype=np.float64, *, maxpool=None, parameters=None,
         A symbolic weight or bias, a cycle, a neuron without inputs, a rule
         parameter missing, a box rule on an input with a symbolic ``Box()``.
     """
-    return CompiledNetwork(network, dtype, maxpool=maxpool, parameters=parameters,
-                           dense_threshold=dense_threshold)
+    return CompiledNetwork(network, dtype, composite=composite, maxpool=maxpool,
+                           parameters=parameters, dense_threshold=dense_threshold)
 
 
 class CompiledNetwork:
@@ -231,14 +238,16 @@ class CompiledNetwork:
     n_edges : int
     """
 
-    def __init__(self, network, dtype=np.float64, *, maxpool=None, parameters=None,
-                 dense_threshold=DENSE_THRESHOLD):
+    def __init__(self, network, dtype=np.float64, *, composite=None, maxpool=None,
+                 parameters=None, dense_threshold=DENSE_THRESHOLD):
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
-        parameters = check_parameters(parameters, "compile(parameters=...)")
-        self._blocks = blocks = NetworkBlocks(network, self.dtype, rule_kernel, maxpool=maxpool,
-                                              parameters=parameters,
+        composite = as_composite(composite, maxpool)
+        if parameters is not None:
+            composite = WithParameters(parameters, composite, where="compile(parameters=...)")
+        self._blocks = blocks = NetworkBlocks(network, self.dtype, rule_kernel,
+                                              composite=composite,
                                               dense_threshold=dense_threshold)
         self.inputs, self.outputs = blocks.inputs, blocks.outputs
         self.positive_bias, self.rules, self.n_edges = (blocks.positive_bias, blocks.rules,

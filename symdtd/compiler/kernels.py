@@ -21,11 +21,13 @@ The batch results and the checks of ``X`` and ``target`` live in
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..propagation.arithmetic import zero_denominator
 
-__all__ = ["Matrix", "Segment", "Block", "MaxPool", "Pass"]
+__all__ = ["Matrix", "SegmentEdges", "SourceBounds", "Storage", "Segment", "Block", "MaxPool", "Pass"]
 
 
 class Matrix:
@@ -139,19 +141,96 @@ class Pass:
         return S
 
 
+@dataclass(frozen=True)
+class SegmentEdges:
+    """The edges of a :class:`Segment`: where they start, end and sit, and their weights.
+
+    Parameters
+    ----------
+    src : int
+        The source generation.
+    n_src : int
+        How many nodes the source generation has.
+    e_src : ndarray of int
+        Per edge, its source's column in the source generation.
+    e_dst : ndarray of int
+        Per edge, its target's column in the block.
+    e_id : ndarray of int
+        Per edge, its index among the compiled network's edges.
+    w : ndarray
+        Per edge, its weight.
+    """
+
+    src: int
+    n_src: int
+    e_src: np.ndarray
+    e_dst: np.ndarray
+    e_id: np.ndarray
+    w: np.ndarray
+
+
+@dataclass(frozen=True)
+class SourceBounds:
+    """The box bounds of the source generation's nodes and the rule's γ.
+
+    Parameters
+    ----------
+    l, h : ndarray
+        Per source node, its lower and upper bound (as the binding reads them).
+    gamma : float or None
+        The rule's γ (None for rules without it).
+    """
+
+    l: np.ndarray  # noqa: E741 -- the maths' name for the lower bound
+    h: np.ndarray
+    gamma: float | None = None
+
+
+@dataclass(frozen=True)
+class Storage:
+    """How a block's matrices are stored.
+
+    Parameters
+    ----------
+    n_out : int
+        How many neurons (columns) the block has.
+    dtype : numpy.dtype
+        The float type computed in.
+    dense_threshold : float
+        The fill above which a matrix is stored dense (see :func:`use_dense`).
+    """
+
+    n_out: int
+    dtype: np.dtype
+    dense_threshold: float
+
+
 class Segment:
     """A block's edges from one source generation, for one binding of the bounds.
 
     Holds one :class:`Matrix` per row-dependent term and one for all the
     constant terms together (``Σ_k diag(f_k(l, h)) · g_k(W)``).
+
+    Parameters
+    ----------
+    kernel : object
+        The compiled rule for this binding of the bounds (its terms, or ``q_fn``).
+    edges : SegmentEdges
+        The segment's edges.
+    bounds : SourceBounds
+        The source nodes' bounds and γ.
+    storage : Storage
+        The block's width, float type and dense threshold.
     """
 
-    def __init__(self, kernel, src, n_src, e_src, e_dst, e_id, w, l_vec, h_vec, gamma,
-                 n_out, dtype, dense_threshold):
-        self.kernel, self.src, self.n_src = kernel, src, n_src
-        self.e_src, self.e_dst, self.e_id = e_src, e_dst, e_id
+    def __init__(self, kernel, edges: SegmentEdges, bounds: SourceBounds, storage: Storage):
+        n_src, e_src, e_dst, w = edges.n_src, edges.e_src, edges.e_dst, edges.w
+        l_vec, h_vec, gamma = bounds.l, bounds.h, bounds.gamma
+        n_out, dtype = storage.n_out, storage.dtype
+        self.kernel, self.src, self.n_src = kernel, edges.src, n_src
+        self.e_src, self.e_dst, self.e_id = e_src, e_dst, edges.e_id
         self.l, self.h = l_vec.astype(dtype), h_vec.astype(dtype)
-        self.dense = use_dense(len(w), (n_src, n_out), dense_threshold)
+        self.dense = use_dense(len(w), (n_src, n_out), storage.dense_threshold)
         self.zc = self.c_e = None
         self.terms = []  # [term, Matrix, g per edge, skip in Z]
         l_e, h_e = l_vec[e_src], h_vec[e_src]
@@ -209,8 +288,11 @@ class Segment:
 class Block:
     """The neurons of one topological generation that share a rule.
 
-    ``rule`` is a :class:`~symdtd.core.rules.Rule` or ``"winner"`` (winner-take-all
-    max-pooling, which uses the generation's :class:`MaxPool` table).
+    ``rule`` is a :class:`~symdtd.core.rules.Rule` or a pooling rule
+    (:mod:`symdtd.network.pooling`): winner-take-all max-pooling runs on the
+    generation's :class:`MaxPool` table (passed as *maxpool*), the first of
+    the largest inputs taking everything as
+    :meth:`WinnerTakeAll.shares <symdtd.network.pooling.WinnerTakeAll.shares>` says.
     """
 
     def __init__(self, gen, cols, n_gen, rule, segments, bplus, dtype, maxpool=None,
@@ -218,7 +300,7 @@ class Block:
         self.gen, self.cols, self.rule, self.segments = gen, cols, rule, segments
         self.full = len(cols) == n_gen
         self.maxpool = maxpool
-        self.name = rule if isinstance(rule, str) else rule.name
+        self.name = rule.name
         self.separable = all(s.kernel.separable for s in segments)
         zc = sum(s.zc for s in segments if s.zc is not None)
         self.zc = None if np.isscalar(zc) else zc.astype(dtype)

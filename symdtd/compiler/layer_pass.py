@@ -62,8 +62,8 @@ import numpy as np
 
 from ..core.rules import check_parameters
 from ..network import layer_ops
-from ..network.neurons import WINNER_TAKE_ALL
 from ..network.pool_layers import MaxPool2d
+from ..network.pooling import WINNER_TAKE_ALL
 from ..propagation.arithmetic import zero_denominator
 from .batch import check_target
 from .compiled import rule_kernel
@@ -168,8 +168,8 @@ class CompiledLayerNetwork:
             if layer.neuron_kind in ("input", "view"):
                 continue
             rule = net.rule_for(name, maxpool)
-            self.rules[name] = getattr(rule, "name", rule)
-            if rule != WINNER_TAKE_ALL:
+            self.rules[name] = rule.name
+            if rule is not WINNER_TAKE_ALL:
                 self._plans[name] = [self._source_plan(s, rule, parameters) for s in layer.sources]
             bias = getattr(layer, "bias", None)
             if layer.neuron_kind in ("relu", "linear") and bias is not None and (bias > 0).any():
@@ -301,7 +301,7 @@ class CompiledLayerNetwork:
             if len(sources) == 1:
                 return [R.reshape(sources[0].shape)]
             return layer.split(R)
-        if isinstance(layer, MaxPool2d) and self.rules[layer.name] == WINNER_TAKE_ALL:
+        if isinstance(layer, MaxPool2d) and self.rules[layer.name] == WINNER_TAKE_ALL.name:
             return [layer_ops.scatter_winners(R, winners, sources[0].shape[2:])]
         return self._rule_backward(layer, R, sources, lost, pre)
 

@@ -17,12 +17,14 @@ False
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from numbers import Real as _RealNumber
 
 import numpy as np
 import sympy as sp
+from numpy.typing import ArrayLike
 
-from .numbers import check_integer, parse_number
+from .numbers import RealLike, check_integer, parse_number
 
 __all__ = ["Domain", "Real", "Positive", "Box", "exact_number"]
 
@@ -38,20 +40,20 @@ class Domain:
     latex = r"D"
     x_assumptions: dict = {"real": True}
 
-    def contains(self, values) -> bool:
+    def contains(self, values: ArrayLike) -> bool:
         """Return True when every value lies in the domain (NaN never does)."""
         return bool(np.all(self.violations(values) == 0))
 
-    def violations(self, values) -> np.ndarray:
+    def violations(self, values: ArrayLike) -> np.ndarray:
         """Return a boolean array, True where a value lies outside the domain."""
         arr = np.asarray(values, dtype=float)
         return ~np.isfinite(arr)
 
-    def bounds(self, n: int):
+    def bounds(self, n: int) -> tuple[list[float], list[float]]:
         """Numeric ``(low, high)`` lists of length *n* (``-inf``/``inf`` if open)."""
         return [-math.inf] * n, [math.inf] * n
 
-    def exact_bounds(self, n: int):
+    def exact_bounds(self, n: int) -> tuple[list[sp.Expr], list[sp.Expr]]:
         """``(low, high)`` lists of length *n* as exact SymPy numbers (``±oo`` if open).
 
         Floats become the exact binary fraction they stand for, so a proof
@@ -74,7 +76,7 @@ class Domain:
         return {"type": type(self).__name__.lower()}
 
     @staticmethod
-    def from_dict(data, numeric=False) -> Domain:
+    def from_dict(data: dict, numeric: bool = False) -> Domain:
         """Build a domain from :meth:`to_dict` output; ValueError if malformed.
 
         Unknown fields are refused. Bounds are numbers or number strings
@@ -137,14 +139,14 @@ class Positive(Domain):
     latex = r"\mathbb{R}^n_{+}"
     x_assumptions = {"nonnegative": True}
 
-    def violations(self, values):
+    def violations(self, values: ArrayLike) -> np.ndarray:
         arr = np.asarray(values, dtype=float)
         return ~np.isfinite(arr) | (arr < 0)
 
-    def bounds(self, n):
+    def bounds(self, n: int) -> tuple[list[float], list[float]]:
         return [0.0] * n, [math.inf] * n
 
-    def assumption_text(self):
+    def assumption_text(self) -> str:
         return "x_i ≥ 0"
 
 
@@ -177,7 +179,8 @@ class Box(Domain):
     latex = r"[l, h]"
     x_assumptions = {"real": True}
 
-    def __init__(self, low=None, high=None):
+    def __init__(self, low: RealLike | Sequence[RealLike] | None = None,
+                 high: RealLike | Sequence[RealLike] | None = None) -> None:
         if (low is None) != (high is None):
             raise ValueError("Box: give both low and high, or neither for a symbolic box")
         self.low = _check_bound(low, "low")
@@ -199,19 +202,19 @@ class Box(Domain):
         """True when the bounds differ per input (given as sequences)."""
         return isinstance(self.low, list) or isinstance(self.high, list)
 
-    def bounds(self, n):
+    def bounds(self, n: int) -> tuple[list[float], list[float]]:
         if self.symbolic:
             raise ValueError("Box: a symbolic box has no numeric bounds")
         lows, highs = _broadcast(self.low, self.high, n)
         return [float(v) for v in lows], [float(v) for v in highs]
 
-    def exact_bounds(self, n):
+    def exact_bounds(self, n: int) -> tuple[list[sp.Expr], list[sp.Expr]]:
         if self.symbolic:
             raise ValueError("Box: a symbolic box has no numeric bounds")
         lows, highs = _broadcast(self.low, self.high, n)
         return [exact_number(v) for v in lows], [exact_number(v) for v in highs]
 
-    def assumption_text(self):
+    def assumption_text(self) -> str:
         if self.symbolic:
             return "l_i ≤ x_i ≤ h_i with l_i ≤ 0 ≤ h_i"
         if not self.per_input:
@@ -220,7 +223,7 @@ class Box(Domain):
         return ", ".join(_interval(f"x_{k}", lo, hi)
                          for k, (lo, hi) in enumerate(zip(lows, highs), start=1))
 
-    def violations(self, values):
+    def violations(self, values: ArrayLike) -> np.ndarray:
         arr = np.asarray(values, dtype=float)
         bad = ~np.isfinite(arr)
         if self.symbolic:
@@ -229,7 +232,7 @@ class Box(Domain):
         low, high = (np.asarray(b, dtype=float) for b in self.bounds(n))
         return bad | (arr < low) | (arr > high)
 
-    def to_dict(self):
+    def to_dict(self) -> dict:
         return {"type": "box", "low": _to_json_number(self.low),
                 "high": _to_json_number(self.high)}
 
@@ -239,7 +242,7 @@ class Box(Domain):
         return f"Box(low={self.low!r}, high={self.high!r})"
 
 
-def exact_number(value):
+def exact_number(value: RealLike) -> sp.Expr:
     """A real number as an exact SymPy number: floats exactly, ``±inf`` as ``±oo``.
 
     >>> exact_number(0.1) == sp.Rational(3602879701896397, 36028797018963968)

@@ -31,6 +31,7 @@ import platform
 import sys
 import tempfile
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
 
 __all__ = ["InputError", "is_input_error", "one_line", "write_bug_report", "PACKAGE_DIR"]
@@ -100,7 +101,7 @@ def one_line(error: BaseException) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
-def write_bug_report(error: BaseException, argv=None) -> Path:
+def write_bug_report(error: BaseException, argv: Sequence[str] | None = None) -> Path:
     """Save the traceback of *error* with versions and arguments; return the file.
 
     The file goes to the temporary folder (:func:`tempfile.gettempdir`),

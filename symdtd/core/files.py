@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -60,7 +61,7 @@ def _temp_file(target: Path) -> Path:
 
 
 @contextmanager
-def atomic_path(path, *, mkdir=True):
+def atomic_path(path: str | os.PathLike, *, mkdir: bool = True) -> Iterator[Path]:
     """Yield a temporary path next to *path*; on success rename it to *path*.
 
     For libraries that write by path (``Figure.savefig``, ``Digraph.render``).
@@ -100,7 +101,7 @@ def atomic_path(path, *, mkdir=True):
         raise
 
 
-def atomic_write_bytes(path, data: bytes, *, mkdir=True) -> Path:
+def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, mkdir: bool = True) -> Path:
     """Write *data* to *path* atomically (see :func:`atomic_path`); return the Path.
 
     >>> import tempfile
@@ -113,7 +114,8 @@ def atomic_write_bytes(path, data: bytes, *, mkdir=True) -> Path:
     return Path(path)
 
 
-def atomic_write_text(path, text: str, *, encoding="utf-8", mkdir=True) -> Path:
+def atomic_write_text(path: str | os.PathLike, text: str, *, encoding: str = "utf-8",
+                      mkdir: bool = True) -> Path:
     """Write *text* to *path* atomically (see :func:`atomic_path`); return the Path.
 
     Newlines are written as given (no platform translation).
@@ -131,7 +133,7 @@ def _probe(folder: Path) -> None:
     temp.unlink()
 
 
-def check_output(path, *, folder=False) -> Path:
+def check_output(path: str | os.PathLike, *, folder: bool = False) -> Path:
     """Check that *path* can be written, before any work is done; return it.
 
     A file path must not be a folder; a folder path must not be a file; the

@@ -13,11 +13,19 @@ Examples
 'Box'
 >>> "Box" in dir_()
 True
+>>> getattr_("domains").__name__   # a module of the package, read as an attribute
+'symdtd.core.domains'
+>>> getattr_("no_such_name")
+Traceback (most recent call last):
+...
+AttributeError: module 'symdtd.core' has no attribute 'no_such_name'
+
 """
 from __future__ import annotations
 
 import sys
 from importlib import import_module
+from importlib.util import find_spec
 
 __all__ = ["lazy_exports"]
 
@@ -47,6 +55,9 @@ def lazy_exports(package: str, exports: dict[str, str], modules: frozenset = fro
     def getattr_(name):
         module_name = exports.get(name)
         if module_name is None:
+            # a subpackage or module read as an attribute (symdtd.network.graph) loads too
+            if not name.startswith("_") and find_spec(f"{package}.{name}") is not None:
+                return import_module(f"{package}.{name}")
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
         module = import_module(f"{package}.{module_name}")
         value = module if name in modules else getattr(module, name)

@@ -42,6 +42,7 @@ symdtd.core.limits.LimitExceeded: fan-in n = 100,000 is over the limit derive_fa
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass, fields
 
 __all__ = ["LIMITS", "Limits", "LimitExceeded", "raised", "check", "check_fan_in",
@@ -78,9 +79,26 @@ def _check_value(name, value):
 
 
 @contextlib.contextmanager
-def raised(**values):
+def raised(**values: int | None) -> Iterator[Limits]:
     """Set some limits inside a ``with`` block, restoring them afterwards.
 
+    Parameters
+    ----------
+    **values : int or None
+        New values of limits, by name (``None`` removes the limit).
+
+    Yields
+    ------
+    Limits
+        :data:`LIMITS`, with the new values until the block ends.
+
+    Raises
+    ------
+    ValueError
+        For an unknown limit name or a value that is not a positive integer or None.
+
+    Examples
+    --------
     >>> with raised(exact_edges=None):
     ...     LIMITS.exact_edges is None
     True
@@ -97,7 +115,7 @@ def raised(**values):
             setattr(LIMITS, name, value)
 
 
-def check(name, size, what, hint=""):
+def check(name: str, size: int, what: str, hint: str = "") -> None:
     """Raise :class:`LimitExceeded` when *size* is over the limit *name*.
 
     Parameters
@@ -124,7 +142,7 @@ def check(name, size, what, hint=""):
                             f"on the command line" + (f"; {hint}" if hint else ""))
 
 
-def check_fan_in(name, n, command):
+def check_fan_in(name: str, n: int | None, command: str) -> None:
     """:func:`check` of the fan-in *n* of ``derive``/``verify`` (*command*) against *name*.
 
     >>> check_fan_in("verify_fan_in", 50, "verify")
@@ -142,7 +160,7 @@ _HINTS = {"symbolic": "arithmetic='exact' or 'float' walks far more edges",
           "float": "symdtd.compile(network).explain(X) does the same in float64 far faster"}
 
 
-def check_edges(n_edges, arithmetic, output):
+def check_edges(n_edges: int, arithmetic: str, output: Hashable) -> None:
     """Refuse a propagation in *arithmetic* that walks more than ``LIMITS.<arithmetic>_edges``.
 
     >>> check_edges(3000, "symbolic", "y")
@@ -157,7 +175,7 @@ def check_edges(n_edges, arithmetic, output):
               f"edges, which", _HINTS[arithmetic])
 
 
-def digits(value):
+def digits(value: object) -> int:
     """Decimal digits of the larger of an exact number's numerator and denominator
     (0 for anything that is not a ``Rational``).
 
@@ -172,7 +190,7 @@ def digits(value):
         max(abs(p), q).bit_length() * 0.30103) + 1
 
 
-def check_digits(value, node):
+def check_digits(value: object, node: Hashable) -> None:
     """Refuse an exact relevance whose numerator or denominator has more than
     ``LIMITS.exact_digits`` digits: the network's weights are floats, whose exact
     binary fractions make every layer's sum of ``R_j / Σ q`` multiply denominators.
@@ -185,7 +203,7 @@ def check_digits(value, node):
               f"their denominators), which", "use arithmetic='float' for such networks")
 
 
-def parse_limits(items):
+def parse_limits(items: Iterable[str] | None) -> dict[str, int | None]:
     """``["exact_edges=1000000", "verify_fan_in=none"]`` → a dict for :func:`raised`.
 
     >>> parse_limits(["exact_edges=1000000", "verify_fan_in=none"])

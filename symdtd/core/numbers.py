@@ -59,13 +59,18 @@ import decimal
 import math
 import numbers as _abc
 import re
+from collections.abc import Iterator
 from fractions import Fraction
 
 import numpy as np
 import sympy as sp
 
 __all__ = ["MAX_DIGITS", "MAX_EXPONENT", "parse_number", "real_number", "check_integer",
-           "to_sympy", "number_limits"]
+           "to_sympy", "number_limits", "RealLike"]
+
+#: the type of a real number in hints: a Python or NumPy real (``int``,
+#: ``float``, ``Fraction``, ``np.float64``, ...) or a SymPy number
+RealLike = _abc.Real | sp.Expr
 
 #: Most digits a number may have: in a string (per side of a fraction,
 #: leading zeros included) and in a Python integer given as a value.
@@ -85,7 +90,7 @@ def _show(text):
 
 
 @contextlib.contextmanager
-def number_limits(max_digits=None, max_exponent=None):
+def number_limits(max_digits: int | None = None, max_exponent: int | None = None) -> Iterator[None]:
     """Raise (or lower) :data:`MAX_DIGITS` and :data:`MAX_EXPONENT` inside a ``with`` block.
 
     >>> with number_limits(max_exponent=5000):
@@ -138,7 +143,8 @@ def _decimal(groups, text, what, max_digits, max_exponent):
     return sp.Integer(mantissa * 10 ** exp) if exp >= 0 else sp.Rational(mantissa, 10 ** -exp)
 
 
-def parse_number(text, what, *, max_digits=None, max_exponent=None):
+def parse_number(text: str, what: str, *, max_digits: int | None = None,
+                 max_exponent: int | None = None) -> sp.Rational:
     """The exact value of a number string, as a SymPy ``Rational``.
 
     Parameters
@@ -186,7 +192,7 @@ def parse_number(text, what, *, max_digits=None, max_exponent=None):
     return parts[0] / parts[1]
 
 
-def check_integer(value, what, *, max_digits=None):
+def check_integer(value: int, what: str, *, max_digits: int | None = None) -> int:
     """*value* (a Python ``int``) if it has at most about :data:`MAX_DIGITS` digits.
 
     Counted from the bit length, so even a huge integer is checked at once.
@@ -210,7 +216,7 @@ def _check_rational(p, q, what):
     check_integer(q, what)
 
 
-def real_number(value, what, *, symbols=False):
+def real_number(value: object, what: str, *, symbols: bool = False) -> int | float | sp.Expr:
     """Check one user value: a finite real number (or, with *symbols*, a SymPy expression).
 
     Accepts Python ``int`` and ``float``, ``Fraction``, ``Decimal``, NumPy
@@ -316,7 +322,7 @@ def _sympy_value(value, what, symbols):
     return value
 
 
-def to_sympy(value):
+def to_sympy(value: RealLike) -> sp.Expr:
     """A value checked by :func:`real_number` as a SymPy number, without parsing text.
 
     ``int`` → ``Integer``, ``float`` → ``Float``, SymPy values unchanged.

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from numbers import Number
 
 import sympy as sp
@@ -37,7 +37,7 @@ __all__ = ["Rule", "get_rule", "register_rule", "rule_names", "indicator", "chec
 LOCAL_ARGUMENTS = ("x", "w", "l", "h", "gamma", "unbounded")
 
 
-def indicator(condition_argument):
+def indicator(condition_argument: sp.Expr) -> sp.Expr:
     """The indicator ``1[a > 0]`` as ``Heaviside(a, 0)`` (0 at ``a = 0``).
 
     >>> w = sp.Symbol("w", real=True)
@@ -69,7 +69,12 @@ class Rule:
         The bias assumption under which the rule is meant to be applied:
         ``"nonpositive"`` (the usual case) or ``"real"``.
     parameters : dict
-        Default numeric values of rule parameters (``{"gamma": 0.25}``).
+        Numeric values of rule parameters (``{"gamma": 0.25}``). Every path
+        (propagate, compile, the root checks) reads them from the instance;
+        :meth:`with_parameters` makes an instance with other values.
+    origin : Rule or None
+        The registered rule this one was made from by :meth:`with_parameters`
+        (None for a rule made directly): it shares the origin's derivation.
     """
 
     name: str
@@ -79,9 +84,55 @@ class Rule:
     description: str = ""
     bias: str = "nonpositive"
     parameters: dict = field(default_factory=dict)
+    origin: Rule | None = field(default=None, repr=False)
 
     def __post_init__(self):
         check_parameters(self.parameters, f"rule {self.name!r}")
+
+    @property
+    def template(self) -> Rule:
+        """The rule whose derivation this one uses: :attr:`origin`, or itself.
+
+        Parameter values do not change the derivation (``γ`` stays a symbol
+        there), so rules differing only in them share one derivation.
+        """
+        return self.origin or self
+
+    def with_parameters(self, **values) -> Rule:
+        """This rule with other parameter values, e.g. ``rule.with_parameters(gamma=0.5)``.
+
+        The same values give the same instance (so compiled blocks and
+        caches group them); the derivation is the original rule's.
+
+        Raises
+        ------
+        ValueError
+            A parameter the rule does not take (its direction has no such
+            argument), or a value out of range (:func:`check_parameters`).
+
+        Examples
+        --------
+        >>> g = get_rule("gamma").with_parameters(gamma=0.5)
+        >>> g.parameters, g.name, g is get_rule("gamma").with_parameters(gamma=0.5)
+        ({'gamma': 0.5}, 'gamma', True)
+        >>> get_rule("z+").with_parameters(gamma=1)
+        Traceback (most recent call last):
+        ...
+        ValueError: rule 'z+' takes no parameter 'gamma' (its parameters: none)
+        """
+        for name in values:
+            if name not in self.arguments:
+                taken = [a for a in self.arguments if a in PARAMETERS]
+                raise ValueError(f"rule {self.name!r} takes no parameter {name!r} "
+                                 f"(its parameters: {', '.join(taken) or 'none'})")
+        merged = check_parameters({**self.parameters, **values}, f"rule {self.name!r}")
+        if merged == self.parameters:
+            return self
+        template = self.template
+        key = (id(template), tuple(sorted((k, repr(v)) for k, v in merged.items())))
+        if key not in _VARIANTS:
+            _VARIANTS[key] = replace(template, parameters=merged, origin=template)
+        return _VARIANTS[key]
 
     @property
     def arguments(self) -> tuple:
@@ -94,12 +145,13 @@ class Rule:
                 f"allowed names are {list(LOCAL_ARGUMENTS)}")
         return tuple(n for n in LOCAL_ARGUMENTS if n in names)
 
-    def direction_at(self, **quantities):
+    def direction_at(self, **quantities: sp.Expr) -> sp.Expr:
         """Evaluate the direction, passing only the quantities it takes."""
         return self.direction(**{k: quantities[k] for k in self.arguments})
 
     def __repr__(self):
-        return f"Rule({self.name!r}, domain={self.domain!r})"
+        extra = "".join(f", {k}={v}" for k, v in self.parameters.items()) if self.origin else ""
+        return f"Rule({self.name!r}, domain={self.domain!r}{extra})"
 
 
 #: the rule parameters symdtd knows, and what each may be
@@ -107,7 +159,7 @@ PARAMETERS = {"gamma": "a finite number ≥ 0 (γ < 0 would shrink the positive 
                        "contributions and the rule could lose positivity)"}
 
 
-def check_parameters(parameters, where="parameters") -> dict:
+def check_parameters(parameters: Mapping[str, Number | sp.Expr] | None, where: str = "parameters") -> dict:
     """Check rule parameters: known names, finite numbers in range.
 
     Parameters
@@ -160,16 +212,39 @@ def check_parameters(parameters, where="parameters") -> dict:
 
 
 _REGISTRY: dict[str, Rule] = {}
+#: rules made by :meth:`Rule.with_parameters`, one per (template, values)
+_VARIANTS: dict = {}
 
 
 def register_rule(rule: Rule, *, replace: bool = False) -> Rule:
     """Add *rule* to the registry so it can be named in ``derive`` and networks.
 
+    Parameters
+    ----------
+    rule : Rule
+        The rule; it is registered under ``rule.name``.
+    replace : bool
+        Overwrite a rule registered under the same name (default False).
+
+    Returns
+    -------
+    Rule
+        *rule* itself.
+
     Raises
     ------
+    TypeError
+        If *rule* is not a :class:`Rule`.
     ValueError
         If the name is taken (pass ``replace=True`` to overwrite) or the
         direction takes arguments other than :data:`LOCAL_ARGUMENTS`.
+
+    Examples
+    --------
+    >>> register_rule(get_rule("z+"))
+    Traceback (most recent call last):
+    ...
+    ValueError: a rule named 'z+' is already registered
     """
     if not isinstance(rule, Rule):
         raise TypeError(f"register_rule expects a Rule, got {type(rule).__name__}")
@@ -180,18 +255,46 @@ def register_rule(rule: Rule, *, replace: bool = False) -> Rule:
     return rule
 
 
-def rule_names() -> list:
-    """Sorted names of the registered rules."""
+def rule_names() -> list[str]:
+    """Sorted names of the registered rules.
+
+    Returns
+    -------
+    list of str
+        The names, sorted.
+
+    Examples
+    --------
+    >>> {"w2", "z+", "zB"} <= set(rule_names())
+    True
+    """
     return sorted(_REGISTRY)
 
 
-def get_rule(rule) -> Rule:
+def get_rule(rule: str | Rule) -> Rule:
     """Look up a rule by name (a :class:`Rule` is returned as it is).
+
+    Parameters
+    ----------
+    rule : str or Rule
+        A registered rule's name, or a rule.
+
+    Returns
+    -------
+    Rule
+        The registered rule of that name, or *rule* itself.
 
     Raises
     ------
+    TypeError
+        If *rule* is neither a string nor a :class:`Rule`.
     ValueError
         For an unknown name; the message lists the known ones.
+
+    Examples
+    --------
+    >>> get_rule("z+").name
+    'z+'
     """
     if isinstance(rule, Rule):
         return rule

@@ -32,6 +32,28 @@ class NeuronSymbols:
     For a concrete *n* the per-input symbols are lists ``x_1 … x_n``; for an
     arbitrary fan-in they are :class:`sympy.IndexedBase` objects indexed by
     the integer symbol ``i`` and summed with the dummy ``i'``.
+
+    Parameters
+    ----------
+    n : int, optional
+        The fan-in; ``None`` (the default) for an arbitrary fan-in.
+    domain : Domain
+        The input domain, which gives the assumptions on ``x`` (default :class:`Positive`).
+    bias : {"nonpositive", "real", "positive", "nonnegative"}
+        The assumption on the bias ``b_j`` (default ``"nonpositive"``).
+
+    Raises
+    ------
+    TypeError
+        If *n* is not an integer or None.
+    ValueError
+        If *n* < 1, the bias assumption is unknown, or a per-input :class:`Box`
+        does not have *n* bounds.
+
+    Examples
+    --------
+    >>> NeuronSymbols(2).x
+    [x_1, x_2]
     """
 
     def __init__(self, n=None, domain: Domain = Positive(), bias="nonpositive"):  # noqa: B008 (immutable)
@@ -122,6 +144,24 @@ def neuron_symbols(n=None, rule="w2", *, domain=None, bias=None) -> NeuronSymbol
     SymPy symbols are equal only when their assumptions are, so pass the
     same *domain* (and *bias*) you will pass to :func:`derive`.
 
+    Parameters
+    ----------
+    n : int, optional
+        The fan-in; ``None`` (the default) for an arbitrary fan-in.
+    rule : str or Rule
+        The rule whose domain and bias assumption are the defaults (default ``"w2"``).
+    domain : Domain, optional
+        The input domain (default: the rule's).
+    bias : {"nonpositive", "real", "positive", "nonnegative"}
+        The assumption on the bias ``b_j`` (default: the rule's).
+
+    Returns
+    -------
+    NeuronSymbols
+        The symbols, with the assumptions :func:`derive` gives them.
+
+    Examples
+    --------
     >>> s = neuron_symbols(2, "z+")
     >>> s.x, s.w, s.b
     ([x_1, x_2], [w_1, w_2], b_j)

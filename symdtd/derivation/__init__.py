@@ -11,7 +11,8 @@ from symdtd.core.lazy import lazy_exports
 _EXPORTS = {
     "derive": "taylor",
     "Derivation": "taylor",
-    "Step": "taylor",
+    "Step": "steps",
+    "Assumptions": "assumptions",
     "neuron_symbols": "taylor",
     "derive_per_input": "per_input",
 }

@@ -66,7 +66,7 @@ def derive_per_input(domains, *, bias="nonpositive"):
 
     See Also
     --------
-    symdtd.network.neurons.rule_for : where the rule is chosen in a network.
+    symdtd.network.rule_choice.rule_for : where the rule is chosen in a network.
     """
     domains = list(domains)
     if not domains:

@@ -15,9 +15,10 @@ Node attributes
         Inputs only: a :class:`~symdtd.core.domains.Domain` (``Real``, ``Positive``
         or a scalar ``Box``).
     ``rule``
-        ``None`` (the default deep Taylor choice, see :meth:`Network.rule_for`),
-        a rule name or a :class:`~symdtd.core.rules.Rule`; for max-pooling also
-        ``"winner"`` or ``"proportional"``. Always ``None`` on inputs.
+        ``None`` (the choice of the composite in use, see :meth:`Network.rule_for`),
+        a rule name or a :class:`~symdtd.core.rules.Rule`; for pooling also a
+        pooling rule (:mod:`symdtd.network.pooling`): ``"winner"`` (max-pooling)
+        or ``"proportional"``. It overrides every composite. Always ``None`` on inputs.
     ``symbol``
         The SymPy symbol of the neuron's activation (named like the node;
         nonnegative for inputs in ℝ₊, ReLU and pooling neurons).
@@ -69,10 +70,11 @@ from ..core.domains import Positive
 from ..propagation.arithmetic import forward_values
 from . import neurons
 from .dense import dense_layers, forward_pass, numeric_plan
-from .neurons import KINDS, WINNER_TAKE_ALL, NetworkGraph, as_weight, build_expr, input_symbol
+from .neurons import KINDS, NetworkGraph, as_weight, build_expr, input_symbol
 from .neurons import MAXPOOL_MODES as _MAXPOOL_MODES
 from .neurons import check_rule as _check_rule
 from .neurons import neuron_symbol as _neuron_symbol
+from .pooling import WINNER_TAKE_ALL
 
 __all__ = ["Network", "KINDS", "WINNER_TAKE_ALL", "as_weight"]
 
@@ -376,22 +378,26 @@ class Network:
             self.graph.nodes[name]["rule"] = rule
         self._touch()
 
-    def rule_for(self, node, maxpool=None):
+    def rule_for(self, node, composite=None, *, maxpool=None):
         """The rule used to redistribute *node*'s relevance onto its inputs.
 
         An override set with :meth:`set_rule` (or ``add_*(rule=...)``), else
-        the deep Taylor choice of :func:`symdtd.network.neurons.rule_for` (z⁺, zᴮ or w²
-        from the predecessors' :meth:`input_class`; z for pooling).
-        *maxpool* overrides the network's max-pooling mode.
+        the choice of *composite* (default: the deep Taylor choice of
+        :class:`~symdtd.network.composites.Default`: z⁺, zᴮ or w² from the
+        predecessors' :meth:`input_class`; pooling rules for pooling), see
+        :func:`symdtd.network.rule_choice.rule_for`. *maxpool*
+        (``"winner"`` or ``"proportional"``) is a shortcut for a composite
+        with that max-pooling rule.
 
         Returns
         -------
-        Rule or str
-            A :class:`~symdtd.core.rules.Rule`, or
-            :data:`~symdtd.network.neurons.WINNER_TAKE_ALL` for a winner-take-all
-            max-pooling neuron.
+        Rule or PoolingRule
+            A :class:`~symdtd.core.rules.Rule`, or a pooling rule such as
+            :data:`~symdtd.network.pooling.WINNER_TAKE_ALL`.
         """
-        return neurons.rule_for(self, node, maxpool)
+        from .rule_choice import rule_for
+
+        return rule_for(self, node, composite, maxpool=maxpool)
 
     def input_class(self, node):
         """``"positive"``, ``"box"`` or ``"real"``: the values *node* can take.

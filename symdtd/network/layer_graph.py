@@ -51,8 +51,9 @@ from ..core.domains import Box, Domain, Positive, Real
 from ..core.rules import get_rule
 from .layer_base import Layer
 from .layer_neurons import expand, neuron_expression
-from .neurons import MAXPOOL_MODES, WINNER_TAKE_ALL
+from .neurons import MAXPOOL_MODES
 from .pool_layers import AdaptiveAvgPool2d, WindowPool
+from .pooling import WINNER_TAKE_ALL
 
 __all__ = ["LayerNetwork", "InputLayer", "EDGE_LIMIT"]
 
@@ -225,7 +226,7 @@ class LayerNetwork:
         return None
 
     def rule_for(self, name, maxpool=None):
-        """The rule of layer *name*'s neurons (a Rule, or ``"winner"``).
+        """The rule of layer *name*'s neurons: a Rule, or :data:`~symdtd.network.pooling.WINNER_TAKE_ALL`.
 
         Mirrors :meth:`Network.rule_for <symdtd.network.graph.Network.rule_for>`
         on each of its neurons; *maxpool* overrides the network's mode.

@@ -63,6 +63,7 @@ from ..core.domains import Box, Domain
 from ..core.files import atomic_write_text
 from ..core.rules import Rule, get_rule
 from .graph import KINDS, Network, as_weight
+from .pooling import PoolingRule
 
 __all__ = ["save_network", "load_network", "network_to_dict", "network_from_dict", "loads"]
 
@@ -99,6 +100,8 @@ def network_to_dict(network):
                                for s, e in G.pred[name].items()}
             entry["bias"] = _to_json(attrs["bias"], f"bias of neuron {name!r}")
         rule = attrs["rule"]
+        if isinstance(rule, PoolingRule):
+            rule = rule.name
         if isinstance(rule, Rule):
             try:
                 registered = get_rule(rule.name) is rule

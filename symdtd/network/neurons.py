@@ -9,19 +9,17 @@ This module holds what stores and decides them, one neuron (node) at a time:
 * :func:`as_weight` checks and normalises a weight or a bias;
   :func:`input_symbol` an input's domain, :func:`check_rule` a rule override
   and :func:`check_graph` a whole graph after direct edits;
-* :func:`input_class` says which values a node can take and :func:`rule_for`
-  makes the deep Taylor rule choice from it
-  (:meth:`Network.rule_for <symdtd.network.graph.Network.rule_for>`).
+* :func:`input_class` says which values a node can take (whether a rule
+  fits them: :mod:`symdtd.network.rule_fit`; the rule choice made from
+  them: :mod:`symdtd.network.composites`).
 
 Examples
 --------
 >>> from symdtd import examples
->>> from symdtd.network.neurons import as_weight, build_expr, input_class, rule_for
+>>> from symdtd.network.neurons import as_weight, build_expr, input_class
 >>> net = examples.xor()
 >>> input_class(net, "x1"), input_class(net, "h1"), input_class(net, "y")
 ('box', 'positive', 'real')
->>> rule_for(net, "h1").name, rule_for(net, "y").name
-('zB', 'z+')
 >>> build_expr(net.graph, "h2")
 Max(0, x1 + x2 - 1)
 >>> as_weight("-1/2", "weight of edge h2 -> y")
@@ -38,17 +36,14 @@ import sympy as sp
 from ..core.domains import Box, Domain, Positive, Real
 from ..core.numbers import real_number, to_sympy
 from ..core.rules import Rule, get_rule
+from .pooling import POOLING_RULES, PoolingRule
 
-__all__ = ["KINDS", "WINNER_TAKE_ALL", "NetworkGraph", "NodeAttributes", "build_expr",
+__all__ = ["KINDS", "NetworkGraph", "NodeAttributes", "build_expr",
            "as_weight", "input_symbol", "neuron_symbol", "check_rule", "check_graph",
-           "rule_targets", "rule_for", "input_class", "rule_domain_mismatch",
-           "is_unbounded"]
+           "rule_targets", "input_class", "is_unbounded"]
 
 KINDS = ("input", "relu", "linear", "sumpool", "maxpool")
-#: what :meth:`Network.rule_for <symdtd.network.graph.Network.rule_for>` returns for
-#: a winner-take-all max-pooling neuron
-WINNER_TAKE_ALL = "winner"
-MAXPOOL_MODES = ("winner", "proportional")
+MAXPOOL_MODES = tuple(name for name, rule in POOLING_RULES.items() if "maxpool" in rule.kinds)
 #: kinds whose activation is ≥ 0 (their successors see inputs in ℝ₊)
 POSITIVE_KINDS = ("relu", "sumpool", "maxpool")
 
@@ -185,15 +180,23 @@ def neuron_symbol(name, kind):
 
 
 def check_rule(name, rule, kind):
-    """Check a rule override of neuron *name* of *kind* (``None`` is always fine)."""
-    if rule is None or (kind == "maxpool" and rule in MAXPOOL_MODES):
+    """Check a rule override of neuron *name* of *kind* (``None`` is always fine).
+
+    A pooling rule (by name or object, :mod:`symdtd.network.pooling`) is
+    accepted only for the pooling kinds it is made for.
+    """
+    if rule is None or isinstance(rule, Rule):
         return
-    if rule == "proportional" and kind in ("sumpool", "maxpool"):
-        return
-    if isinstance(rule, Rule):
+    if isinstance(rule, str) and rule in POOLING_RULES:
+        rule = POOLING_RULES[rule]
+    if isinstance(rule, PoolingRule):
+        if kind not in rule.kinds:
+            raise ValueError(f"neuron {name!r} is a {kind} neuron; pooling rule {rule.name!r} "
+                             f"is for {' and '.join(rule.kinds)} neurons")
         return
     if not isinstance(rule, str):
-        raise TypeError(f"neuron {name!r}: rule must be a name or a Rule, got {type(rule).__name__}")
+        raise TypeError(f"neuron {name!r}: rule must be a name, a Rule or a pooling rule, "
+                        f"got {type(rule).__name__}")
     try:
         get_rule(rule)
     except ValueError as err:
@@ -268,64 +271,6 @@ def rule_targets(network, target, rule):
     return names
 
 
-def rule_for(network, node, maxpool=None):
-    """The rule used to redistribute *node*'s relevance onto its inputs.
-
-    Without an override the deep Taylor choice is made from the
-    predecessors: z⁺ when all are ≥ 0 (ReLU, pooling, ℝ₊ inputs); zᴮ when
-    some are box inputs and none is real-valued (then a ≥ 0 predecessor
-    acts as the box ``[0, x_i]``, which gives its z⁺ term); w² when every
-    predecessor is real-valued (ℝ input or linear neuron); the per-input
-    rule ``"mixed"`` when real-valued and bounded predecessors meet (w² terms
-    for the real ones, zᴮ/z⁺ terms for the bounded ones). Sum-pooling
-    and proportional max-pooling use the z rule with unit weights
-    (``[x_j]_i = x_i / Σ x_i' · x_j``).
-
-    Parameters
-    ----------
-    network : Network
-    node : str
-    maxpool : {"winner", "proportional"}, optional
-        Overrides ``network.maxpool`` for max-pooling neurons without a rule.
-
-    Returns
-    -------
-    Rule or str
-        A :class:`~symdtd.core.rules.Rule`, or :data:`WINNER_TAKE_ALL` for a
-        winner-take-all max-pooling neuron.
-    """
-    if node not in network.graph:
-        raise ValueError(f"{node!r} is not in the network")
-    data = network.graph.nodes[node]
-    kind, rule = data["kind"], data["rule"]
-    if kind == "input":
-        raise ValueError(f"{node!r} is an input; inputs have no rule")
-    if kind == "maxpool":
-        mode = rule if rule in MAXPOOL_MODES else None
-        if rule is None:
-            mode = maxpool or network.maxpool
-        if mode == "winner":
-            return WINNER_TAKE_ALL
-        if mode == "proportional":
-            return get_rule("z")
-    if rule == "proportional":
-        return get_rule("z")
-    if rule is not None:
-        return get_rule(rule)
-    if kind == "sumpool":
-        return get_rule("z")
-    kinds = {network.input_class(p) for p in network.graph.pred[node]}
-    if kinds == {"real"}:
-        return get_rule("w2")
-    if "real" in kinds:
-        # bounded and real inputs together: each moves as its own domain allows,
-        # so a bounded input at its bound (a dead ReLU) receives nothing
-        return get_rule("mixed")
-    if "box" in kinds:
-        return get_rule("zB")
-    return get_rule("z+")
-
-
 def is_unbounded(network, node):
     """True when *node*'s values are bounded on neither side (ℝ inputs, linear
     neurons, a box open on both sides): the per-input rule moves it along its
@@ -350,61 +295,3 @@ def input_class(network, node):
     if data["kind"] == "linear" or isinstance(data["domain"], Real):
         return "real"
     return "box" if isinstance(data["domain"], Box) else "positive"
-
-
-def rule_domain_mismatch(network, node, maxpool=None):
-    """Why *node*'s rule does not fit its inputs, or None when it does.
-
-    A rule is proved for the input domain it assumes (ℝⁿ for w², ℝⁿ₊ for
-    z⁺, z and γ, a box for zᴮ). Applied to inputs outside that domain its
-    proofs say nothing: z⁺ on inputs that can be negative can give negative
-    relevance, for instance. A ≥ 0 input counts as the box ``[0, x_i]``.
-
-    Examples
-    --------
-    >>> from symdtd import Network, Box
-    >>> net = Network()
-    >>> net.add_input("x1", Box(-1, 1))
-    >>> net.add_neuron("h", {"x1": 1}, bias=0, rule="z+")
-    >>> rule_domain_mismatch(net, "h")
-    "rule 'z+' assumes inputs in ℝⁿ₊, but input 'x1' lies in Box(low=-1, high=1)"
-    """
-    rule = rule_for(network, node, maxpool)
-    if rule == WINNER_TAKE_ALL or isinstance(rule.domain, Real):
-        return None
-    for source in network.graph.pred[node]:
-        reach = _value_range(network, source)
-        if not _within(reach, rule.domain):
-            where = {"positive": "ℝ₊", "real": "ℝ"}.get(network.input_class(source))
-            if where is None:
-                where = repr(network.graph.nodes[source]["domain"])
-            return (f"rule {rule.name!r} assumes inputs in {rule.domain.name}, "
-                    f"but input {source!r} lies in {where}")
-    return None
-
-
-def _value_range(network, node):
-    """``(low, high)`` the values of *node* can take (``±inf`` when open)."""
-    kind = input_class(network, node)
-    if kind == "positive":
-        return 0.0, math.inf
-    if kind == "real":
-        return -math.inf, math.inf
-    domain = network.graph.nodes[node]["domain"]
-    if domain.symbolic:
-        return None                # the symbolic box: l ≤ 0 ≤ h, nothing more known
-    low, high = domain.bounds(1)
-    return low[0], high[0]
-
-
-def _within(reach, domain):
-    if isinstance(domain, Positive):
-        return reach is not None and reach[0] >= 0
-    if isinstance(domain, Box):
-        if domain.symbolic:        # zᴮ: any input bounded on the side it moves to
-            return reach is None or math.isfinite(reach[0]) or math.isfinite(reach[1])
-        if domain.per_input:
-            return False           # bounds per input cannot be matched to one neuron's inputs
-        low, high = domain.bounds(1)
-        return reach is not None and low[0] <= reach[0] and reach[1] <= high[0]
-    return True

@@ -16,6 +16,8 @@ _EXPORTS = {
     "NetworkReport": "network",
     "find_counterexample": "counterexample",
     "prove_nonnegative": "prover",
+    "root_failures": "roots",
+    "in_domain": "roots",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

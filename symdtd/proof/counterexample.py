@@ -2,9 +2,11 @@
 
 Random small rationals are drawn under the derivation's own assumptions —
 the input domain as given (a numeric box is its bounds; the symbolic box is
-``l ≤ 0 ≤ h``), the bias sign, ``γ ≥ 0`` — kept only on the active set
+``l ≤ 0 ≤ h``), the bias sign as ``Derivation.assumptions`` records it,
+``γ ≥ 0`` — kept only on the active set
 (``z_j > 0``) with a non-zero denominator, and the claim is evaluated
-exactly. Before a hit is reported it is checked once more, exactly and on
+exactly (the root-in-domain test is :func:`symdtd.proof.roots.root_failures`).
+Before a hit is reported it is checked once more, exactly and on
 its own: every symbol the claim depends on is bound, every assumption holds
 (strict ones strictly), and the claim fails at those numbers. A witness that
 does not pass is never reported.
@@ -27,7 +29,8 @@ from fractions import Fraction
 import sympy as sp
 
 from ..core.algebra import exact_function
-from ..core.domains import Box, Positive, Real
+from ..core.domains import Box, Real
+from .roots import in_domain, root_failures
 
 __all__ = ["find_counterexample", "witness_problems", "failed_checks", "CLAIMS"]
 
@@ -43,12 +46,13 @@ def _draw(rng, low, high, denominator):
     return sp.Rational(rng.randint(first, last), denominator)
 
 
-def _bias_value(b, rng, denominator):
-    if b.is_positive:
+def _bias_value(bias, rng, denominator):
+    """A bias meeting the derivation's recorded assumption *bias* (``"positive"``, ...)."""
+    if bias == "positive":
         return _draw(rng, sp.Rational(1, denominator), 2, denominator)
-    if b.is_nonnegative:
+    if bias == "nonnegative":
         return _draw(rng, 0, 2, denominator)
-    if b.is_nonpositive:
+    if bias == "nonpositive":
         return _draw(rng, -2, 0, denominator)
     return _draw(rng, -2, 2, denominator)
 
@@ -66,7 +70,7 @@ def _box_value(rng, low, high):
 
 def _sample(d, rng, denominator):
     s = d.space
-    domain = d.rule_def.domain
+    domain = d.assumptions.domain
     values = {}
     numeric = isinstance(domain, Box) and not domain.symbolic
     lows, highs = domain.exact_bounds(s.n) if numeric else (None, None)
@@ -85,7 +89,7 @@ def _sample(d, rng, denominator):
             values[s.x[k]] = _draw(rng, -3, 3, denominator)
         else:
             values[s.x[k]] = _draw(rng, 0, 3, denominator)
-    values[s.b] = _bias_value(s.b, rng, denominator)
+    values[s.b] = _bias_value(d.assumptions.bias, rng, denominator)
     values[s.gamma] = _draw(rng, 0, 2, denominator)
     return values
 
@@ -95,9 +99,9 @@ def _claim_symbols(d):
     s = d.space
     exprs = [*d.rule, d.root["t"], *d.root["x_tilde"], s.preactivation()]
     found = set().union(*(sp.sympify(e, strict=True).free_symbols for e in exprs))
-    if isinstance(d.rule_def.domain, Box):
-        numeric = not d.rule_def.domain.symbolic
-        lows, highs = d.rule_def.domain.exact_bounds(s.n) if numeric else (None, None)
+    if isinstance(d.assumptions.domain, Box):
+        numeric = not d.assumptions.domain.symbolic
+        lows, highs = d.assumptions.domain.exact_bounds(s.n) if numeric else (None, None)
         for k in s.indices:
             for symbol, bound in ((s.l[k], lows and lows[k]), (s.h[k], highs and highs[k])):
                 if not numeric or bound.is_finite:
@@ -105,19 +109,12 @@ def _claim_symbols(d):
     return found - {s.t}
 
 
-def _in_domain(d, values, k, point):
-    """Whether coordinate *k* of *point* lies in the derivation's input domain."""
-    s, domain = d.space, d.rule_def.domain
-    if isinstance(domain, Real):
-        return True
-    if isinstance(domain, Box):
-        if domain.symbolic:
-            return values[s.l[k]] <= point <= values[s.h[k]]
-        lows, highs = domain.exact_bounds(s.n)
-        return bool(lows[k] <= point <= highs[k])
-    if isinstance(domain, Positive):
-        return point >= 0
-    return bool(not domain.violations([float(point)]).any())
+def _bounds(d, values):
+    """The box bounds at *values* (a symbolic box's ``l_i``, ``h_i``), or None (the domain's own)."""
+    s, domain = d.space, d.assumptions.domain
+    if isinstance(domain, Box) and domain.symbolic:
+        return [values[s.l[k]] for k in s.indices], [values[s.h[k]] for k in s.indices]
+    return None
 
 
 def failed_checks(derivation, witness) -> list:
@@ -143,23 +140,9 @@ _POSITIVITY = "[x_j]_i ≥ 0"
 
 def _failures(d, values):
     """The labels of the sub-claims that fail at *values* (symbol → number)."""
-    s, domain = d.space, d.rule_def.domain
-    failed = []
-    t = d.root["t"].xreplace(values)
-    if t < 0:
-        failed.append("t ≥ 0")
-    if not isinstance(domain, Real) and t > 1:
-        failed.append("t ≤ 1")
     points = [x.xreplace(values) for x in d.root["x_tilde"]]
-    if isinstance(domain, Box):
-        lows, highs = ((domain.exact_bounds(s.n)) if not domain.symbolic else
-                       ([values[s.l[k]] for k in s.indices], [values[s.h[k]] for k in s.indices]))
-        if any(p < low for p, low in zip(points, lows)):
-            failed.append("x̃_i ≥ l_i")
-        if any(p > high for p, high in zip(points, highs)):
-            failed.append("x̃_i ≤ h_i")
-    elif not all(_in_domain(d, values, k, p) for k, p in zip(s.indices, points)):
-        failed.append("x̃_i ≥ 0")
+    failed = root_failures(points, d.assumptions.domain, t=d.root["t"].xreplace(values),
+                           bounds=_bounds(d, values))
     if any(r.xreplace(values) < 0 for r in d.rule):
         failed.append(_POSITIVITY)
     return failed
@@ -212,12 +195,20 @@ def witness_problems(derivation, claim, witness):
     if problems:
         return problems
     for sym, value in values.items():
+        if sym == s.b:      # the bias assumption as the derivation records it
+            if not d.assumptions.bias_allows(value):
+                problems.append(f"{sym} = {value} breaks its assumption ({d.assumptions.bias})")
+            continue
         for sign in _SIGNS:
             if sym.assumptions0.get(sign) and not getattr(value, f"is_{sign}"):
                 problems.append(f"{sym} = {value} breaks its assumption ({sign})")
+    domain = d.assumptions.domain
+    numeric_box = isinstance(domain, Box) and not domain.symbolic
+    lows, highs = domain.exact_bounds(s.n) if numeric_box else _bounds(d, values) or (None, None)
     for k in s.indices:
-        if not _in_domain(d, values, k, values[s.x[k]]):
-            problems.append(f"{s.x[k]} = {values[s.x[k]]} lies outside the domain")
+        data = values[s.x[k]]
+        if not in_domain([data], domain, bounds=lows and ([lows[k]], [highs[k]])):
+            problems.append(f"{s.x[k]} = {data} lies outside the domain")
     z = s.preactivation().xreplace(values)
     if values[s.x_out] != z:
         problems.append(f"x_j = {values[s.x_out]} is not z_j = {z}")
@@ -263,13 +254,10 @@ class _Evaluator:
             if claim == "positivity":
                 return any(r(env) < 0 for r in self.rule)
             t = self.t(env)
-            if t < 0 or (not isinstance(d.rule_def.domain, Real) and t > 1):
-                return True
-            points = [sp.Rational(p.numerator, p.denominator)
-                      for p in (x(env) for x in self.x_tilde)]
+            points = [x(env) for x in self.x_tilde]
         except (ZeroDivisionError, KeyError):   # undefined, or an open bound
             return False
-        return not all(_in_domain(d, values, k, p) for k, p in zip(s.indices, points))
+        return bool(root_failures(points, d.assumptions.domain, t=t, bounds=_bounds(d, values)))
 
 
 def _breaks_sympy(d, claim, values):

@@ -22,9 +22,14 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from ..network.graph import WINNER_TAKE_ALL, Network
-from ..network.neurons import is_unbounded, rule_domain_mismatch
-from ..propagation.backward import ARITHMETIC, box_bounds, forward_values, propagate
+from ..core.domains import Positive, Real
+from ..network.graph import Network
+from ..network.neurons import is_unbounded
+from ..network.pooling import PoolingRule
+from ..network.rule_choice import as_composite, rule_for
+from ..network.rule_fit import rule_domain_mismatch
+from ..propagation.backward import ARITHMETIC, box_bounds, forward_values, propagate, rule_parameter
+from .roots import in_domain
 
 __all__ = ["verify_network", "NetworkReport", "root_checks", "explain_command"]
 
@@ -156,7 +161,7 @@ class NetworkReport:
 
 
 def verify_network(network, inputs=None, output=None, *, arithmetic=None, at=None,
-                   absorb_bias=False, maxpool=None):
+                   absorb_bias=False, composite=None, maxpool=None):
     """Prove (or refute) that the network's decomposition conserves relevance.
 
     Parameters
@@ -170,8 +175,10 @@ def verify_network(network, inputs=None, output=None, *, arithmetic=None, at=Non
         Default: symbolic when any input is a symbol (or ``inputs`` is None).
     at : dict, optional
         Symbolic only: the point whose activation region is used.
-    absorb_bias, maxpool
-        Passed to :func:`~symdtd.propagation.backward.propagate`.
+    absorb_bias, composite, maxpool
+        Passed to :func:`~symdtd.propagation.backward.propagate`: *composite*
+        chooses the rules (:mod:`symdtd.network.composites`), *maxpool* is a
+        shortcut for one with that max-pooling rule.
 
     Returns
     -------
@@ -181,7 +188,8 @@ def verify_network(network, inputs=None, output=None, *, arithmetic=None, at=Non
         symbolic = inputs is None or any(isinstance(v, sp.Basic) and not v.is_number
                                          for v in inputs.values())
         arithmetic = "symbolic" if symbolic else "exact"
-    options = {"absorb_bias": absorb_bias, "maxpool": maxpool}
+    composite = as_composite(composite, maxpool)
+    options = {"absorb_bias": absorb_bias, "composite": composite}
     e = propagate(network, inputs, output, arithmetic, at=at, **options)
     ar = ARITHMETIC[arithmetic]
     residual = _simplify(e.total - e.output) if arithmetic == "symbolic" else e.total - e.output
@@ -210,26 +218,27 @@ def verify_network(network, inputs=None, output=None, *, arithmetic=None, at=Non
         if nodes:
             total = ar.total([e.relevance[n] for n in nodes])
             totals.append((k, nodes, total))  # symbolic: as built (simplifying costs seconds)
-    roots = None if point is None else root_checks(network, point, e.output_node, maxpool)
+    roots = None if point is None else root_checks(network, point, e.output_node, composite)
     return NetworkReport(status, residual, float_residual, accounted, totals, e.positive_bias,
                          e.zero_denominators, roots, e.absorbed, e.lost, e,
-                         _rule_mismatches(network, e, maxpool))
+                         _rule_mismatches(network, e, composite))
 
 
-def _rule_mismatches(network, explanation, maxpool=None):
+def _rule_mismatches(network, explanation, composite=None):
     """``neuron -> why`` for the neurons whose rule does not fit their inputs."""
     return {node: why for node in explanation.rules
-            if (why := rule_domain_mismatch(network, node, maxpool))}
+            if (why := rule_domain_mismatch(network, node, rule_for(network, node, composite)))}
 
 
-def root_checks(network, point, output=None, maxpool=None):
+def root_checks(network, point, output=None, composite=None, *, maxpool=None):
     """Neurons whose root point ``x̃ = x − t·v`` lies outside their input domain.
 
     For every active neuron the search direction ``v`` of its rule is
     evaluated at the numeric *point*, ``t = z_j / Σ_i v_i w_ij`` and ``x̃``
     checked against each input's domain (ℝ₊ for ReLU and pooling outputs,
-    the box of a box input). Winner-take-all pools and neurons with
-    ``Σ v w = 0`` are skipped.
+    the box of a box input). Pooling neurons (their rules search no root)
+    and neurons with ``Σ v w = 0`` are skipped. *composite* (or the
+    *maxpool* shortcut) chooses the rules, as for :func:`verify_network`.
 
     Returns
     -------
@@ -246,6 +255,7 @@ def root_checks(network, point, output=None, maxpool=None):
     {'h': 2}
     """
     output = network._output_name(output)
+    composite = as_composite(composite, maxpool)
     ar = ARITHMETIC["exact"]
     act = forward_values(network, point, "exact", output=output)
     G = network.graph
@@ -254,10 +264,10 @@ def root_checks(network, point, output=None, maxpool=None):
         data = G.nodes[j]
         if data["kind"] == "input":
             continue
-        rule = network.rule_for(j, maxpool=maxpool)
-        if rule == WINNER_TAKE_ALL:
+        rule = rule_for(network, j, composite)
+        if isinstance(rule, PoolingRule):
             continue
-        gamma = rule.parameters.get("gamma")
+        gamma = rule_parameter(rule, "gamma", ar) if "gamma" in rule.arguments else None
         xs, ws, vs = [], [], []
         for i, edge in G.pred[j].items():
             w = ar.number(edge["weight"], f"weight of edge {i!r} -> {j!r}")
@@ -281,12 +291,8 @@ def root_checks(network, point, output=None, maxpool=None):
 
 def _in_domain(network, node, value):
     kind = network.input_class(node)
-    if kind == "positive":
-        return value >= 0
-    if kind == "real":
-        return True
-    domain = network.graph.nodes[node]["domain"]
-    return domain.symbolic or bool(domain.low <= value <= domain.high)
+    domain = {"positive": Positive(), "real": Real()}.get(kind) or network.graph.nodes[node]["domain"]
+    return in_domain([value], domain)
 
 
 def _simplify(expr):
@@ -333,7 +339,8 @@ def _tex_name(name):
     return r"\texttt{" + name.replace("_", r"\_") + "}"
 
 
-def explain_command(path, inputs, output=None, arithmetic="exact"):
+def explain_command(path, inputs, output=None, arithmetic="exact", *, composite=None,
+                    maxpool=None):
     """The text of ``symdtd explain NET.json --input ...``.
 
     Loads the network, propagates, and returns the per-input relevance and
@@ -351,6 +358,10 @@ def explain_command(path, inputs, output=None, arithmetic="exact"):
     arithmetic : {"exact", "float", "symbolic"}
         ``"float"`` propagates in floats only and reports the float residual
         instead of a proof: the cheap choice for large networks.
+    composite : Composite, optional
+        Which rule each neuron uses (:mod:`symdtd.network.composites`).
+    maxpool : {"winner", "proportional"}, optional
+        Shortcut for a composite with that max-pooling rule.
 
     Raises
     ------
@@ -360,13 +371,15 @@ def explain_command(path, inputs, output=None, arithmetic="exact"):
     from ..network.netjson import load_network
 
     network = path if isinstance(path, Network) else load_network(path)
+    composite = as_composite(composite, maxpool)
     if arithmetic == "symbolic":
-        report = verify_network(network, None, output, arithmetic="symbolic", at=inputs)
+        report = verify_network(network, None, output, arithmetic="symbolic", at=inputs,
+                                composite=composite)
     elif arithmetic == "exact":
-        report = verify_network(network, inputs, output, arithmetic="exact")
+        report = verify_network(network, inputs, output, arithmetic="exact", composite=composite)
     elif arithmetic == "float":  # float only: no exact proof behind the user's back
-        e = propagate(network, inputs, output, "float")
-        report = _FloatReport(e, _rule_mismatches(network, e))
+        e = propagate(network, inputs, output, "float", composite=composite)
+        report = _FloatReport(e, _rule_mismatches(network, e, composite))
     else:
         raise ValueError(f"arithmetic must be 'exact', 'float' or 'symbolic', got {arithmetic!r}")
     e = report.explanation

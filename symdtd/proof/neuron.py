@@ -42,9 +42,6 @@ from .sign_claims import Claim, SignContext, Witness, combine, positivity, root_
 __all__ = ["verify", "Report", "Claim", "CONSERVATION_FAN_INS"]
 
 CONSERVATION_FAN_INS = range(1, 7)
-#: how a report states each bias assumption
-BIAS_TEXT = {"nonpositive": "b_j ≤ 0", "positive": "b_j > 0", "nonnegative": "b_j ≥ 0",
-             "real": "b_j any real"}
 
 
 @dataclass
@@ -126,15 +123,15 @@ def _conserves(d: Derivation) -> bool:
 
 def _conservation(d: Derivation) -> Claim:
     checks = []
-    domain = d.rule_def.domain
+    domain = d.assumptions.domain
     # per-input bounds tie the rule to one fan-in, as a list direction does
     local = d.local and not (isinstance(domain, Box) and domain.per_input)
     fan_ins = sorted({*CONSERVATION_FAN_INS, d.n} - {None}) if local else [d.n]
     for n in fan_ins:
-        other = d if n == d.n else derive(d.rule_def, n, bias=d.bias)
+        other = d if n == d.n else derive(d.rule_def, n, bias=d.assumptions.bias)
         checks.append((f"n={n}", "proved" if _conserves(other) else "unknown"))
     if local:
-        general = d if d.n is None else derive(d.rule_def, None, bias=d.bias)
+        general = d if d.n is None else derive(d.rule_def, None, bias=d.assumptions.bias)
         checks.append(("arbitrary n", "proved" if _conserves(general) else "unknown"))
     return Claim("conservation", combine([v for _, v in checks]),
                  "Σ_i [x_j]_i = x_j (denominator ≠ 0)", checks)
@@ -178,7 +175,7 @@ def _search(d: Derivation, claim: str, seed: int):
 
 
 def _concrete(d: Derivation) -> Derivation:
-    return derive(d.rule_def, 2, bias=d.bias)
+    return derive(d.rule_def, 2, bias=d.assumptions.bias)
 
 
 def verify(subject, *args, bias=None, n=None, seed=0, **kwargs):
@@ -231,8 +228,9 @@ def _verify_derivation(d: Derivation, seed: int) -> Report:
     claims = [_conservation(d), _hyperplane(d, ctx.undefined),
               root_in_domain(ctx, found.get("root in domain")),
               positivity(ctx, found.get("positivity"))]
-    parts = [d.rule_def.domain.assumption_text(), BIAS_TEXT[d.bias],
-             "active set z_j = x_j > 0"]
+    # the assumptions as the derivation recorded them, not as its symbols carry them
+    assumed = d.assumptions
+    parts = [assumed.domain.assumption_text(), assumed.bias_text(), "active set z_j = x_j > 0"]
     if "gamma" in d.symbols:
         parts.append("γ ≥ 0")
     fan_in = "n" if d.n is None else str(d.n)

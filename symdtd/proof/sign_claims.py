@@ -10,7 +10,8 @@ its finite bounds are put in for ``l_i``, ``h_i`` and an open side constrains
 nothing. On the active set ``z_j = x_j > 0`` and ``Q = x_j + D`` with
 ``D = Q − z_j``; both forms are tried. A checked witness (:class:`Witness`)
 refutes a claim at once and marks the sub-claims it breaks, which are then
-not proved again.
+not proved again. The domain and the bias sign are read from the
+derivation's record, ``Derivation.assumptions``.
 
 Examples
 --------
@@ -93,23 +94,26 @@ class SignContext:
     def __init__(self, d: Derivation):
         self.d = d
         s = self.s = d.space
-        self.domain = d.rule_def.domain
+        self.domain = d.assumptions.domain
         self.boxed = isinstance(self.domain, Box)
         self.fixed, self.open = _bound_values(d)
+        # b_j with the sign the derivation records (the prover reads signs off symbols)
+        self.b = d.assumptions.bias_symbol()
         numerators = [d.numerator] if s.general else d.numerator
         self.numerators = [self.sub(q) for q in numerators]
         self.v = [self.sub(v) for v in ([d.root["v"]] if s.general else d.root["v"])]
         self.Q = self.sub(d.denominator)
-        self.Z = d.space.preactivation()
+        self.Z = self.sub(d.space.preactivation())
         if s.general:
             numer = self.numerators[0]
-            self.D = s.total(lambda k: numer.xreplace({s.i: k}) - s.w[k] * s.x[k]) - s.b
+            self.D = s.total(lambda k: numer.xreplace({s.i: k}) - s.w[k] * s.x[k]) - self.b
         else:
-            self.D = sp.Add(*[q - s.w[k] * s.x[k] for k, q in enumerate(self.numerators)]) - s.b
+            self.D = sp.Add(*[q - s.w[k] * s.x[k] for k, q in enumerate(self.numerators)]) - self.b
         self.undefined = _undefined_reason(d, self)
 
     def sub(self, expr):
-        """*expr* with the numeric box bounds put in for ``l_i``, ``h_i``."""
+        """*expr* with the numeric box bounds put in for ``l_i``, ``h_i`` and ``b_j`` as recorded."""
+        expr = expr.xreplace({self.s.b: self.b})
         if not self.fixed:
             return expr
         if self.s.general:
@@ -160,7 +164,7 @@ class SignContext:
 
 def _bound_values(d: Derivation):
     """Numeric box bounds: ``({symbol or base: finite value}, {symbols with ±∞})``."""
-    domain, s = d.rule_def.domain, d.space
+    domain, s = d.assumptions.domain, d.space
     if not isinstance(domain, Box) or domain.symbolic:
         return {}, set()
     lows, highs = domain.exact_bounds(1 if s.general else s.n)

@@ -6,7 +6,9 @@ neuron ``j`` with relevance ``R_j`` sends its input ``i`` the message
 ``[[x_f]_j]_i = q_ij / Σ_i' q_i'j · R_j``
 
 where ``q = v·w`` is the numerator that :func:`symdtd.derive` derives for the
-neuron's rule (:meth:`Network.rule_for`); ``R_i = Σ_j [[x_f]_j]_i``. The
+neuron's rule (:meth:`Network.rule_for`, chosen by the composite in use:
+:mod:`symdtd.network.composites`); ``R_i = Σ_j [[x_f]_j]_i``. A pooling
+rule (:mod:`symdtd.network.pooling`) redistributes with its own shares. The
 traversal is the same for every arithmetic; only the numbers change:
 
 ``"symbolic"``
@@ -48,12 +50,13 @@ import sympy as sp
 from ..core import progress
 from ..core.limits import check_digits, check_edges
 from ..core.numbers import to_sympy
-from ..network.graph import WINNER_TAKE_ALL
 from ..network.neurons import is_unbounded
-from .arithmetic import ARITHMETIC, ARITHMETICS, NegativeOutputWarning, ancestors_in_order, forward_values, winner_index
+from ..network.pooling import PoolingRule, WinnerTakeAll
+from ..network.rule_choice import as_composite, rule_for
+from .arithmetic import ARITHMETIC, ARITHMETICS, NegativeOutputWarning, ancestors_in_order, forward_values
 from .product_form import ProductForm
 
-__all__ = ["propagate", "Explanation", "forward_values", "ARITHMETICS"]
+__all__ = ["propagate", "Explanation", "forward_values", "ARITHMETICS", "rule_parameter"]
 
 
 # ------------------------------------------------------------- rule numerators
@@ -100,6 +103,7 @@ _NUMERATORS: dict = {}
 
 def _numerator(rule, ar):
     """``(function of role values, roles used)`` for *rule*, cached per rule and arithmetic."""
+    rule = rule.template  # parameter values do not change the derivation
     key = (id(rule), ar.name)
     if key not in _NUMERATORS:
         from ..derivation.taylor import derive
@@ -133,7 +137,8 @@ class Explanation:
     activations : dict
         ``node -> x_node``.
     rules : dict
-        ``neuron -> rule name`` used (``"winner"`` for winner-take-all).
+        ``neuron -> rule name`` used (``"winner"`` for winner-take-all,
+        ``"proportional"`` for proportional pooling).
     zero_denominators : list
         Neurons whose denominator ``Σ q`` was zero (they send nothing).
     lost : dict
@@ -210,7 +215,7 @@ class Explanation:
 
 
 def propagate(network, inputs=None, output=None, arithmetic="symbolic", *, at=None,
-              absorb_bias=False, maxpool=None):
+              absorb_bias=False, composite=None, maxpool=None):
     """Deep Taylor decomposition of one output onto the inputs.
 
     Parameters
@@ -229,8 +234,13 @@ def propagate(network, inputs=None, output=None, arithmetic="symbolic", *, at=No
     absorb_bias : bool
         Put ``b⁺ = max(0, b)`` in each denominator, ``Σ q + b⁺``: the share
         ``b⁺ / (Σ q + b⁺) · R_j`` is absorbed by the bias (see ``absorbed``).
+    composite : Composite, optional
+        Which rule each neuron uses (:mod:`symdtd.network.composites`);
+        default :class:`~symdtd.network.composites.PaperDefault`. A neuron's own
+        ``rule`` attribute overrides it. Rule parameters (γ) are read from
+        the rule instances it picks.
     maxpool : {"winner", "proportional"}, optional
-        Overrides the network's max-pooling mode for this call.
+        Shortcut for a composite with that max-pooling rule on top of *composite*.
 
     Returns
     -------
@@ -238,6 +248,9 @@ def propagate(network, inputs=None, output=None, arithmetic="symbolic", *, at=No
 
     Raises
     ------
+    ValueError
+        The composite picks a rule a neuron cannot take (named in the message).
+
     symdtd.core.limits.LimitExceeded
         More edges to walk than ``LIMITS.<arithmetic>_edges``, or an exact
         relevance over ``LIMITS.exact_digits`` digits (see :mod:`symdtd.core.limits`).
@@ -258,6 +271,7 @@ def propagate(network, inputs=None, output=None, arithmetic="symbolic", *, at=No
     if arithmetic not in ARITHMETIC:
         raise ValueError(f"arithmetic must be one of {ARITHMETICS}, got {arithmetic!r}")
     ar = ARITHMETIC[arithmetic]
+    composite = as_composite(composite, maxpool)
     G = network.graph
     network._sync()  # notices direct edits of the graph (and checks them)
     f = network._output_name(output)
@@ -288,15 +302,16 @@ def propagate(network, inputs=None, output=None, arithmetic="symbolic", *, at=No
         if data["kind"] == "input":
             continue
         preds = list(G.pred[j].items())
-        rule = network.rule_for(j, maxpool=maxpool)
-        exp.rules[j] = rule if rule == WINNER_TAKE_ALL else rule.name
-        if rule == WINNER_TAKE_ALL:
-            shares = _winner_messages(exp, j, preds, R_j, act, region, ar, incoming)
+        rule = rule_for(network, j, composite)
+        exp.rules[j] = rule.name
+        if isinstance(rule, WinnerTakeAll):
+            shares = _winner_messages(rule, exp, j, preds, R_j, act, region, ar, incoming)
             product.winner_edges(j, [i for i, _ in preds], shares, [act[i] for i, _ in preds])
             continue
+        if isinstance(rule, PoolingRule):  # proportional: the z rule with unit weights
+            rule = rule.taylor_rule
         fn, roles = _numerator(rule, ar)
-        gamma = (ar.number(rule.parameters["gamma"], f"rule {rule.name!r}: gamma")
-                 if "gamma" in roles else None)
+        gamma = rule_parameter(rule, "gamma", ar) if "gamma" in roles else None
         qs, envs = [], []
         for i, edge in preds:
             env = {"x": act[i], "w": ar.number(edge["weight"], f"weight of edge {i!r} -> {j!r}"),
@@ -366,21 +381,31 @@ def box_bounds(network, node, x, ar):
                  for b in (domain.low, domain.high))
 
 
-def _winner_messages(exp, j, preds, R_j, act, region, ar, incoming):
+def rule_parameter(rule, name, ar):
+    """The value of parameter *name* on the *rule* instance, as a number of *ar*.
+
+    Raises
+    ------
+    ValueError
+        The rule has no value for it (give one with ``rule.with_parameters``).
+    """
+    if name not in rule.parameters:
+        raise ValueError(f"rule {rule.name!r} needs parameter {name!r}; give the rule a value: "
+                         f"rule.with_parameters({name}=...)")
+    return ar.number(rule.parameters[name], f"rule {rule.name!r}: {name}")
+
+
+def _winner_messages(rule, exp, j, preds, R_j, act, region, ar, incoming):
     """Send R_j to the winner; return each input's share of it (1 or 0, piecewise when symbolic)."""
     names = [i for i, _ in preds]
     values = [act[i] for i in names]
-    one = ar.number(1, "share")
     if ar.name != "symbolic" or region is not None:
-        win = winner_index([region[i] for i in names] if region is not None else values)
-        shares = [one if k == win else ar.zero for k in range(len(names))]
-        messages = [R_j if k == win else ar.zero for k in range(len(names))]
+        shares = [ar.number(s, "share") if s else ar.zero
+                  for s in rule.shares([region[i] for i in names] if region is not None else values)]
+        messages = [R_j if s else ar.zero for s in shares]
     else:  # piecewise: the first of the largest inputs takes everything
-        shares, messages = [], []
-        for k, v in enumerate(values):
-            cond = sp.And(*[v > u if m < k else v >= u for m, u in enumerate(values) if m != k])
-            shares.append(sp.Piecewise((1, cond), (0, True)))
-            messages.append(sp.Piecewise((R_j, cond), (0, True)))
+        shares = rule.symbolic_shares(values)
+        messages = [sp.Piecewise((R_j, s.args[0].cond), (0, True)) for s in shares]
     for i, m in zip(names, messages):
         exp.messages[(i, j)] = m
         incoming[i].append(m)

@@ -3,8 +3,10 @@
 Attribution methods, each returning an array ``(batch, n_inputs)``:
 
 * :func:`dtd` — deep Taylor decomposition with the compiled network
-  (:func:`~symdtd.compiler.compiled.compile`): the network's default rules (zᴮ at a box input,
-  z⁺ above) or a rule for every layer above the input (``rule="gamma"``);
+  (:func:`~symdtd.compiler.compiled.compile`): the rules of a composite
+  (:mod:`symdtd.network.composites`; default the paper's: zᴮ at a box input,
+  z⁺ above), e.g. ``composite=GammaAbove(0.25)``, or a rule for every layer
+  above the input (``rule="gamma"``, a shortcut for ``Above("gamma")``);
 * :func:`sensitivity` — ``(∂x_f/∂x_p)²``;
 * :func:`gradient_x_input` — ``x_p · ∂x_f/∂x_p``;
 * :func:`random_attribution` — uniform noise: a random order.
@@ -63,11 +65,22 @@ def _cached(network, key, build):
     return entry[key][1]
 
 
-def compiled(network, rule=None, parameters=None):
-    """The compiled network (cached), with *rule* on every ReLU or linear neuron whose
-    rule is z⁺: the layers above the input (a box input layer keeps zᴮ, real inputs w²;
-    max- and sum-pooling keep theirs; average pooling, z⁺ on equal weights, is the
-    same under any of these rules).
+def compiled(network, rule=None, parameters=None, *, composite=None):
+    """The compiled network (cached per network and choice of rules).
+
+    Parameters
+    ----------
+    network : Network
+    rule : str or Rule, optional
+        A rule for every ReLU or linear neuron where the composite says z⁺:
+        the layers above the input (a box input layer keeps zᴮ, real inputs
+        w²; pooling keeps its rule). Shortcut for
+        :class:`Above(rule, composite) <symdtd.network.composites.Above>`.
+    parameters : dict, optional
+        Rule parameters such as ``{"gamma": 0.25}`` for every rule taking
+        them (:class:`~symdtd.network.composites.WithParameters`).
+    composite : Composite, optional
+        Which rule each neuron uses; default the paper's.
 
     >>> from symdtd import Network
     >>> net = Network.from_dense([[[1.0]], [[1.0]]])
@@ -75,17 +88,16 @@ def compiled(network, rule=None, parameters=None):
     True
     """
     from ..compiler.compiled import compile as compile_network
+    from ..network.composites import Above, WithParameters
+    from ..network.rule_choice import as_composite
 
-    def build():
-        net = network
-        if rule is not None:
-            net = network.copy()
-            names = [n for n, kind in net.graph.nodes(data="kind")
-                     if kind in ("relu", "linear") and net.rule_for(n).name == "z+"]
-            net.set_rule(names, rule)
-        return compile_network(net, parameters=parameters)
-
-    return _cached(network, ("compiled", rule, tuple(sorted((parameters or {}).items()))), build)
+    composite = as_composite(composite)
+    if rule is not None:
+        composite = Above(rule, composite)
+    if parameters is not None:
+        composite = WithParameters(parameters, composite)
+    return _cached(network, ("compiled", composite),
+                   lambda: compile_network(network, composite=composite))
 
 
 def _forward_fn(model):
@@ -99,7 +111,7 @@ def _forward_fn(model):
                     f"got {type(model).__name__}")
 
 
-def dtd(network, X, target, *, rule=None, parameters=None, absorb_bias=False):
+def dtd(network, X, target, *, rule=None, parameters=None, absorb_bias=False, composite=None):
     """Deep Taylor relevance ``[x_f]_p`` from the compiled network.
 
     Parameters
@@ -114,8 +126,15 @@ def dtd(network, X, target, *, rule=None, parameters=None, absorb_bias=False):
         Rule parameters, e.g. ``{"gamma": 0.25}``.
     absorb_bias : bool
         Put ``b⁺`` in the denominators (relevance absorbed by positive biases).
+    composite : Composite, optional
+        Which rule each neuron uses (:mod:`symdtd.network.composites`), e.g.
+        ``GammaAbove(0.25)``; default the paper's.
+
+    Returns
+    -------
+    numpy.ndarray, shape (batch, n_inputs)
     """
-    model = compiled(network, rule, parameters)
+    model = compiled(network, rule, parameters, composite=composite)
     return model.explain(X, target, absorb_bias=absorb_bias).relevance
 
 

@@ -15,7 +15,8 @@ cnn      Conv(1→8, 3×3, pad 1)–ReLU–AvgPool(2)–Conv(8→16, 3×3, pad 1
 Both networks have inputs ``x1 … x64`` (row-major pixels) in the box [0, 1],
 so the input layer uses zᴮ and the layers above z⁺; their outputs
 ``y0 … y9`` are the logits of the ten digits (output index = digit). The
-held-out images were never seen in training.
+held-out images were never seen in training. Comparing attribution methods
+on them is :mod:`symdtd.real.comparison`'s job.
 
 Examples
 --------
@@ -32,7 +33,6 @@ True
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
@@ -42,8 +42,8 @@ from ..core.domains import Box
 from ..network.conv import ConvNetBuilder
 from ..network.graph import Network
 
-__all__ = ["demo_digits", "load_model", "load_digits_data", "model_info", "digits_train_mean", "evaluate_models",
-           "write_evaluation_figures", "Evaluation", "MODEL_NAMES", "METHODS", "DIGIT_SHAPE"]
+__all__ = ["load_model", "load_digits_data", "model_info", "digits_train_mean", "MODEL_NAMES", "DIGIT_SHAPE",
+           "OUTPUT_NAMES", "check_model_name"]
 
 MODEL_NAMES = ("mlp", "cnn")
 DIGIT_SHAPE = (8, 8)
@@ -66,7 +66,7 @@ def _meta():
     return json.loads(_data_file("digits_models.json").read_text())
 
 
-def model_info(name=None):
+def model_info(name: str | None = None) -> dict:
     """What the training script recorded: architecture, accuracy, positive biases, versions.
 
     Parameters
@@ -74,6 +74,16 @@ def model_info(name=None):
     name : {"mlp", "cnn"}, optional
         One model's record (with ``accuracy`` rounded to 4 digits); default:
         the whole record (data split, seed, library versions).
+
+    Returns
+    -------
+    dict
+        A copy of the record, which the caller may change.
+
+    Raises
+    ------
+    ValueError
+        For a name other than ``"mlp"`` or ``"cnn"``.
 
     Examples
     --------
@@ -83,19 +93,26 @@ def model_info(name=None):
     meta = _meta()
     if name is None:
         return json.loads(json.dumps(meta))  # a copy the caller may change
-    _check_name(name)
+    check_model_name(name)
     record = dict(meta[name])
     record["accuracy"] = {k: round(v, 4) for k, v in meta["accuracy"][name].items()}
     record["positive_biases_per_layer"] = list(meta["positive_biases_per_layer"][name])
     return record
 
 
-def _check_name(name):
+def check_model_name(name: str) -> None:
+    """Refuse a name that is not one of :data:`MODEL_NAMES`.
+
+    >>> check_model_name("lenet")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown model 'lenet'; the shipped models are ['mlp', 'cnn']
+    """
     if name not in MODEL_NAMES:
         raise ValueError(f"unknown model {name!r}; the shipped models are {list(MODEL_NAMES)}")
 
 
-def load_digits_data():
+def load_digits_data() -> tuple[np.ndarray, np.ndarray]:
     """The held-out test digits: ``X`` (450, 64) in [0, 1] (float64) and labels ``y``.
 
     Rows are 8×8 images flattened row by row; pixel values are the data
@@ -110,7 +127,7 @@ def load_digits_data():
     return data["X"].astype(np.float64) / 16.0, data["y"].astype(np.int64)
 
 
-def load_model(name, *, maxpool="winner"):
+def load_model(name: str, *, maxpool: str = "winner") -> Network:
     """A shipped digits model as a :class:`Network` (a fresh copy on every call).
 
     Parameters
@@ -131,7 +148,7 @@ def load_model(name, *, maxpool="winner"):
     >>> len(net.inputs), net.outputs[-1], net.rule_for("conv1_0_0_0").name
     (64, 'y9', 'zB')
     """
-    _check_name(name)
+    check_model_name(name)
     weights = {k: v.astype(np.float64) for k, v in _arrays(f"digits_{name}.npz").items()}
     if name == "mlp":
         n = len([k for k in weights if k.startswith("W")])
@@ -147,276 +164,10 @@ def load_model(name, *, maxpool="winner"):
     return builder.build()
 
 
-def digits_train_mean():
+def digits_train_mean() -> np.ndarray:
     """The mean training image (64 values in [0, 1]): a pixel-flipping baseline.
 
     >>> digits_train_mean().shape
     (64,)
     """
     return _arrays("digits_test.npz")["train_mean"].astype(np.float64)
-
-
-# ------------------------------------------------------------ evaluation
-#: attribution methods compared by :func:`evaluate_models`: name -> (network, X, target) -> R
-def _methods():
-    from . import evaluate as ev
-    return {
-        "DTD zB+z+": lambda net, X, t: ev.dtd(net, X, t),
-        "DTD zB+z+, b+ absorbed": lambda net, X, t: ev.dtd(net, X, t, absorb_bias=True),
-        "DTD zB+gamma (0.25)": lambda net, X, t: ev.dtd(net, X, t, rule="gamma",
-                                                        parameters={"gamma": 0.25}),
-        "sensitivity": ev.sensitivity,
-        "gradient x input": ev.gradient_x_input,
-        "random": lambda net, X, t: ev.random_attribution(X, seed=0),
-    }
-
-
-METHODS = ("DTD zB+z+", "DTD zB+z+, b+ absorbed", "DTD zB+gamma (0.25)", "sensitivity",
-           "gradient x input", "random")
-BASELINES = {"zero": "0 (blank pixel, the box's lower bound)",
-             "train mean": "the mean training image"}
-
-
-@dataclass
-class Evaluation:
-    """What :func:`evaluate_models` measured; ``str()`` (or :meth:`table`) prints it.
-
-    Attributes
-    ----------
-    flips : dict
-        ``(model, method, baseline) -> FlipResult``.
-    relevance : dict
-        ``(model, method) -> array (n, 64)``.
-    X, y : ndarray
-        The evaluated test digits and their labels.
-    targets : dict
-        ``model -> explained output per row`` (the predicted digit).
-    accuracy : dict
-        ``model -> accuracy measured on X`` by the compiled network.
-    seconds : dict
-        Wall-clock times: ``(model, method) -> explaining all rows``, ``"total"``.
-    steps : int
-        Removal steps per curve (``L``).
-    patch : int or None
-    """
-
-    flips: dict
-    relevance: dict
-    X: np.ndarray
-    y: np.ndarray
-    targets: dict
-    accuracy: dict
-    seconds: dict
-    steps: int
-    patch: object = None
-    models: tuple = MODEL_NAMES
-    methods: tuple = METHODS
-    baselines: tuple = tuple(BASELINES)
-
-    def table(self):
-        """The AOPC table as text: one block per baseline, a column per model."""
-        unit = "pixels" if self.patch is None else f"{self.patch}x{self.patch} patches"
-        lines = [f"Pixel-flipping on {len(self.X)} held-out digits: AOPC over L = {self.steps} "
-                 f"steps of {unit}, mean [95% CI] over inputs (higher: the order destroys "
-                 "the explained logit faster)",
-                 "accuracy: " + ", ".join(f"{m} {self.accuracy[m]:.4f}" for m in self.models)]
-        width = max(len(m) for m in self.methods) + 2
-        for base in self.baselines:
-            lines += ["", f"baseline: {BASELINES.get(base, base)}",
-                      " " * width + "".join(f"{m + ' AOPC':>26}" for m in self.models)]
-            for method in self.methods:
-                cells = []
-                for m in self.models:
-                    r = self.flips[m, method, base]
-                    cells.append(f"{r.aopc:9.3f} [{r.ci[0]:.3f}, {r.ci[1]:.3f}]".rjust(26))
-                lines.append(method.ljust(width) + "".join(cells))
-            first = self.methods[0]
-            for other in [m for m in ("sensitivity", "random") if m in self.methods[1:]]:
-                diffs = []
-                for m in self.models:
-                    d, (lo, hi) = self.compare(m, first, other, base)
-                    diffs.append(f"{m} {d:+.3f} [{lo:+.3f}, {hi:+.3f}]")
-                lines.append(f"  paired difference {first} − {other}: " + ", ".join(diffs))
-        lines += ["", "explain time for all rows (s): " + ", ".join(
-            f"{m} {method}: {self.seconds[m, method]:.3f}" for m in self.models
-            for method in self.methods[:1]) + f"; total {self.seconds['total']:.1f} s"]
-        return "\n".join(lines)
-
-    __str__ = table
-
-    def compare(self, model, a, b, baseline="zero"):
-        """Paired AOPC difference ``a − b`` over the same inputs: ``(mean, (low, high))``."""
-        from .evaluate import mean_ci
-
-        return mean_ci(self.flips[model, a, baseline].aopc_per_input
-                       - self.flips[model, b, baseline].aopc_per_input)
-
-    def ranking(self, model, baseline="zero"):
-        """Methods by decreasing AOPC for one model and baseline."""
-        return sorted(self.methods, key=lambda meth: -self.flips[model, meth, baseline].aopc)
-
-    def as_dict(self):
-        """A JSON-ready summary (AOPC, CI, accuracy, timings)."""
-        return {"n": len(self.X), "steps": self.steps, "patch": self.patch,
-                "accuracy": dict(self.accuracy),
-                "aopc": {f"{m} | {meth} | {b}": {"aopc": r.aopc, "ci": list(r.ci)}
-                         for (m, meth, b), r in self.flips.items()},
-                "seconds": {k if isinstance(k, str) else " | ".join(k): v
-                            for k, v in self.seconds.items()}}
-
-
-def evaluate_models(models=MODEL_NAMES, methods=METHODS, *, baselines=tuple(BASELINES), n=None,
-                    patch=None, steps=None, progress=None):
-    """Pixel-flipping evaluation of DTD and the baselines on the shipped digits models.
-
-    For each model, the predicted digit's logit of every held-out image is
-    explained by each method; pixels (or *patch* × *patch* tiles) are then
-    removed in order of decreasing relevance and AOPC is measured
-    (:func:`symdtd.real.evaluate.pixel_flipping`).
-
-    Parameters
-    ----------
-    models : sequence of {"mlp", "cnn"}
-    methods : sequence of str
-        Names from :data:`METHODS`.
-    baselines : sequence of {"zero", "train mean"}
-        The value removed pixels take: 0, or the mean training image.
-    n : int, optional
-        Use the first *n* held-out images (default all 450); 1 ≤ n ≤ 450.
-    patch : int or (int, int), optional
-        Remove tiles of this size (positive) instead of single pixels.
-    steps : int, optional
-        Removal steps (default: all pixels or patches).
-    progress : callable, optional
-        Called as ``progress(done, total, label)`` after each model × method
-        (the command line draws a progress bar with it).
-
-    Returns
-    -------
-    Evaluation
-        ``print(evaluation)`` shows the table.
-
-    Examples
-    --------
-    >>> ev = evaluate_models(["mlp"], ["DTD zB+z+", "random"], baselines=["zero"], n=40, steps=8)
-    >>> ev.ranking("mlp")
-    ['DTD zB+z+', 'random']
-    """
-    import time
-
-    from . import evaluate as ev
-    start = time.perf_counter()
-    known = _methods()
-    for meth in methods:
-        if meth not in known:
-            raise ValueError(f"unknown method {meth!r}; choose from {list(METHODS)}")
-    values = {"zero": 0.0, "train mean": digits_train_mean()}
-    for base in baselines:
-        if base not in values:
-            raise ValueError(f"unknown baseline {base!r}; choose from {list(BASELINES)}")
-    X, y = load_digits_data()
-    if n is not None:
-        n = ev._positive_int(n, "n")
-        if n > len(X):
-            raise ValueError(f"n must be at most {len(X)} (the held-out digits), got {n}")
-    if patch is not None:
-        ev._patch_size(patch)  # checked before any work
-    if steps is not None:
-        ev._positive_int(steps, "steps")
-    for m in models:
-        _check_name(m)
-    X, y = X[:n], y[:n]
-    flips, relevance, targets, accuracy, seconds = {}, {}, {}, {}, {}
-    total, done = len(models) * len(methods), 0
-    for m in models:
-        net = load_model(m)
-        logits = ev.compiled(net).forward(X)
-        targets[m] = logits.argmax(axis=1)
-        accuracy[m] = float((targets[m] == y).mean())
-        for meth in methods:
-            t0 = time.perf_counter()
-            relevance[m, meth] = known[meth](net, X, targets[m])
-            seconds[m, meth] = time.perf_counter() - t0
-            for base in baselines:
-                flips[m, meth, base] = ev.pixel_flipping(net, X, relevance[m, meth], targets[m],
-                                                         baseline=values[base], patch=patch,
-                                                         shape=DIGIT_SHAPE, steps=steps)
-            done += 1
-            if progress is not None:
-                progress(done, total, f"{m}: {meth}")
-    seconds["total"] = time.perf_counter() - start
-    L = next(iter(flips.values())).curves.shape[1] - 1
-    return Evaluation(flips, relevance, X, y, targets, accuracy, seconds, L, patch,
-                      tuple(models), tuple(methods), tuple(baselines))
-
-
-def write_evaluation_figures(evaluation, directory, *, n_examples=4, dpi=100):
-    """Write heatmaps and pixel-flipping curves of an :class:`Evaluation` as PNG files.
-
-    Files: ``digits_heatmaps_{model}.png`` (each example digit beside its
-    DTD, sensitivity and gradient × input maps, where evaluated) and
-    ``digits_pixel_flipping.png`` (mean curves ± one standard error, a panel
-    per model and baseline).
-
-    Returns
-    -------
-    list of pathlib.Path
-    """
-    import pathlib
-
-    from matplotlib.figure import Figure
-
-    from ..see.plotting import heatmap, plot_pixel_flipping, save_figure
-
-    directory = pathlib.Path(directory)
-    written = []
-    shown = [m for m in ("DTD zB+z+", "sensitivity", "gradient x input")
-             if m in evaluation.methods]
-    rows = min(n_examples, len(evaluation.X))
-    for model in evaluation.models:
-        fig = Figure(figsize=(2.3 * (1 + len(shown)), 2.1 * rows), layout="constrained")
-        axes = fig.subplots(rows, 1 + len(shown), squeeze=False)
-        for r in range(rows):
-            digit = evaluation.targets[model][r]
-            axes[r, 0].imshow(evaluation.X[r].reshape(DIGIT_SHAPE), cmap="gray_r", vmin=0, vmax=1)
-            axes[r, 0].set_title(f"label {evaluation.y[r]}, predicted {digit}", fontsize="small")
-            axes[r, 0].set_axis_off()
-            for c, meth in enumerate(shown, start=1):
-                heatmap(evaluation.relevance[model, meth][r], DIGIT_SHAPE, ax=axes[r, c],
-                        title=meth, colorbar=False)
-        fig.suptitle(f"{model}: relevance of the predicted digit's logit (red +, blue −)")
-        written.append(save_figure(fig, directory / f"digits_heatmaps_{model}.png", dpi=dpi))
-    fig = Figure(figsize=(5.2 * len(evaluation.baselines), 3.8 * len(evaluation.models)),
-                 layout="constrained")
-    axes = fig.subplots(len(evaluation.models), len(evaluation.baselines), squeeze=False)
-    for i, model in enumerate(evaluation.models):
-        for j, base in enumerate(evaluation.baselines):
-            flips = {meth: evaluation.flips[model, meth, base] for meth in evaluation.methods}
-            plot_pixel_flipping({meth: f.curves for meth, f in flips.items()}, ax=axes[i, j],
-                                aopc={meth: f.aopc for meth, f in flips.items()},
-                                title=f"{model}, baseline {base}",
-                                xlabel="steps (pixels removed)" if evaluation.patch is None
-                                else f"steps ({evaluation.patch}x{evaluation.patch} patches removed)",
-                                ylabel="explained logit")
-    written.append(save_figure(fig, directory / "digits_pixel_flipping.png", dpi=dpi))
-    return written
-
-
-def demo_digits(folder, **options):
-    """Evaluate the shipped digits models and write their figures (what ``symdtd demo`` shows).
-
-    Parameters
-    ----------
-    folder : str or Path
-    **options
-        Passed to :func:`symdtd.real.models.evaluate_models` (e.g. ``n=``, ``steps=``).
-
-    Returns
-    -------
-    written : list of pathlib.Path
-        The heatmap and pixel-flipping PNG files.
-    table : str
-        The AOPC table.
-    """
-    evaluation = evaluate_models(**options)
-    return write_evaluation_figures(evaluation, folder), evaluation.table()

@@ -25,17 +25,15 @@ n1 [label="x2\\nx = 1/2\\nR = 1/6" fillcolor="#e5b2b8" fontcolor="#000000" shape
 """
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
-from numbers import Number
+import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import networkx as nx
-import sympy as sp
-
-from ..propagation.arithmetic import ARITHMETIC
+from ..network.graph import Network
+from ..propagation.backward import Explanation
 from . import colors
 from .flowgraph import INSTALL_HINT, FlowGraph, GraphvizNotFoundError, dot_text, format_value, legend_label, write
+from .flowplan import FlowValues, check_options, plan_flow
 
 __all__ = ["render", "render_to_files", "write", "FlowGraph", "GraphvizNotFoundError",
            "INSTALL_HINT"]
@@ -46,64 +44,17 @@ _MIN_WIDTH, _MAX_WIDTH = 0.4, 6.0   # edge penwidth range (points)
 _FADE = "40"                        # alpha suffix for what a highlight pushes back
 
 
-# ------------------------------------------------------------------ values
-def _number(value, point=None):
-    """A float for numeric values; None for symbolic ones (or no value).
-
-    *point* (input symbol -> number) evaluates a symbolic value at the point
-    an explanation was made for (``propagate(..., at=...)``).
-    """
-    if value is None:
-        return None
-    if isinstance(value, Number):
-        return float(value)
-    if point and isinstance(value, sp.Basic) and value.free_symbols:
-        value = value.xreplace(point)
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _explanation_parts(network, relevance):
-    """``(relevance, messages, activations, output, output_node)`` from what was given."""
-    if relevance is None:
-        return {}, {}, {}, None, None
-    if hasattr(relevance, "relevance"):
-        parts = (dict(relevance.relevance), dict(getattr(relevance, "messages", {}) or {}),
-                 dict(getattr(relevance, "activations", {}) or {}),
-                 getattr(relevance, "output", None), getattr(relevance, "output_node", None))
-    elif isinstance(relevance, Mapping):
-        parts = dict(relevance), {}, {}, None, None
-    else:
-        raise TypeError("relevance must be an Explanation (from propagate) or a dict "
-                        f"{{node: value}}, got {type(relevance).__name__}")
-    for node in parts[0]:
-        if node not in network.graph:
-            raise ValueError(f"relevance: {node!r} is not a node of the network")
-    for i, j in parts[1]:
-        if not network.graph.has_edge(i, j):
-            raise ValueError(f"relevance: message ({i!r}, {j!r}) is not an edge of the network")
-    return parts
-
-
-def _point(network, relevance):
-    """Input symbol -> value of the point a symbolic explanation was made at."""
-    at = getattr(relevance, "at", None) or {}
-    G = network.graph
-    exact = ARITHMETIC["exact"]
-    return {G.nodes[p]["symbol"]: exact.number(v, f"input {p!r}") for p, v in at.items() if p in G}
-
-
-# ------------------------------------------------------------------ render
-def render(network, relevance=None, *, top_k=None, hide_inactive=False, collapse_above="auto",
-           keep_top=0, highlight=None, show_messages=True, show_weights=False, explained_only=True,
-           rankdir="LR", digits=3, max_label=40, title=None) -> FlowGraph:
+def render(network: Network, relevance: Explanation | Mapping | None = None, *, top_k: int | None = None,
+           hide_inactive: bool = False, collapse_above: int | str | None = "auto", keep_top: int = 0,
+           highlight: str | None = None, show_messages: bool = True, show_weights: bool = False,
+           explained_only: bool = True, rankdir: str = "LR", digits: int = 3, max_label: int = 40,
+           title: str | None = None) -> FlowGraph:
     """Draw a network and how relevance flows through it.
 
     Parameters
     ----------
     network : Network
+        The network to draw.
     relevance : Explanation or dict, optional
         The result of :func:`~symdtd.propagation.backward.propagate` (relevance, messages and
         activations are shown), or a dict ``{node: relevance}``; None draws
@@ -155,197 +106,166 @@ def render(network, relevance=None, *, top_k=None, hide_inactive=False, collapse
     >>> "legend" in g.source
     True
     """
-    G = network.graph
-    rel, msgs, acts, out_value, out_node = _explanation_parts(network, relevance)
-    if hide_inactive and not acts:
-        raise ValueError("hide_inactive needs activations: pass the Explanation from propagate")
-    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 0):
-        raise ValueError(f"top_k must be a non-negative integer, got {top_k!r}")
-    if collapse_above == "auto":
-        collapse_above = 24 if G.number_of_nodes() > 100 else None
-    elif collapse_above is not None and (not isinstance(collapse_above, int) or collapse_above < 1):
-        raise ValueError(f"collapse_above must be a positive integer, 'auto' or None, "
-                         f"got {collapse_above!r}")
-    if isinstance(keep_top, bool) or not isinstance(keep_top, int) or keep_top < 0:
-        raise ValueError(f"keep_top must be a non-negative integer, got {keep_top!r}")
-    if highlight is not None and highlight not in G:
-        raise ValueError(f"highlight: {highlight!r} is not in the network; inputs are "
-                         f"{network.inputs}")
-    outputs = set(network.outputs)
-    point = _point(network, relevance)
-    num = lambda v: _number(v, point)  # noqa: E731
+    values = FlowValues.of(network, relevance)
+    collapse_above = check_options(network, values, top_k=top_k, hide_inactive=hide_inactive,
+                                   collapse_above=collapse_above, keep_top=keep_top, highlight=highlight)
+    values.locate(network, relevance)
+    plan = plan_flow(network, values, collapse_above=collapse_above, top_k=top_k,
+                     hide_inactive=hide_inactive, keep_top=keep_top, highlight=highlight,
+                     explained_only=explained_only)
     fmt = lambda v: format_value(v, digits, max_label)  # noqa: E731
+    graph = _new_graph(rankdir, _title(title, values, fmt))
+    graph.summaries = _draw_nodes(graph, network, plan, values, fmt, network_alone=relevance is None)
+    _draw_edges(graph, plan, values, fmt, show_messages=show_messages, show_weights=show_weights)
+    _draw_legend(graph, plan.vmax, values, fmt)
+    graph.node_ids = plan.ids
+    return graph
 
-    hidden = set()
-    if hide_inactive:
-        hidden = {n for n, kind in G.nodes(data="kind")
-                  if kind == "relu" and n not in outputs and num(acts.get(n)) == 0}
 
-    # nodes left out: hidden inactive ones and, by default, those not explained
-    excluded = hidden | ({n for n in G if n not in rel} if rel and explained_only else set())
-
-    # ---- nodes: one per neuron, or one per collapsed layer
-    layers = network.layers()
-    ids, items, summaries = {}, [], {}   # items: (dot id, layer, members)
-    position = {n: k for k, n in enumerate(G)}
-    for k, layer in enumerate(layers):
-        shown = [n for n in layer if n not in excluded]
-        collapse = collapse_above is not None and len(shown) > collapse_above
-        kept = set(shown)
-        if collapse:   # the keep_top most relevant stay visible, the rest is summarised
-            kept = set(sorted(shown, key=lambda n: -abs(num(rel.get(n)) or 0.0))[:keep_top])
-        for n in shown:
-            if n in kept:
-                ids[n] = f"n{position[n]}"
-                items.append((ids[n], k, [n]))
-        rest = [n for n in shown if n not in kept]
-        if rest:
-            sid = f"layer{k}"
-            items.append((sid, k, rest))
-            ids.update((n, sid) for n in rest)
-
-    # ---- edges, aggregated between collapsed layers
-    use_messages = bool(msgs)
-    edges = {}   # (id_u, id_v) -> [message sum, weight, count, members]
-    for u, v, w in G.edges(data="weight"):
-        if u in excluded or v in excluded:
-            continue
-        key = (ids[u], ids[v])
-        # an edge outside the explained output's ancestry carries no relevance
-        m = msgs.get((u, v), 0) if use_messages else None
-        entry = edges.get(key)
-        if entry is None:
-            edges[key] = [m, w, 1, [(u, v)]]
-        else:
-            entry[0] = None if m is None else entry[0] + m
-            entry[2] += 1
-            entry[3].append((u, v))
-    strength = {key: num(e[0] if use_messages else e[1]) for key, e in edges.items()}
-    if top_k is not None:
-        ranked = sorted(edges, key=lambda key: -abs(strength[key]) if strength[key] is not None
-                        else math.inf)
-        edges = {key: edges[key] for key in ranked[:top_k]}
-    emax = max((abs(s) for key, s in strength.items() if key in edges and s is not None),
-               default=0.0)
-
-    # ---- highlight: nodes and edges on the paths from the chosen node to an output
-    on_path_nodes = on_path_edges = None
-    if highlight is not None:
-        targets = {out_node} if out_node else outputs
-        downstream = nx.descendants(G, highlight) | {highlight}
-        upstream = set(targets).union(*(nx.ancestors(G, t) for t in targets))
-        path = downstream & (upstream | {highlight})
-        on_path_nodes = {ids[n] for n in path if n in ids}
-        on_path_edges = {key for key, e in edges.items()
-                         if any(u in path and v in path for u, v in e[3])}
-
-    # ---- node values and the one colour scale
-    def node_value(members):
-        if len(members) == 1:
-            return rel.get(members[0])
-        known = [v for v in (rel.get(n) for n in members) if v is not None]  # unexplained: 0
-        return sum(known[1:], known[0]) if known else None
-
-    values = {sid: node_value(members) for sid, _, members in items}
-    numbers = {sid: num(v) for sid, v in values.items()}
-    vmax = max((abs(x) for x in numbers.values() if x is not None), default=0.0)
-
+def _new_graph(rankdir, title):
+    """An empty flow graph: the layout, fonts and (if any) the title."""
     graph = FlowGraph("relevance_flow", graph_attr={
         "rankdir": rankdir, "nodesep": "0.12", "ranksep": "0.9", "outputorder": "edgesfirst",
         "fontname": "Helvetica", "labelloc": "t"},
         node_attr={"style": "filled", "fontname": "Helvetica", "fontsize": "11"},
         edge_attr={"fontname": "Helvetica", "fontsize": "9", "arrowsize": "0.6"})
-    if title is None and out_node is not None:
-        title = f"relevance of {out_node} = {fmt(out_value)}"
-        if point:
-            title += "; colours at " + ", ".join(f"{k} = {fmt(v)}" for k, v in relevance.at.items())
     if title:
         graph.attr(label=dot_text(title))
+    return graph
 
-    by_layer = {}
-    for sid, k, members in items:
-        value = values[sid]
-        number = numbers[sid]
+
+def _title(title, values, fmt):
+    """The title given, or by default the explained output, its value and the colours' point."""
+    if title is None and values.output_node is not None:
+        title = f"relevance of {values.output_node} = {fmt(values.output)}"
+        if values.point:
+            title += "; colours at " + ", ".join(f"{k} = {fmt(v)}" for k, v in values.at.items())
+    return title
+
+
+def _neuron_node(network, n, value, values, fmt, network_alone):
+    """Label lines and shape of one neuron's node."""
+    G = network.graph
+    lines = [n]
+    if n in values.activations:
+        lines.append(f"x = {fmt(values.activations[n])}")
+    if values.relevance:
+        lines.append(f"R = {fmt(value)}")
+    kind = G.nodes[n]["kind"]
+    if network_alone and kind != "input":   # the network alone: say what it computes
+        lines.append(kind + ("" if kind.endswith("pool") else f", b = {fmt(G.nodes[n]['bias'])}"))
+    attrs = {"shape": _SHAPES.get(kind, "ellipse")}
+    if n in network.outputs:
+        attrs["peripheries"] = "2"
+    return lines, attrs
+
+
+def _layer_node(network, k, members, value, plan, values, fmt):
+    """Label lines, shape and summary of a collapsed layer's node."""
+    acts, layer = values.activations, plan.layers[k]
+    gated = bool(acts) and any(network.graph.nodes[n]["kind"] == "relu" for n in members)
+    active = sum(1 for n in members if values.number(acts.get(n)) not in (0, None))
+    more = " more" if len(members) < len(layer) - len(plan.excluded & set(layer)) else ""
+    lines = [f"layer {k}: {len(members)}{more} nodes"]
+    if gated:   # only ReLUs can be inactive; inputs are just values
+        lines.append(f"active {active}/{len(members)}")
+    if values.relevance:
+        lines.append(f"ΣR = {fmt(value)}")
+    if plan.hidden & set(layer):
+        lines.append(f"({len(plan.hidden & set(layer))} inactive hidden)")
+    summary = {"layer": k, "members": members, "count": len(members), "total": value,
+               "active": active if gated else None}
+    return lines, {"shape": "box3d"}, summary
+
+
+def _draw_nodes(graph, network, plan, values, fmt, network_alone):
+    """Add the nodes, filled on the one colour scale, one rank per layer; return the summaries."""
+    by_layer, summaries = {}, {}
+    for sid, k, members in plan.items:
+        value, number = plan.values[sid], plan.numbers[sid]
         if len(members) == 1:
-            n = members[0]
-            lines = [n]
-            if n in acts:
-                lines.append(f"x = {fmt(acts[n])}")
-            if rel:
-                lines.append(f"R = {fmt(value)}")
-            kind = G.nodes[n]["kind"]
-            if relevance is None and kind != "input":   # the network alone: say what it computes
-                bias = G.nodes[n]["bias"]
-                lines.append(kind + ("" if kind.endswith("pool") else f", b = {fmt(bias)}"))
-            attrs = {"shape": _SHAPES.get(kind, "ellipse")}
-            if n in outputs:
-                attrs["peripheries"] = "2"
+            lines, attrs = _neuron_node(network, members[0], value, values, fmt, network_alone)
         else:
-            gated = acts and any(G.nodes[n]["kind"] == "relu" for n in members)
-            active = sum(1 for n in members if num(acts.get(n)) not in (0, None))
-            more = " more" if len(members) < len(layers[k]) - len(excluded & set(layers[k])) else ""
-            lines = [f"layer {k}: {len(members)}{more} nodes"]
-            if gated:   # only ReLUs can be inactive; inputs are just values
-                lines.append(f"active {active}/{len(members)}")
-            if rel:
-                lines.append(f"ΣR = {fmt(value)}")
-            if hidden & set(layers[k]):
-                lines.append(f"({len(hidden & set(layers[k]))} inactive hidden)")
-            attrs = {"shape": "box3d"}
-            summaries[sid] = {"layer": k, "members": members, "count": len(members),
-                              "total": value, "active": active if gated else None}
-        fill = colors.diverging_hex(number, vmax) if number is not None else (
-            "#eeeeee" if rel and value is not None else colors.ZERO)
-        attrs.update(fillcolor=fill, fontcolor=colors.text_color(number or 0.0, vmax))
-        if on_path_nodes is not None:
-            if sid in on_path_nodes:
+            lines, attrs, summaries[sid] = _layer_node(network, k, members, value, plan, values, fmt)
+        fill = colors.diverging_hex(number, plan.vmax) if number is not None else (
+            "#eeeeee" if values.relevance and value is not None else colors.ZERO)
+        attrs.update(fillcolor=fill, fontcolor=colors.text_color(number or 0.0, plan.vmax))
+        if plan.on_path_nodes is not None:
+            if sid in plan.on_path_nodes:
                 attrs.update(penwidth="3")
             else:
                 attrs.update(color="#999999", fontcolor="#999999", fillcolor=fill + _FADE)
         by_layer.setdefault(k, []).append(sid)
         graph.node(sid, label=dot_text(*lines), **dict(sorted(attrs.items())))
-
     for k, sids in by_layer.items():   # one column (row) per topological generation
         with graph.subgraph(name=f"rank{k}") as sub:
             sub.attr(rank="same")
             for sid in sids:
                 sub.node(sid)
+    return summaries
 
-    for key, (m, w, count, _members) in edges.items():
-        s = strength[key]
+
+def _draw_edges(graph, plan, values, fmt, *, show_messages, show_weights):
+    """Add the edges: width by |message| (or |weight|), colour by sign, labels as asked."""
+    use_messages = bool(values.messages)
+    for key, group in plan.edges.items():
+        s = plan.strength[key]
         attrs = {"dir": "back"} if use_messages else {}
         attrs["color"] = colors.sign_hex(s)
         width = 1.0 if s is None else _MIN_WIDTH + (_MAX_WIDTH - _MIN_WIDTH) * (
-            abs(s) / emax if emax else 0.0)
+            abs(s) / plan.emax if plan.emax else 0.0)
         attrs["penwidth"] = f"{width:.3g}"
         lines = []
         if show_messages and use_messages:
-            lines.append(("Σ " if count > 1 else "") + fmt(m))
-        if show_weights and count == 1:
-            lines.append(f"w = {fmt(w)}")
-        if count > 1:
-            lines.append(f"{count} edges")
+            lines.append(("Σ " if group.count > 1 else "") + fmt(group.message))
+        if show_weights and group.count == 1:
+            lines.append(f"w = {fmt(group.weight)}")
+        if group.count > 1:
+            lines.append(f"{group.count} edges")
         if lines:
             attrs["label"] = dot_text(*lines)
-        if on_path_edges is not None and key not in on_path_edges:
+        if plan.on_path_edges is not None and key not in plan.on_path_edges:
             attrs["color"] += _FADE
         graph.edge(*key, **attrs)
 
-    scale = "scale" if vmax else ("symbolic" if rel else "none")
-    graph.node("legend", label=legend_label(vmax, use_messages, fmt, scale), shape="plaintext",
+
+def _draw_legend(graph, vmax, values, fmt):
+    """Add the legend of the colour scale, below everything."""
+    scale = "scale" if vmax else ("symbolic" if values.relevance else "none")
+    graph.node("legend", label=legend_label(vmax, bool(values.messages), fmt, scale), shape="plaintext",
                style="", fontsize="10")
     with graph.subgraph(name="legend_rank") as sub:
         sub.attr(rank="sink")
         sub.node("legend")
-    graph.node_ids = ids
-    graph.summaries = summaries
-    return graph
 
 
-def render_to_files(network, relevance, stem, formats=("svg", "png"), **options):
+def render_to_files(network: Network, relevance: Explanation | Mapping | None, stem: str | os.PathLike,
+                    formats: Sequence[str] = ("svg", "png"), **options: object) -> list[Path]:
     """Render once and write ``stem.<format>`` for each format; return the paths.
 
-    *options* are those of :func:`render`.
+    Parameters
+    ----------
+    network : Network
+        The network to draw.
+    relevance : Explanation or dict or None
+        What to show on it, as for :func:`render`.
+    stem : str or pathlib.Path
+        The path of the files without their suffix.
+    formats : sequence of str
+        The suffixes to write (default ``("svg", "png")``); ``"gv"`` and
+        ``"dot"`` write the DOT source, the others run Graphviz's ``dot``.
+    **options
+        The keywords of :func:`render`.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, one per format.
+
+    Raises
+    ------
+    GraphvizNotFoundError
+        When an image format is asked for and ``dot`` is missing.
 
     Examples
     --------

@@ -52,6 +52,11 @@ def _missing_dot(err):
 class FlowGraph(graphviz.Digraph):
     """A ``graphviz.Digraph`` that explains a missing ``dot`` and knows its nodes.
 
+    Parameters
+    ----------
+    *args, **kwargs
+        The arguments of ``graphviz.Digraph``.
+
     Attributes
     ----------
     node_ids : dict

@@ -20,12 +20,17 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from numpy.typing import ArrayLike
 
 from ..core.files import atomic_path
+from ..propagation.backward import Explanation
 from .colors import diverging_cmap
 from .rootplot import RootPoint, find_root, plot_root_search
 
@@ -66,7 +71,9 @@ def _vmax(arrays, vmax):
     return m if m > 0 else 1.0   # all zero: any symmetric range shows white
 
 
-def heatmap(relevance, shape=None, ax=None, *, vmax=None, colorbar=True, title=None, size=3.0):
+def heatmap(relevance: ArrayLike | Mapping | Explanation, shape: tuple[int, ...] | None = None,
+            ax: Axes | None = None, *, vmax: float | None = None, colorbar: bool = True,
+            title: str | None = None, size: float = 3.0) -> Figure:
     """Show relevance on a grid (the seed's Figure 1).
 
     Parameters
@@ -94,8 +101,6 @@ def heatmap(relevance, shape=None, ax=None, *, vmax=None, colorbar=True, title=N
     >>> fig.axes[0].images[0].get_clim()
     (-2.0, 2.0)
     """
-    from matplotlib.figure import Figure
-
     grid = _grid(relevance, shape, "relevance")
     if ax is None:
         fig = Figure(figsize=(size * 1.25 if colorbar else size, size), layout="constrained")
@@ -111,8 +116,10 @@ def heatmap(relevance, shape=None, ax=None, *, vmax=None, colorbar=True, title=N
     return ax.figure
 
 
-def heatmap_grid(inputs, relevances, shape=None, titles=None, *, ncols=4, shared_scale=False,
-                 input_cmap="gray", size=2.2):
+def heatmap_grid(inputs: Sequence[ArrayLike] | None, relevances: Sequence[ArrayLike | Mapping | Explanation],
+                 shape: tuple[int, ...] | None = None, titles: Sequence[str] | None = None, *,
+                 ncols: int = 4, shared_scale: bool = False, input_cmap: str = "gray",
+                 size: float = 2.2) -> Figure:
     """Inputs beside their heatmaps, several samples in a grid.
 
     Parameters
@@ -142,8 +149,6 @@ def heatmap_grid(inputs, relevances, shape=None, titles=None, *, ncols=4, shared
     >>> len([a for a in fig.axes if a.get_label() == "heatmap"])
     3
     """
-    from matplotlib.figure import Figure
-
     relevances = list(relevances)
     n = len(relevances)
     if inputs is not None and len(inputs) != n:
@@ -186,8 +191,10 @@ def heatmap_grid(inputs, relevances, shape=None, titles=None, *, ncols=4, shared
 
 
 # ------------------------------------------------------------ pixel-flipping
-def plot_pixel_flipping(curves, ax=None, *, steps=None, aopc=None, band=True, title=None,
-                        xlabel="features removed", ylabel="output f(x)", size=(5.0, 3.5)):
+def plot_pixel_flipping(curves: Mapping[str, ArrayLike], ax: Axes | None = None, *,
+                        steps: ArrayLike | None = None, aopc: Mapping[str, float] | None = None,
+                        band: bool = True, title: str | None = None, xlabel: str = "features removed",
+                        ylabel: str = "output f(x)", size: tuple[float, float] = (5.0, 3.5)) -> Figure:
     """Pixel-flipping curves: the output as features are removed, one line per method.
 
     Parameters
@@ -196,12 +203,19 @@ def plot_pixel_flipping(curves, ax=None, *, steps=None, aopc=None, band=True, ti
         ``method -> array`` of shape ``(n_steps,)`` or ``(n_inputs, n_steps)``;
         2-D curves are averaged over inputs.
     ax : Axes, optional
+        Draw into these axes (default: a new figure).
     steps : array-like, optional
         x values (default ``0 … n_steps-1``).
     aopc : dict, optional
         ``method -> AOPC``, added to the legend.
     band : bool
         Shade ± one standard error around averaged curves.
+    title : str, optional
+        The axes' title.
+    xlabel, ylabel : str
+        The axis labels.
+    size : tuple of float
+        The figure's size in inches, when *ax* is None.
 
     Returns
     -------
@@ -215,8 +229,6 @@ def plot_pixel_flipping(curves, ax=None, *, steps=None, aopc=None, band=True, ti
     >>> line.get_ydata().tolist()
     [1.0, 0.6, 0.15000000000000002]
     """
-    from matplotlib.figure import Figure
-
     if not isinstance(curves, Mapping) or not curves:
         raise ValueError("curves must be a non-empty dict {method: array}")
     if ax is None:
@@ -246,7 +258,7 @@ def plot_pixel_flipping(curves, ax=None, *, steps=None, aopc=None, band=True, ti
     return ax.figure
 
 
-def figure_format(path) -> str:
+def figure_format(path: str | os.PathLike) -> str:
     """The format :func:`save_figure` uses for *path*: its suffix (checked), or PNG.
 
     >>> figure_format("roots.PDF"), figure_format("roots")
@@ -267,13 +279,34 @@ def figure_format(path) -> str:
     return fmt
 
 
-def save_figure(fig, path, *, dpi=100):
+def save_figure(fig: Figure, path: str | os.PathLike, *, dpi: float = 100) -> Path:
     """Write *fig* to *path* (format from the suffix: .png, .svg, .pdf); return the Path.
 
     The image is ``figsize × dpi`` pixels (no tight cropping), so its size is
     predictable. Parent directories are created, and the file is replaced
     atomically (:mod:`symdtd.core.files`): a failed save keeps the old file.
 
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    path : str or pathlib.Path
+        Where to write it; the suffix gives the format.
+    dpi : int
+        Pixels per inch (default 100).
+
+    Returns
+    -------
+    pathlib.Path
+        *path*.
+
+    Raises
+    ------
+    ValueError
+        For a suffix that is not an image format matplotlib writes.
+
+    Examples
+    --------
     >>> import tempfile, matplotlib.image
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     p = save_figure(heatmap(np.eye(3), size=2), Path(tmp) / "h.png", dpi=50)

@@ -16,14 +16,19 @@ Examples
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 from ..core.domains import Box, Positive
-from ..core.numbers import real_number, to_sympy
+from ..core.numbers import RealLike, real_number, to_sympy
+from ..core.rules import Rule
+from ..derivation.taylor import Derivation, derive
+from ..proof.roots import in_domain
 
 __all__ = ["RootPoint", "find_root", "plot_root_search"]
 
@@ -82,7 +87,9 @@ def _rule_items(rules):
     return items
 
 
-def find_root(rule, w, b, x, *, box=(0, 1), gamma=None, label=None) -> RootPoint:
+def find_root(rule: str | Rule | Callable | Derivation, w: Sequence[RealLike], b: RealLike,
+              x: Sequence[RealLike], *, box: Sequence = (0, 1), gamma: RealLike | None = None,
+              label: str | None = None) -> RootPoint:
     """Evaluate the derived root point of *rule* for a 2-input neuron.
 
     Parameters
@@ -115,8 +122,6 @@ def find_root(rule, w, b, x, *, box=(0, 1), gamma=None, label=None) -> RootPoint
     >>> find_root("z+", (-1, -1), 0, (1, 1)).found    # no positive weight: no root
     False
     """
-    from ..derivation.taylor import Derivation, derive
-
     d = rule if isinstance(rule, Derivation) else derive(rule, n=2)
     if d.n != 2:
         raise ValueError(f"find_root needs a derivation with fan-in 2, got n = {d.n}")
@@ -144,16 +149,10 @@ def find_root(rule, w, b, x, *, box=(0, 1), gamma=None, label=None) -> RootPoint
     # the derivation's own root formula, not a recomputation
     t = d.root["t"].xreplace(values)
     x_tilde = tuple(e.xreplace(values) for e in d.root["x_tilde"])
-    domain = d.rule_def.domain
-    point = np.array([float(c) for c in x_tilde])
-    tol = 1e-9 * (1 + np.abs(point).max())
-    if isinstance(domain, Positive):
-        inside = bool(np.all(point >= -tol))
-    elif isinstance(domain, Box):
-        lo, hi = np.array(low, dtype=float), np.array(high, dtype=float)
-        inside = bool(np.all(point >= lo - tol) and np.all(point <= hi + tol))
-    else:
-        inside = True
+    domain = d.assumptions.domain
+    point = [float(c) for c in x_tilde]
+    bounds = ([float(v) for v in low], [float(v) for v in high]) if isinstance(domain, Box) else None
+    inside = in_domain(point, domain, bounds=bounds, tol=1e-9 * (1 + max(map(abs, point))))
     return RootPoint(label, t, x_tilde, direction, inside)
 
 
@@ -246,8 +245,10 @@ def _fmt(v):
     return f"{v:.3g}" if v != 0 else "0"
 
 
-def plot_root_search(neurons, rules=("w2", "z+", "zB"), *, box=(0, 1), gamma=None, ax=None,
-                     size=4.0, limits=None):
+def plot_root_search(neurons: Sequence | Mapping, rules: Sequence | Mapping = ("w2", "z+", "zB"), *,
+                     box: Sequence = (0, 1), gamma: RealLike | None = None,
+                     ax: Axes | Sequence[Axes] | None = None, size: float = 4.0,
+                     limits: Sequence[Sequence[float]] | None = None) -> Figure:
     """Draw the root-point search of 2-input neurons (the seed's Figure 2).
 
     Each panel shows the active set ``z > 0`` (shaded), the line ``z = 0``,
@@ -290,7 +291,6 @@ def plot_root_search(neurons, rules=("w2", "z+", "zB"), *, box=(0, 1), gamma=Non
     >>> float(root.get_xdata()[0] + root.get_ydata()[0] - 1)   # z(x̃) = w·x̃ + b
     0.0
     """
-    from matplotlib.figure import Figure
     from matplotlib.patches import Polygon, Rectangle
 
     items = _neuron_items(neurons)
@@ -305,7 +305,6 @@ def plot_root_search(neurons, rules=("w2", "z+", "zB"), *, box=(0, 1), gamma=Non
         if len(axes) != len(items):
             raise ValueError(f"ax: got {len(axes)} axes for {len(items)} neurons")
         fig = axes[0].figure
-    from ..derivation.taylor import derive
 
     # derive each rule once (a user direction is not cached by derive)
     rule_items = [(lab, derive(r, n=2)) for lab, r in rule_items]
