@@ -139,7 +139,8 @@ def numeric_plan(graph):
 
     ``order`` is a topological order of the nodes and ``index`` their
     columns; each step ``(column, kind, predecessor columns, weights, bias)``
-    computes one neuron (``kind`` is the :class:`~symdtd.network.kinds.NeuronKind`). ValueError naming the edge or neuron if a weight or
+    computes one neuron (``kind`` is the :class:`~symdtd.network.kinds.NeuronKind`).
+    ValueError naming the edge or neuron if a weight or
     bias is symbolic, not a number or not finite as a float64.
     """
     order = list(nx.topological_sort(graph))

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from ..network.graph import WINNER_TAKE_ALL, Network
+from ..network.kinds import kind_named
 from ..network.neurons import is_unbounded, rule_domain_mismatch
 from ..propagation.backward import ARITHMETIC, box_bounds, forward_values, propagate
 
@@ -252,7 +253,7 @@ def root_checks(network, point, output=None, maxpool=None):
     outside = {}
     for j in act:
         data = G.nodes[j]
-        if data["kind"] == "input":
+        if kind_named(data["kind"]).is_input:
             continue
         rule = network.rule_for(j, maxpool=maxpool)
         if rule == WINNER_TAKE_ALL:
@@ -269,7 +270,7 @@ def root_checks(network, point, output=None, maxpool=None):
                                   strict=True))
         z = ar.total([x * w for x, w in zip(xs, ws)]) + ar.number(data["bias"], "bias")
         s = ar.total([v * w for v, w in zip(vs, ws)])
-        if s == 0 or (data["kind"] == "relu" and not z > 0):
+        if s == 0 or kind_named(data["kind"]).slope(z) == 0:  # a dead neuron has no root
             continue
         t = z / s
         for i, x, v in zip(G.pred[j], xs, vs):
