@@ -33,6 +33,7 @@ from pathlib import Path
 import networkx as nx
 import sympy as sp
 
+from ..network.kinds import kind_named
 from ..propagation.arithmetic import ARITHMETIC
 from . import colors
 from .flowgraph import INSTALL_HINT, FlowGraph, GraphvizNotFoundError, dot_text, format_value, legend_label, write
@@ -40,8 +41,6 @@ from .flowgraph import INSTALL_HINT, FlowGraph, GraphvizNotFoundError, dot_text,
 __all__ = ["render", "render_to_files", "write", "FlowGraph", "GraphvizNotFoundError",
            "INSTALL_HINT"]
 
-_SHAPES = {"input": "box", "relu": "ellipse", "linear": "ellipse", "sumpool": "hexagon",
-           "maxpool": "invhouse"}
 _MIN_WIDTH, _MAX_WIDTH = 0.4, 6.0   # edge penwidth range (points)
 _FADE = "40"                        # alpha suffix for what a highlight pushes back
 
@@ -273,11 +272,11 @@ def render(network, relevance=None, *, top_k=None, hide_inactive=False, collapse
                 lines.append(f"x = {fmt(acts[n])}")
             if rel:
                 lines.append(f"R = {fmt(value)}")
-            kind = G.nodes[n]["kind"]
-            if relevance is None and kind != "input":   # the network alone: say what it computes
+            kind = kind_named(G.nodes[n]["kind"])
+            if relevance is None and not kind.is_input:   # the network alone: say what it computes
                 bias = G.nodes[n]["bias"]
-                lines.append(kind + ("" if kind.endswith("pool") else f", b = {fmt(bias)}"))
-            attrs = {"shape": _SHAPES.get(kind, "ellipse")}
+                lines.append(kind.name + (f", b = {fmt(bias)}" if kind.weighted else ""))
+            attrs = {"shape": kind.shape}
             if n in outputs:
                 attrs["peripheries"] = "2"
         else:
