@@ -10,7 +10,7 @@ from symdtd.core.lazy import lazy_exports
 
 _EXPORTS = {
     "Network": "graph",
-    "KINDS": "neurons",
+    "KINDS": "kinds",
     "ConvNetBuilder": "conv",
     "save_network": "netjson",
     "load_network": "netjson",

@@ -8,7 +8,8 @@ Node attributes
     ``kind``
         ``"input"``, ``"relu"`` (``x = max(0, z)``), ``"linear"`` (``x = z``,
         an output that may be negative), ``"sumpool"`` (``x = Σ x_i``) or
-        ``"maxpool"`` (``x = max_i x_i``).
+        ``"maxpool"`` (``x = max_i x_i``): the name of a kind class of
+        :mod:`symdtd.network.kinds`, which every pass asks.
     ``bias``
         ``b`` in ``z = Σ_i x_i w_i + b`` (``0`` for inputs and pools).
     ``domain``
@@ -24,7 +25,8 @@ Node attributes
     ``expr``
         The activation as a SymPy expression in the predecessors' symbols,
         e.g. ``Max(0, x1 - x2/2)``; an input's ``expr`` is its symbol. It is
-        built on first read and cached, so large dense networks stay cheap.
+        built on first read and cached, so large dense networks stay cheap
+        (the same as :meth:`Network.expr`).
 
 Edge attribute
     ``weight``

@@ -4,8 +4,9 @@ The node and edge attributes are documented once, in :mod:`symdtd.network.graph`
 This module holds what stores and decides them, one neuron (node) at a time:
 
 * :class:`NetworkGraph` is the ``nx.DiGraph`` of a network; its node
-  attribute dicts (:class:`NodeAttributes`) build ``expr`` with
-  :func:`build_expr` on first read;
+  attribute dicts (:class:`NodeAttributes`) read ``expr`` from
+  :meth:`Network.expr <symdtd.network.graph.Network.expr>`, which builds it
+  with :func:`build_expr` (the kind's expression, :mod:`symdtd.network.kinds`);
 * :func:`as_weight` checks and normalises a weight or a bias;
   :func:`input_symbol` an input's domain, :func:`check_rule` a rule override
   and :func:`check_graph` a whole graph after direct edits;
@@ -51,10 +52,11 @@ WINNER_TAKE_ALL = "winner"
 
 
 class NodeAttributes(dict):
-    """A node's attribute dict whose ``expr`` is built on read by ``builder``.
+    """A node's attribute dict whose ``expr`` is read from ``builder``.
 
-    ``builder`` is the zero-argument function building it (``None``: no
-    lazy ``expr``). ``expr`` is never stored in the dict: a
+    ``builder`` is the zero-argument function returning it, the node's
+    :meth:`Network.expr <symdtd.network.graph.Network.expr>` (``None``: no
+    ``expr``). ``expr`` is never stored in the dict: a
     :class:`~symdtd.network.graph.Network` caches it and rebuilds it when the
     node, its inputs or their weights change, so a direct edit of the graph
     never leaves a stale expression behind.
