@@ -6,15 +6,15 @@ the kind object registered under that name, and every pass asks that object
 instead of comparing strings, the way micrograd's ``Value`` keeps an
 operation's forward and backward side by side:
 
-================  ========================  ========  =======  =======  =======
-kind              activation ``x``           weighted  ``≥ 0``  pooling  selects
-================  ========================  ========  =======  =======  =======
-:class:`Input`    the input value            –         domain   –        –
-:class:`ReLU`     ``max(0, z)``              yes       yes      –        –
-:class:`Linear`   ``z``                      yes       –        –        –
-:class:`SumPool`  ``Σ_i x_i``                –         yes      yes      –
-:class:`MaxPool`  ``max_i x_i``              –         yes      yes      yes
-================  ========================  ========  =======  =======  =======
+================  ================  ========  =======  =======  =======
+kind              activation ``x``  weighted  ``≥ 0``  pooling  selects
+================  ================  ========  =======  =======  =======
+:class:`Input`    the input value   –         domain   –        –
+:class:`ReLU`     ``max(0, z)``     yes       yes      –        –
+:class:`Linear`   ``z``             yes       –        –        –
+:class:`SumPool`  ``Σ_i x_i``       –         yes      yes      –
+:class:`MaxPool`  ``max_i x_i``     –         yes      yes      yes
+================  ================  ========  =======  =======  =======
 
 ``z = Σ_i x_i w_i + b`` is the pre-activation (``Σ_i x_i`` for unweighted
 kinds: unit weights, bias 0). A kind gives, side by side:

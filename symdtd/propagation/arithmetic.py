@@ -271,8 +271,8 @@ def ancestors_in_order(network, output):
 
 
 def winner_index(values):
-    best = max(values)
-    return next(k for k, v in enumerate(values) if v == best)  # first one on ties
+    """Index of the input a max-pooling neuron passes on (its kind's choice: the first largest)."""
+    return kind_named("maxpool").choose(values)
 
 
 def forward_values(network, inputs, arithmetic="exact", at=None, output=None, region=None):
