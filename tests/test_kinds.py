@@ -1,4 +1,4 @@
-"""Neuron kinds as classes (symdtd.network.kinds): each kind's forward value, expression,
+"""Neuron kinds as classes (symdtd.network.kinds, symdtd.network.kind_registry): each kind's forward value, expression,
 slope and rule checks by hand; every forward pass agrees on random DAGs with every kind;
 a kind defined here, registered in one place, runs through every pass."""
 import random
@@ -11,15 +11,8 @@ import symdtd.real.evaluate as evaluate
 from symdtd import compile, propagate
 from symdtd.core.domains import Box, Positive
 from symdtd.network.graph import Network
-from symdtd.network.kinds import (
-    KINDS,
-    NeuronKind,
-    kind_named,
-    positive_bias,
-    register,
-    registered,
-    unregister,
-)
+from symdtd.network.kind_registry import KINDS, kind_named, positive_bias, register, registered, unregister
+from symdtd.network.kinds import NeuronKind
 from symdtd.network.neurons import build_expr, check_rule
 from symdtd.propagation.arithmetic import ARITHMETIC, forward_values
 

@@ -30,7 +30,7 @@ import networkx as nx
 import numpy as np
 
 from ..network.graph import WINNER_TAKE_ALL
-from ..network.kinds import kind_named, positive_bias
+from ..network.kind_registry import kind_named, positive_bias
 from .batch import as_floats
 from .kernels import Block, Matrix, MaxPool, Segment, use_dense
 

@@ -50,7 +50,7 @@ import numpy as np
 
 from ..core.domains import Box, Positive, Real
 from .graph import Network
-from .kinds import kind_named, registered
+from .kind_registry import kind_named, registered
 
 __all__ = ["ConvNetBuilder", "conv_output_size"]
 

@@ -33,7 +33,7 @@ import sympy as sp
 
 from ..core.domains import Box, Domain, Positive
 from ..core.numbers import real_number
-from .kinds import kind_named
+from .kind_registry import kind_named
 from .neurons import as_weight
 
 __all__ = ["DenseLayers", "dense_layers", "numeric_plan", "forward_pass"]

@@ -71,7 +71,8 @@ from ..core.domains import Positive
 from ..propagation.arithmetic import forward_values
 from . import neurons
 from .dense import dense_layers, forward_pass, numeric_plan
-from .kinds import KINDS, MAXPOOL_MODES, kind_named, registered
+from .kind_registry import KINDS, kind_named, registered
+from .kinds import MAXPOOL_MODES
 from .neurons import WINNER_TAKE_ALL, NetworkGraph, as_weight, build_expr, input_symbol
 
 __all__ = ["Network", "KINDS", "WINNER_TAKE_ALL", "as_weight"]

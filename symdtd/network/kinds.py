@@ -1,8 +1,9 @@
 """Neuron kinds as classes: each kind owns its expression, forward value and local derivative.
 
 A node's ``"kind"`` attribute stays a string (the JSON format and
-``net.add_neuron(..., kind="relu")`` use it); :func:`kind_named` maps it to
-the kind object registered under that name, and every pass asks that object
+``net.add_neuron(..., kind="relu")`` use it);
+:func:`~symdtd.network.kind_registry.kind_named` maps it to the kind object
+registered under that name (:mod:`symdtd.network.kind_registry`), and every pass asks that object
 instead of comparing strings, the way micrograd's ``Value`` keeps an
 operation's forward and backward side by side:
 
@@ -37,7 +38,8 @@ kinds: unit weights, bias 0). A kind gives, side by side:
   (:attr:`~NeuronKind.pooling`); a selecting kind (:attr:`~NeuronKind.selects`,
   max-pooling) passes one input on, chosen by :meth:`~NeuronKind.choose`.
 
-Adding a kind means one subclass and one :func:`register` call; every pass
+Adding a kind means one subclass and one
+:func:`~symdtd.network.kind_registry.register` call; every pass
 (the exact, float and symbolic forward, the expression, the float64
 forward, the compiled network, the gradient) then knows it.
 
@@ -45,6 +47,7 @@ Examples
 --------
 >>> import sympy as sp
 >>> from symdtd.propagation.arithmetic import ARITHMETIC
+>>> from symdtd.network.kind_registry import kind_named, register, unregister
 >>> relu = kind_named("relu")
 >>> relu.nonnegative, relu.weighted, relu.pooling
 (True, True, False)
@@ -84,8 +87,7 @@ import sympy as sp
 from ..core.domains import Box, Positive
 from ..core.rules import Rule, get_rule
 
-__all__ = ["NeuronKind", "Input", "ReLU", "Linear", "SumPool", "MaxPool", "KINDS", "MAXPOOL_MODES",
-           "register", "unregister", "kind_named", "registered", "positive_bias"]
+__all__ = ["NeuronKind", "Input", "ReLU", "Linear", "SumPool", "MaxPool", "MAXPOOL_MODES"]
 
 #: how a max-pooling neuron may redistribute (its ``rule`` attribute may name one)
 MAXPOOL_MODES = ("winner", "proportional")
@@ -148,32 +150,124 @@ class NeuronKind:
     def preactivation(self, ar, values, weights, bias):
         """``z = Σ_i x_i w_i + b`` in the arithmetic *ar* (``Σ_i x_i`` if not weighted).
 
-        *values*, *weights* and *bias* are numbers of *ar* already.
+        Parameters
+        ----------
+        ar : arithmetic
+            A backend of :mod:`symdtd.propagation.arithmetic` (its ``total``).
+        values, weights : list
+            The predecessors' activations and the edge weights, numbers of
+            *ar* already (*weights* unused when not :attr:`weighted`).
+        bias : number
+            The bias, a number of *ar* (unused when not :attr:`weighted`).
+
+        Returns
+        -------
+        number or sympy.Expr
+
+        Examples
+        --------
+        >>> from symdtd.propagation.arithmetic import ARITHMETIC
+        >>> ReLU().preactivation(ARITHMETIC["float"], [1.0, 2.0], [0.5, -1.0], 0.25)
+        -1.25
         """
         if not self.weighted:
             return ar.total(values)
         return ar.total([x * w for x, w in zip(values, weights)] + [bias])
 
     def activation(self, ar, z):
-        """The activation of pre-activation *z* in arithmetic *ar* (symbolic: an expression)."""
+        """The activation of pre-activation *z* in arithmetic *ar* (symbolic: an expression).
+
+        Parameters
+        ----------
+        ar : arithmetic
+            A backend of :mod:`symdtd.propagation.arithmetic`; a kind builds its
+            activation from the backend's operations (``relu``, ``maximum``,
+            ``total``), so one method serves the exact, float and symbolic passes.
+        z : number or sympy.Expr
+
+        Returns
+        -------
+        number or sympy.Expr
+
+        Examples
+        --------
+        >>> from symdtd.propagation.arithmetic import ARITHMETIC
+        >>> ReLU().activation(ARITHMETIC["float"], -0.5)
+        0.0
+        """
         raise NotImplementedError(f"kind {self.name!r} has no activation")
 
     def slope(self, z):
-        """``∂x/∂z`` at a numeric pre-activation *z* (the active piece's slope)."""
+        """``∂x/∂z`` at a numeric pre-activation *z* (the active piece's slope).
+
+        Every weighted kind is piecewise linear with ``x = slope(z) · z``: the
+        gradient uses the slope, the symbolic pass at a point the linear piece.
+
+        Parameters
+        ----------
+        z : number
+
+        Returns
+        -------
+        number
+
+        Examples
+        --------
+        >>> ReLU().slope(-1), ReLU().slope(2)
+        (0, 1)
+        """
         raise NotImplementedError(f"kind {self.name!r} has no slope")
 
     def activate_batch(self, Z):
-        """The activation of a NumPy array of pre-activations (may reuse *Z*)."""
+        """The activation of a NumPy array of pre-activations (may reuse *Z*).
+
+        Parameters
+        ----------
+        Z : numpy.ndarray
+            Pre-activations, any shape; the result may be *Z* itself, overwritten.
+
+        Returns
+        -------
+        numpy.ndarray
+
+        Examples
+        --------
+        >>> ReLU().activate_batch(np.array([-1.0, 2.0])).tolist()
+        [0.0, 2.0]
+        """
         raise NotImplementedError(f"kind {self.name!r} has no vectorised activation")
 
     def slope_batch(self, Z):
-        """``∂x/∂z`` of a NumPy array of pre-activations."""
+        """``∂x/∂z`` of a NumPy array of pre-activations (same shape; bool or numbers).
+
+        Examples
+        --------
+        >>> ReLU().slope_batch(np.array([-1.0, 0.0, 2.0])).tolist()
+        [False, False, True]
+        """
         raise NotImplementedError(f"kind {self.name!r} has no vectorised slope")
 
     def expression(self, symbols, weights, bias):
         """The activation as a SymPy expression of the predecessors' *symbols*.
 
-        *weights* and *bias* are SymPy numbers or symbols.
+        Parameters
+        ----------
+        symbols : list of sympy.Symbol
+        weights : list or None
+            SymPy numbers or symbols, one per symbol (``None`` when not :attr:`weighted`).
+        bias : sympy.Expr or None
+
+        Returns
+        -------
+        sympy.Expr
+
+        Examples
+        --------
+        >>> a, b = sp.symbols("a b", nonnegative=True)
+        >>> ReLU().expression([a, b], [2, -1], sp.Rational(1, 2))
+        Max(0, 2*a - b + 1/2)
+        >>> MaxPool().expression([a, b], None, None)
+        Max(a, b)
         """
         if self.weighted:
             z = sp.Add(*[w * s for w, s in zip(weights, symbols)], bias)
@@ -300,89 +394,3 @@ class MaxPool(NeuronKind):
     def choose_batch(self, V):
         """:meth:`choose` along the last axis of a NumPy array (first index on ties)."""
         return V.argmax(axis=-1)
-
-
-_REGISTRY = {}
-
-
-def register(kind):
-    """Register the kind object *kind* under ``kind.name``; returns it.
-
-    Raises
-    ------
-    TypeError
-        *kind* is not a :class:`NeuronKind` instance.
-    ValueError
-        Its name is not a non-empty string or is taken.
-    """
-    if not isinstance(kind, NeuronKind):
-        raise TypeError(f"register takes a NeuronKind instance, got {type(kind).__name__}")
-    if not isinstance(kind.name, str) or not kind.name:
-        raise ValueError(f"kind {kind!r}: its name must be a non-empty string")
-    if kind.name in _REGISTRY:
-        raise ValueError(f"a kind named {kind.name!r} is already registered")
-    _REGISTRY[kind.name] = kind
-    return kind
-
-
-def unregister(name):
-    """Forget the kind registered as *name* (ValueError for the built-in kinds)."""
-    if name in KINDS:
-        raise ValueError(f"kind {name!r} is built in")
-    _REGISTRY.pop(name, None)
-
-
-def registered():
-    """The names of all registered kinds, built-in first."""
-    return tuple(_REGISTRY)
-
-
-def kind_named(name):
-    """The kind object registered as *name* (a node's ``"kind"`` attribute).
-
-    Raises
-    ------
-    ValueError
-        No kind has that name.
-
-    Examples
-    --------
-    >>> kind_named("maxpool").selects
-    True
-    """
-    try:
-        return _REGISTRY[name]
-    except (KeyError, TypeError):
-        raise ValueError(f"kind must be one of {registered()}, got {name!r}") from None
-
-
-def positive_bias(kind, bias):
-    """Does a neuron of *kind* have a bias ``> 0`` (its root point leaves the domain)?
-
-    The one test of propagate, compile and :func:`symdtd.real.interop.positive_biases`.
-    *kind* is a kind name and *bias* a number or SymPy value (True only when
-    its sign is known to be positive); or both are NumPy arrays, one entry
-    per neuron, and the answer is a boolean array.
-
-    Examples
-    --------
-    >>> positive_bias("relu", 0.5), positive_bias("sumpool", 0), positive_bias("linear", -1)
-    (True, False, False)
-    >>> positive_bias(np.array(["relu", "linear"]), np.array([1.0, 2.0])).tolist()
-    [True, True]
-    """
-    if isinstance(kind, np.ndarray):
-        weighted = [k for k in np.unique(kind) if kind_named(str(k)).weighted]
-        return np.isin(kind, weighted) & (np.asarray(bias, dtype=float) > 0)
-    if not kind_named(kind).weighted:
-        return False
-    if isinstance(bias, sp.Basic):
-        return bias.is_positive is True
-    return bias > 0
-
-
-for _kind in (Input(), ReLU(), Linear(), SumPool(), MaxPool()):
-    register(_kind)
-
-#: the names of the built-in kinds (:func:`registered` lists added ones too)
-KINDS = registered()

@@ -63,7 +63,7 @@ from ..core.domains import Box, Domain
 from ..core.files import atomic_write_text
 from ..core.rules import Rule, get_rule
 from .graph import Network, as_weight
-from .kinds import kind_named, registered
+from .kind_registry import kind_named, registered
 
 __all__ = ["save_network", "load_network", "network_to_dict", "network_from_dict", "loads"]
 

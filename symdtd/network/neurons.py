@@ -39,7 +39,8 @@ import sympy as sp
 from ..core.domains import Box, Domain, Positive, Real
 from ..core.numbers import real_number, to_sympy
 from ..core.rules import get_rule
-from .kinds import KINDS, MAXPOOL_MODES, kind_named
+from .kind_registry import KINDS, kind_named
+from .kinds import MAXPOOL_MODES
 
 __all__ = ["KINDS", "WINNER_TAKE_ALL", "NetworkGraph", "NodeAttributes", "build_expr",
            "as_weight", "input_symbol", "neuron_symbol", "check_rule", "check_graph",

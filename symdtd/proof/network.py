@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from ..network.graph import WINNER_TAKE_ALL, Network
-from ..network.kinds import kind_named
+from ..network.kind_registry import kind_named
 from ..network.neurons import is_unbounded, rule_domain_mismatch
 from ..propagation.backward import ARITHMETIC, box_bounds, forward_values, propagate
 

@@ -45,7 +45,7 @@ import sympy as sp
 
 from ..core.domains import Box, Positive
 from ..core.numbers import real_number, to_sympy
-from ..network.kinds import kind_named
+from ..network.kind_registry import kind_named
 
 __all__ = ["ARITHMETICS", "UNIT_ROUNDOFF", "NegativeOutputWarning", "forward_values",
            "zero_denominator"]

@@ -49,7 +49,7 @@ from ..core import progress
 from ..core.limits import check_digits, check_edges
 from ..core.numbers import to_sympy
 from ..network.graph import WINNER_TAKE_ALL
-from ..network.kinds import kind_named, positive_bias
+from ..network.kind_registry import kind_named, positive_bias
 from ..network.neurons import is_unbounded
 from .arithmetic import ARITHMETIC, ARITHMETICS, NegativeOutputWarning, ancestors_in_order, forward_values, winner_index
 from .product_form import ProductForm

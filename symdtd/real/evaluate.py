@@ -43,7 +43,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..network.kinds import kind_named
+from ..network.kind_registry import kind_named
 
 __all__ = ["dtd", "gradient", "sensitivity", "gradient_x_input", "random_attribution",
            "pixel_flipping", "FlipResult", "mean_ci", "compiled"]
@@ -148,7 +148,7 @@ class _GradientPlan:
                                                                [e[1] for e in entries])),
                                      shape=(self.sizes[s], len(names)))
                     for s, entries in mats.items()}
-            activations = [(kind, np.array(cols)) for kind, cols in groups.values()]
+            activations = [(kind, np.array(cols)) for kind, cols in groups.values() if not kind.identity]
             self.gens.append((g, activations, bias, mats, pools))
 
     def run(self, X, target):
@@ -159,7 +159,7 @@ class _GradientPlan:
             Z = np.tile(bias, (len(X), 1))
             for s, M in mats.items():
                 Z += (M.T @ A[s].T).T
-            gate = np.ones(Z.shape)  # ∂x/∂z of each neuron (selecting neurons: 1, routed below)
+            gate = np.ones(Z.shape)  # ∂x/∂z (x = z kinds: 1; selecting neurons: routed below)
             for kind, cols in activations:  # one call per kind, not per neuron
                 gate[:, cols] = kind.slope_batch(Z[:, cols])
                 Z[:, cols] = kind.activate_batch(Z[:, cols])

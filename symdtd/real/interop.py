@@ -31,7 +31,7 @@ import numpy as np
 from ..core.domains import Real
 from ..network.conv import ConvNetBuilder
 from ..network.graph import Network
-from ..network.kinds import positive_bias
+from ..network.kind_registry import positive_bias
 
 __all__ = ["from_sklearn", "from_torch", "positive_biases", "TORCH_LAYERS",
            "TrainingModeWarning"]

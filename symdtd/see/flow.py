@@ -33,7 +33,7 @@ from pathlib import Path
 import networkx as nx
 import sympy as sp
 
-from ..network.kinds import kind_named
+from ..network.kind_registry import kind_named
 from ..propagation.arithmetic import ARITHMETIC
 from . import colors
 from .flowgraph import INSTALL_HINT, FlowGraph, GraphvizNotFoundError, dot_text, format_value, legend_label, write
