@@ -66,18 +66,6 @@ def test_network_caches_expr_until_its_inputs_change(monkeypatch):
     assert calls == ["y", "y"]
 
 
-def test_build_expr_per_kind():
-    net = Network()
-    for n in "ab":
-        net.add_input(n)
-    net.add_sum_pool("s", ["a", "b"])
-    net.add_max_pool("m", ["a", "b"])
-    net.add_neuron("y", {"s": 2, "m": -1}, bias="1/2", kind="linear")
-    a, b, s, m = (net.graph.nodes[n]["symbol"] for n in "absm")
-    assert build_expr(net.graph, "s") == a + b and build_expr(net.graph, "m") == sp.Max(a, b)
-    assert build_expr(net.graph, "y") == 2 * s - m + R(1, 2)
-
-
 def test_input_symbol_follows_and_checks_the_domain():
     assert input_symbol("p", Box(0, 1)).is_nonnegative and input_symbol("q", Positive()).is_nonnegative
     assert input_symbol("r", Real()).is_nonnegative is None and input_symbol("t", Box(-1, 1)).is_real

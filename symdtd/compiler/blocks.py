@@ -34,6 +34,7 @@ from operator import itemgetter
 import networkx as nx
 import numpy as np
 
+from ..network.kind_registry import kind_named, positive_bias
 from ..network.pooling import PoolingRule, WinnerTakeAll
 from ..network.rule_choice import as_composite, rule_for
 from .batch import as_floats
@@ -60,10 +61,14 @@ class Generation:
     fwd : list of (int, Matrix)
         Source generation and weight matrix of each forward product.
     maxpool : MaxPool or None
+        The table of the selecting (max-pooling) neurons.
     blocks : list of Block
-    bias, floor, keep_p
-        The bias row, the ReLU floor (0, None or per column) and whether the
-        pre-activation is kept for the backward pass.
+    activations : list of (NeuronKind, ndarray or None)
+        Each kind whose activation is not ``x = z``, with its columns
+        (``None``: the whole generation); its
+        :meth:`~symdtd.network.kinds.NeuronKind.activate_batch` applies it.
+    bias, keep_p
+        The bias row and whether the pre-activation is kept for the backward pass.
     """
 
     def __init__(self, index, names):
@@ -127,7 +132,7 @@ class NetworkBlocks:
             raise ValueError("the network has a cycle; compile needs a DAG") from None
         self.inputs, self.outputs = network.inputs, network.outputs
         if not layers or layers[0] != self.inputs:
-            stray = [n for n in (layers or [[]])[0] if G.nodes[n]["kind"] != "input"]
+            stray = [n for n in (layers or [[]])[0] if not kind_named(G.nodes[n]["kind"]).is_input]
             raise ValueError(f"neuron {stray[0]!r} has no inputs" if stray
                              else "the network has no inputs")
         if not self.outputs:
@@ -165,8 +170,9 @@ class NetworkBlocks:
         w = as_floats(ws, lambda k: f"weight of edge {srcs[k]!r} -> {names[dsts[k]]!r}")
         b = as_floats(biases, lambda k: f"bias of neuron {names[k]!r}")
         kinds = np.array(kinds)
-        affine_col = np.isin(kinds, ("relu", "linear"))
-        self.positive_bias += [names[k] for k in np.flatnonzero(affine_col & (b > 0))]
+        kind_of = {k: kind_named(str(k)) for k in np.unique(kinds)}
+        affine_col = np.isin(kinds, [k for k, kind in kind_of.items() if kind.weighted])
+        self.positive_bias += [names[k] for k in np.flatnonzero(positive_bias(kinds, b))]
         node = np.fromiter(map(self._index.__getitem__, srcs), np.int64, len(srcs))
         sg, sc = self._gen_of[node], self._col_of[node]
         dst = np.array(dsts, dtype=np.int64)
@@ -175,17 +181,23 @@ class NetworkBlocks:
         self.n_edges += len(w)
         self.edge_ends.append((srcs, dst))
         gen.bias = b.astype(dtype)
-        relu = kinds == "relu"
-        gen.floor = (0.0 if relu.all() else None if not relu.any()
-                     else np.where(relu, 0.0, -np.inf).astype(dtype))
-        pool = kinds == "maxpool"
+        gen.activations = []
+        for k, kind in kind_of.items():
+            if not kind.identity and not kind.selects:
+                cols = np.flatnonzero(kinds == k)
+                gen.activations.append((kind, None if len(cols) == gen.n else cols))
+        selecting = [kind for kind in kind_of.values() if kind.selects]
+        if len(selecting) > 1:
+            raise ValueError(f"generation {g} mixes selecting kinds {[k.name for k in selecting]}; "
+                             "compile takes one per generation")
+        pool = np.isin(kinds, [kind.name for kind in selecting])
         for s in np.unique(sg[~pool[dst]]):
             m = ~pool[dst] & (sg == s)
             gen.fwd.append((s, _matrix(sc[m], dst[m], w[m], (len(self.names[s]), gen.n),
                                        dtype, threshold)))
         if pool.any():
             gen.maxpool = self._maxpool_table(gen, np.flatnonzero(pool), pool[dst], sg, sc, dst,
-                                              e_id)
+                                              e_id, selecting[0])
         groups = {}
         for c, rule in enumerate(rules):
             groups.setdefault(id(rule), (rule, []))[1].append(c)
@@ -279,7 +291,7 @@ class NetworkBlocks:
                                  hv.astype(float))
         return self._bindings[s]
 
-    def _maxpool_table(self, gen, cols, mask, sg, sc, dst, e_id):
+    def _maxpool_table(self, gen, cols, mask, sg, sc, dst, e_id, kind):
         sources, offsets, total = [], {}, 0
         for s in np.unique(sg[mask]):
             n = len(self.names[s])
@@ -295,7 +307,7 @@ class NetworkBlocks:
         edge_idx = np.zeros((len(cols), fan.max()), dtype=np.int64)
         idx[k, rank] = np.array([offsets[s] for s in sg[mask]]) + sc[mask]
         edge_idx[k, rank] = e_id[mask]
-        return MaxPool(cols, gen.n, sources, idx, edge_idx)
+        return MaxPool(cols, gen.n, sources, idx, edge_idx, kind)
 
     # --------------------------------------------------------------- display
     def edge_names(self):

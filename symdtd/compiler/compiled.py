@@ -395,8 +395,11 @@ class CompiledNetwork:
             else:
                 Ag = Pg
                 Ag += gen.bias
-            if gen.floor is not None:
-                np.maximum(Ag, gen.floor, out=Ag)
+            for kind, cols in gen.activations:  # one call per kind, not per neuron
+                if cols is None:
+                    Ag = kind.activate_batch(Ag)
+                else:
+                    Ag[:, cols] = kind.activate_batch(Ag[:, cols])
             slots.append(gen.maxpool.forward(A, Ag) if gen.maxpool else None)
             A.append(Ag)
             P.append(Pg if gen.keep_p else None)

@@ -385,19 +385,21 @@ class MaxPool:
 
     ``idx[k]`` lists neuron ``k``'s inputs (in predecessor order, so ties go
     to the first) as columns of the concatenated source generations, padded
-    with a column of ``-inf``.
+    with a column of ``kind.neutral`` (``-inf``). *kind* is the selecting
+    :class:`~symdtd.network.kinds.NeuronKind` (max-pooling), which chooses.
     """
 
-    def __init__(self, cols, n_gen, sources, idx, edge_idx):
+    def __init__(self, cols, n_gen, sources, idx, edge_idx, kind):
         self.cols, self.sources, self.idx, self.edge_idx = cols, sources, idx, edge_idx
+        self.kind = kind
         self.position = np.full(n_gen, -1)
         self.position[cols] = np.arange(len(cols))
 
     def forward(self, A, out):
         """Write the maxima into *out*'s pooling columns; return the winning slots."""
         batch = len(out)
-        pad = np.full((batch, 1), -np.inf, out.dtype)
+        pad = np.full((batch, 1), self.kind.neutral, out.dtype)
         V = np.concatenate([A[src] for src, _, _ in self.sources] + [pad], axis=1)[:, self.idx]
-        slot = V.argmax(axis=2)
+        slot = self.kind.choose_batch(V)
         out[:, self.cols] = np.take_along_axis(V, slot[..., None], axis=2)[..., 0]
         return slot

@@ -29,6 +29,7 @@ from numbers import Number
 import sympy as sp
 
 from .domains import Box, Domain, Positive, Real
+from .numbers import RealLike
 
 __all__ = ["Rule", "get_rule", "register_rule", "rule_names", "indicator", "check_parameters",
            "PARAMETERS"]
@@ -98,11 +99,21 @@ class Rule:
         """
         return self.origin or self
 
-    def with_parameters(self, **values) -> Rule:
+    def with_parameters(self, **values: RealLike) -> Rule:
         """This rule with other parameter values, e.g. ``rule.with_parameters(gamma=0.5)``.
 
         The same values give the same instance (so compiled blocks and
         caches group them); the derivation is the original rule's.
+
+        Parameters
+        ----------
+        **values : number
+            Parameter name -> value, e.g. ``gamma=0.5``.
+
+        Returns
+        -------
+        Rule
+            The rule with those parameter values.
 
         Raises
         ------

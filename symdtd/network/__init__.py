@@ -10,7 +10,7 @@ from symdtd.core.lazy import lazy_exports
 
 _EXPORTS = {
     "Network": "graph",
-    "KINDS": "neurons",
+    "KINDS": "kind_registry",
     "ConvNetBuilder": "conv",
     "save_network": "netjson",
     "load_network": "netjson",

@@ -206,10 +206,21 @@ DEFAULT = PaperDefault()
 
 
 class Above(Composite):
-    """*rule* wherever *base* (default :class:`PaperDefault`) picks z⁺ at a ReLU or linear
-    neuron: the layers above the input layer. Elsewhere *base*'s choice if *base*
-    is given, else none (in a chain ``Above(r) | other``, *other* decides there).
+    """*rule* wherever the base composite picks z⁺: the layers above the input layer.
 
+    Elsewhere *base*'s choice if *base* is given, else none (in a chain
+    ``Above(r) | other``, *other* decides there).
+
+    Parameters
+    ----------
+    rule : str or Rule
+        The rule for the ReLU and linear neurons where *base* picks z⁺.
+    base : Composite, optional
+        Decides where z⁺ would be picked and, if given, everywhere else
+        (default :class:`PaperDefault`, deciding only the z⁺ places).
+
+    Examples
+    --------
     >>> from symdtd import examples
     >>> from symdtd.network.rule_choice import rule_for
     >>> [rule_for(examples.xor(), n, Above("z")).name for n in ("h1", "y")]
@@ -249,9 +260,17 @@ class Above(Composite):
 
 
 class GammaAbove(Above):
-    """The γ rule with the given γ wherever *base* (default :class:`PaperDefault`)
-    picks z⁺ at a ReLU or linear neuron.
+    """The γ rule with the given γ wherever the base composite picks z⁺.
 
+    Parameters
+    ----------
+    gamma : number or str, optional
+        γ ≥ 0 (default ``"1/4"``), stored on the rule instance.
+    base : Composite, optional
+        As for :class:`Above`.
+
+    Examples
+    --------
     >>> GammaAbove(0.5).above.parameters
     {'gamma': 0.5}
     """
@@ -279,9 +298,18 @@ def _base_from_dict(data):
 
 
 class Everywhere(Composite):
-    """*rule* at every neuron it fits (:func:`~symdtd.network.rule_fit.rule_misfit`), the
-    default elsewhere.
+    """*rule* at every neuron it fits, the default elsewhere.
 
+    Whether a rule fits is :func:`~symdtd.network.rule_fit.rule_misfit`'s answer
+    (the neuron's kind and the domain of its inputs).
+
+    Parameters
+    ----------
+    rule : str or Rule
+        The rule to use wherever it fits.
+
+    Examples
+    --------
     >>> from symdtd import Box, Network
     >>> from symdtd.network.rule_choice import rule_for
     >>> net = Network.from_dense([[[1], [-1]], [[1]]], input_domain=Box(-1, 1))
@@ -353,7 +381,14 @@ class _Mapping(Composite):
 
 
 class ByName(_Mapping):
-    """Rules for named neurons, e.g. ``ByName({"h1": "w2", "y": "gamma"})``."""
+    """Rules for named neurons, e.g. ``ByName({"h1": "w2", "y": "gamma"})``.
+
+    Parameters
+    ----------
+    mapping : dict
+        Neuron name -> rule (name or object); a rule that does not fit its
+        neuron, or a name that is not a neuron, is an error.
+    """
 
     label = "neuron"
     by_class = False
@@ -370,7 +405,13 @@ class ByName(_Mapping):
 
 
 class ByKind(_Mapping):
-    """Rules by neuron kind, e.g. ``ByKind({"maxpool": "proportional"})``."""
+    """Rules by neuron kind, e.g. ``ByKind({"maxpool": "proportional"})``.
+
+    Parameters
+    ----------
+    mapping : dict
+        Kind name (``"relu"``, ``"maxpool"``, …) -> rule (name or object).
+    """
 
     label = "kind"
     by_class = True
@@ -387,8 +428,14 @@ class ByKind(_Mapping):
 
 
 class ByLayer(_Mapping):
-    """Rules by generation of :meth:`Network.layers <symdtd.network.graph.Network.layers>`,
-    e.g. ``ByLayer({1: "w2"})``."""
+    """Rules by layer, e.g. ``ByLayer({1: "w2"})``.
+
+    Parameters
+    ----------
+    mapping : dict
+        Generation number of :meth:`Network.layers
+        <symdtd.network.graph.Network.layers>` -> rule (name or object).
+    """
 
     label = "layer"
     by_class = False
@@ -418,10 +465,20 @@ class ByLayer(_Mapping):
 
 
 class WithParameters(Composite):
-    """*base* (default :class:`PaperDefault`) with rule parameters set on every rule that takes
-    them, the neurons' own rules included: ``WithParameters({"gamma": 0.5}, Above("gamma"))``.
-    Without *base* it chooses nothing itself (in a chain, the others choose) and
-    sets the parameters on whatever is chosen.
+    """Another composite with rule parameters set on every rule that takes them.
+
+    The neurons' own rules are included: ``WithParameters({"gamma": 0.5},
+    Above("gamma"))``. Without *base* it chooses nothing itself (in a chain,
+    the others choose) and sets the parameters on whatever is chosen.
+
+    Parameters
+    ----------
+    parameters : dict
+        Parameter name -> value, e.g. ``{"gamma": 0.5}``.
+    base : Composite, optional
+        The composite whose choices get the parameters.
+    where : str, optional
+        How errors name the parameters (``compile(parameters=...)`` passes its own).
     """
 
     def __init__(self, parameters, base=None, *, where="WithParameters"):
@@ -454,7 +511,13 @@ class WithParameters(Composite):
 
 
 class Chain(Composite):
-    """Composites asked in order: the first that decides wins (``a | b`` builds one)."""
+    """Composites asked in order: the first that decides wins (``a | b`` builds one).
+
+    Parameters
+    ----------
+    *composites : Composite
+        The composites, first asked first.
+    """
 
     def __init__(self, *composites):
         parts = []

@@ -50,6 +50,7 @@ import numpy as np
 
 from ..core.domains import Box, Positive, Real
 from .graph import Network
+from .kind_registry import kind_named, registered
 
 __all__ = ["ConvNetBuilder", "conv_output_size"]
 
@@ -132,9 +133,10 @@ class ConvNetBuilder:
         return self.shape
 
     def _check_activation(self, activation, layer):
-        if activation not in ("relu", "linear"):
+        kind = kind_named(activation) if activation in registered() else None
+        if kind is None or kind.is_input or not kind.weighted:
             raise ValueError(f"{layer}: activation must be 'relu' or 'linear', got {activation!r}")
-        self._nonnegative = activation == "relu"
+        self._nonnegative = kind.nonnegative
         return activation
 
     def conv2d(self, weight, bias=None, *, stride=1, padding=0, activation="relu", name=None):
@@ -294,7 +296,7 @@ class ConvNetBuilder:
     def build(self):
         """The finished :class:`Network`; its outputs are the last layer's neurons."""
         last = [str(n) for n in self._names.ravel()]
-        if self.network.graph.nodes[last[0]]["kind"] == "input":
+        if kind_named(self.network.graph.nodes[last[0]]["kind"]).is_input:
             raise ValueError("build: add at least one layer")
         self.network.outputs = last
         return self.network

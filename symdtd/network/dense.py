@@ -33,6 +33,7 @@ import sympy as sp
 
 from ..core.domains import Box, Domain, Positive
 from ..core.numbers import real_number
+from .kind_registry import kind_named
 from .neurons import as_weight
 
 __all__ = ["DenseLayers", "dense_layers", "numeric_plan", "forward_pass"]
@@ -138,7 +139,8 @@ def numeric_plan(graph):
 
     ``order`` is a topological order of the nodes and ``index`` their
     columns; each step ``(column, kind, predecessor columns, weights, bias)``
-    computes one neuron. ValueError naming the edge or neuron if a weight or
+    computes one neuron (``kind`` is the :class:`~symdtd.network.kinds.NeuronKind`).
+    ValueError naming the edge or neuron if a weight or
     bias is symbolic, not a number or not finite as a float64.
     """
     order = list(nx.topological_sort(graph))
@@ -146,13 +148,14 @@ def numeric_plan(graph):
     steps = []
     for n in order:
         data = graph.nodes[n]
-        if data["kind"] == "input":
+        kind = kind_named(data["kind"])
+        if kind.is_input:
             continue
         preds = graph.pred[n]
         w = _float_array([e.get("weight") for e in preds.values()], n,
                          lambda k, p=list(preds), n=n: f"weight of edge {p[k]!r} -> {n!r}")
         b = _float_array([data.get("bias")], n, lambda k, n=n: f"bias of neuron {n!r}")[0]
-        steps.append((index[n], data["kind"], np.array([index[p] for p in preds]), w, b))
+        steps.append((index[n], kind, np.array([index[p] for p in preds]), w, b))
     return order, index, steps
 
 
@@ -234,11 +237,11 @@ def forward_pass(X, inputs, outputs, plan, nodes=False):
     A[:, [index[n] for n in inputs]] = X
     with np.errstate(over="ignore", invalid="ignore"):
         for k, kind, pred_idx, w, b in steps:
-            if kind == "maxpool":
-                A[:, k] = A[:, pred_idx].max(axis=1)
+            if kind.selects:
+                V = A[:, pred_idx]
+                A[:, k] = np.take_along_axis(V, kind.choose_batch(V)[:, None], axis=1)[:, 0]
                 continue
-            z = A[:, pred_idx] @ w + b
-            A[:, k] = np.maximum(z, 0.0) if kind == "relu" else z
+            A[:, k] = kind.activate_batch(A[:, pred_idx] @ w + b)
     finite = np.isfinite(A).all(axis=0)
     if not finite.all():
         k = int(np.flatnonzero(finite == 0)[0])  # the first in topological order: the culprit

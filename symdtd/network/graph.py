@@ -8,7 +8,8 @@ Node attributes
     ``kind``
         ``"input"``, ``"relu"`` (``x = max(0, z)``), ``"linear"`` (``x = z``,
         an output that may be negative), ``"sumpool"`` (``x = Σ x_i``) or
-        ``"maxpool"`` (``x = max_i x_i``).
+        ``"maxpool"`` (``x = max_i x_i``): the name of a kind class of
+        :mod:`symdtd.network.kinds`, which every pass asks.
     ``bias``
         ``b`` in ``z = Σ_i x_i w_i + b`` (``0`` for inputs and pools).
     ``domain``
@@ -25,7 +26,8 @@ Node attributes
     ``expr``
         The activation as a SymPy expression in the predecessors' symbols,
         e.g. ``Max(0, x1 - x2/2)``; an input's ``expr`` is its symbol. It is
-        built on first read and cached, so large dense networks stay cheap.
+        built on first read and cached, so large dense networks stay cheap
+        (the same as :meth:`Network.expr`).
 
 Edge attribute
     ``weight``
@@ -70,13 +72,15 @@ from ..core.domains import Positive
 from ..propagation.arithmetic import forward_values
 from . import neurons
 from .dense import dense_layers, forward_pass, numeric_plan
-from .neurons import KINDS, NetworkGraph, as_weight, build_expr, input_symbol
-from .neurons import MAXPOOL_MODES as _MAXPOOL_MODES
-from .neurons import check_rule as _check_rule
-from .neurons import neuron_symbol as _neuron_symbol
+from .kind_registry import KINDS, kind_named, registered
+from .kinds import MAXPOOL_MODES
+from .neurons import NetworkGraph, as_weight, build_expr, input_symbol
 from .pooling import WINNER_TAKE_ALL
 
 __all__ = ["Network", "KINDS", "WINNER_TAKE_ALL", "as_weight"]
+
+#: the kind name of input nodes (compared in the hot paths, where a lookup would cost)
+INPUT = kind_named("input").name
 
 
 def _same_items(data, items):
@@ -101,8 +105,8 @@ class Network:
     """
 
     def __init__(self, maxpool="winner"):
-        if maxpool not in _MAXPOOL_MODES:
-            raise ValueError(f"maxpool must be one of {_MAXPOOL_MODES}, got {maxpool!r}")
+        if maxpool not in MAXPOOL_MODES:
+            raise ValueError(f"maxpool must be one of {MAXPOOL_MODES}, got {maxpool!r}")
         self.graph = NetworkGraph()
         self.maxpool = maxpool
         self._outputs = None
@@ -118,7 +122,7 @@ class Network:
         domain = Positive() if domain is None else domain
         self._check_new_name(name)
         symbol = input_symbol(name, domain)  # checks the domain
-        self._add_node(name, kind="input", bias=0, domain=domain, rule=None, symbol=symbol)
+        self._add_node(name, kind=INPUT, bias=0, domain=domain, rule=None, symbol=symbol)
 
     def add_neuron(self, name, inputs, bias=0, kind="relu", rule=None):
         """Add a neuron ``x = max(0, Σ_i x_i w_i + b)`` (or ``x = z`` if linear).
@@ -130,19 +134,24 @@ class Network:
             ``{source name: weight}``; sources must already be in the network.
         bias : number, optional
         kind : {"relu", "linear"}
+            Or the name of another weighted kind registered with
+            :func:`symdtd.network.kinds.register`.
         rule : str or Rule, optional
             Overrides the default rule (see :meth:`rule_for`).
         """
-        if kind not in ("relu", "linear"):
-            raise ValueError(f"neuron {name!r}: kind must be 'relu' or 'linear', got {kind!r}")
+        kind_class = kind_named(kind) if kind in registered() else None
+        if kind_class is None or kind_class.is_input or not kind_class.weighted:
+            added = [k for k in registered() if kind_named(k).weighted and k not in ("relu", "linear")]
+            added = f" (or an added weighted kind: {', '.join(map(repr, added))})" if added else ""
+            raise ValueError(f"neuron {name!r}: kind must be 'relu' or 'linear'{added}, got {kind!r}")
         self._check_new_name(name)
         if not isinstance(inputs, dict):
             raise TypeError(f"neuron {name!r}: inputs must be a dict {{source: weight}}")
         edges = self._check_sources(name, list(inputs))
         weights = [as_weight(inputs[s], f"weight of edge {s!r} -> {name!r}") for s in edges]
         bias = as_weight(bias, f"bias of neuron {name!r}")
-        _check_rule(name, rule, kind)
-        self._add_node(name, kind=kind, bias=bias, rule=rule, symbol=_neuron_symbol(name, kind),
+        kind_class.check_rule(name, rule)
+        self._add_node(name, kind=kind, bias=bias, rule=rule, symbol=kind_class.symbol(name),
                        edges=zip(edges, weights))
 
     def add_sum_pool(self, name, inputs, rule=None):
@@ -159,8 +168,9 @@ class Network:
         if isinstance(inputs, (str, dict)) or not hasattr(inputs, "__iter__"):
             raise TypeError(f"pooling neuron {name!r}: inputs must be a list of node names")
         sources = self._check_sources(name, list(inputs))
-        _check_rule(name, rule, kind)
-        self._add_node(name, kind=kind, bias=0, rule=rule, symbol=_neuron_symbol(name, kind),
+        kind_class = kind_named(kind)
+        kind_class.check_rule(name, rule)
+        self._add_node(name, kind=kind, bias=0, rule=rule, symbol=kind_class.symbol(name),
                        edges=((s, 1) for s in sources))
 
     def _check_new_name(self, name):
@@ -185,7 +195,7 @@ class Network:
         before = self.graph._edits
         self.graph.add_node(name, **attrs)
         self.graph.add_edges_from(edges)
-        self.graph.nodes[name].builder = partial(Network._build_expr, self, name)
+        self.graph.nodes[name].builder = partial(Network.expr, self, name)
         self._touch(before)
 
     @classmethod
@@ -220,16 +230,16 @@ class Network:
             net.add_input(name, domain)
         before = net.graph._edits
         for k, (W, b) in enumerate(zip(layers.weights, layers.biases)):
-            kind = "linear" if k == len(layers.weights) - 1 else "relu"
+            kind = kind_named("linear" if k == len(layers.weights) - 1 else "relu")
             src, dst = names[k], names[k + 1]
             # plain tuples and Python numbers: 266k edges build in well under a second
-            net.graph.add_nodes_from((d, {"kind": kind, "bias": b[j], "rule": None,
-                                          "symbol": _neuron_symbol(d, kind)})
+            net.graph.add_nodes_from((d, {"kind": kind.name, "bias": b[j], "rule": None,
+                                          "symbol": kind.symbol(d)})
                                      for j, d in enumerate(dst))
             net.graph.add_edges_from((s, d, {"weight": W[i][j]})
                                      for i, s in enumerate(src) for j, d in enumerate(dst))
             for d in dst:
-                net.graph.nodes[d].builder = partial(Network._build_expr, net, d)
+                net.graph.nodes[d].builder = partial(Network.expr, net, d)
         net._touch(before)
         return net
 
@@ -237,7 +247,7 @@ class Network:
     @property
     def inputs(self):
         """Names of the input nodes, in insertion order."""
-        return [n for n, kind in self.graph.nodes(data="kind") if kind == "input"]
+        return [n for n, kind in self.graph.nodes(data="kind") if kind == INPUT]
 
     @property
     def outputs(self):
@@ -245,14 +255,14 @@ class Network:
         if self._outputs is not None:
             return list(self._outputs)
         return [n for n, kind in self.graph.nodes(data="kind")
-                if kind != "input" and self.graph.out_degree(n) == 0]
+                if kind != INPUT and self.graph.out_degree(n) == 0]
 
     @outputs.setter
     def outputs(self, names):
         if names is not None:
             names = list(names)
             for n in names:
-                if n not in self.graph or self.graph.nodes[n].get("kind") in ("input", None):
+                if n not in self.graph or self.graph.nodes[n].get("kind") in (INPUT, None):
                     raise ValueError(f"output {n!r} is not a neuron of the network")
         self._outputs = names
         self._version += 1
@@ -272,7 +282,7 @@ class Network:
         for node, data in self.graph.nodes(data=True):
             attrs = {k: v for k, v in data.items() if k != "expr"}
             net.graph.add_node(node, **attrs)
-            net.graph.nodes[node].builder = partial(Network._build_expr, net, node)
+            net.graph.nodes[node].builder = partial(Network.expr, net, node)
         net.graph.add_edges_from((u, v, dict(d)) for u, v, d in self.graph.edges(data=True))
         net._outputs = None if self._outputs is None else list(self._outputs)
         net._touch(0)
@@ -309,10 +319,10 @@ class Network:
             return type(value) in (int, float) or isinstance(value, sp.Basic)
 
         for node, data in self.graph.nodes(data=True):
-            if data["kind"] != "input" and not plain(data["bias"]):
+            if data["kind"] != INPUT and not plain(data["bias"]):
                 data["bias"] = as_weight(data["bias"], f"bias of neuron {node!r}")
             if getattr(data, "builder", False) is None:
-                data.builder = partial(Network._build_expr, self, node)
+                data.builder = partial(Network.expr, self, node)
         for u, v, edge in self.graph.edges(data=True):
             if not plain(edge["weight"]):
                 edge["weight"] = as_weight(edge["weight"], f"weight of edge {u!r} -> {v!r}")
@@ -320,7 +330,7 @@ class Network:
     def _check(self, edges=True):
         neurons.check_graph(self.graph, edges=edges)
         for n in self._outputs or ():
-            if n not in self.graph or self.graph.nodes[n].get("kind") in ("input", None):
+            if n not in self.graph or self.graph.nodes[n].get("kind") in (INPUT, None):
                 raise ValueError(f"output {n!r} is not a neuron of the network")
 
     def _touch(self, edits_before=None):
@@ -408,8 +418,24 @@ class Network:
         return neurons.input_class(self, node)
 
     # ------------------------------------------------------------------ forward
-    def _build_expr(self, node):  # the lazy ``expr`` of a node (pickled by reference)
+    def expr(self, node):
+        """The activation of *node* as an expression of its predecessors' symbols.
+
+        Built by its kind (:meth:`NeuronKind.expression
+        <symdtd.network.kinds.NeuronKind.expression>`; an input's is its
+        symbol) and cached until the node, its inputs or their weights
+        change, directly in ``graph`` too. ``graph.nodes[node]["expr"]``
+        reads the same (the node attribute dicts call this method).
+
+        Examples
+        --------
+        >>> net = Network.from_dense([[[1], [-1]], [[2]]], [[1], [0]])
+        >>> net.expr("h1_1"), net.expr("y1")
+        (Max(0, x1 - x2 + 1), 2*h1_1)
+        """
         G = self.graph
+        if node not in G:
+            raise ValueError(f"{node!r} is not in the network")
         if G._edits != self._own_edits:  # nodes or edges added or removed directly
             self._sync()
         data = G.nodes[node]
@@ -481,7 +507,7 @@ class Network:
                 raise ValueError(f"the network has {len(outputs)} outputs {outputs}; "
                                  "choose one with output=")
             return outputs[0]
-        if output not in self.graph or self.graph.nodes[output]["kind"] == "input":
+        if output not in self.graph or self.graph.nodes[output]["kind"] == INPUT:
             raise ValueError(f"output {output!r} is not a neuron of the network")
         return output
 

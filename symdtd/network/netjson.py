@@ -62,7 +62,8 @@ from ..core import numbers
 from ..core.domains import Box, Domain
 from ..core.files import atomic_write_text
 from ..core.rules import Rule, get_rule
-from .graph import KINDS, Network, as_weight
+from .graph import Network, as_weight
+from .kind_registry import kind_named, registered
 from .pooling import PoolingRule
 
 __all__ = ["save_network", "load_network", "network_to_dict", "network_from_dict", "loads"]
@@ -85,7 +86,7 @@ def network_to_dict(network):
             "inputs": [], "neurons": []}
     for name, attrs in G.nodes(data=True):
         kind = attrs["kind"]
-        if kind == "input":
+        if kind_named(kind).is_input:
             domain = attrs["domain"]
             if isinstance(domain, Box) and domain.symbolic:
                 raise ValueError(f"input {name!r} has a symbolic Box(); only numeric bounds "
@@ -93,7 +94,7 @@ def network_to_dict(network):
             data["inputs"].append({"name": name, "domain": domain.to_dict()})
             continue
         entry = {"name": name, "kind": kind}
-        if kind in ("sumpool", "maxpool"):
+        if not kind_named(kind).weighted:
             entry["inputs"] = list(G.pred[name])
         else:
             entry["inputs"] = {s: _to_json(e["weight"], f"weight of edge {s!r} -> {name!r}")
@@ -104,10 +105,10 @@ def network_to_dict(network):
             rule = rule.name
         if isinstance(rule, Rule):
             try:
-                registered = get_rule(rule.name) is rule
+                is_registered = get_rule(rule.name) is rule
             except ValueError:
-                registered = False
-            if not registered:
+                is_registered = False
+            if not is_registered:
                 raise ValueError(f"neuron {name!r}: its Rule {rule.name!r} is not registered, "
                                  "so it cannot be saved by name; register_rule it first")
             rule = rule.name
@@ -274,14 +275,15 @@ def _neuron_spec(entry, where):
     if unknown:
         raise ValueError(f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
     kind = entry.get("kind", "relu")
-    if kind not in KINDS or kind == "input":
-        raise ValueError(f"{where}.kind: expected one of relu, linear, sumpool, maxpool, got {kind!r}")
+    neuron_kinds = [k for k in registered() if not kind_named(k).is_input]
+    if kind not in neuron_kinds:
+        raise ValueError(f"{where}.kind: expected one of {', '.join(neuron_kinds)}, got {kind!r}")
     rule = entry.get("rule")
     if rule is not None and not isinstance(rule, str):
         raise ValueError(f"{where}.rule: expected a rule name, got {rule!r}")
     sources = entry.get("inputs")
     spec = {"where": where, "kind": kind, "rule": rule, "weights": None, "bias": 0}
-    if kind in ("sumpool", "maxpool"):
+    if not kind_named(kind).weighted:
         if not isinstance(sources, list) or not sources:
             raise ValueError(f"{where}.inputs: a pooling neuron needs a non-empty list of names")
         if not all(isinstance(s, str) for s in sources):

@@ -4,8 +4,9 @@ The node and edge attributes are documented once, in :mod:`symdtd.network.graph`
 This module holds what stores and decides them, one neuron (node) at a time:
 
 * :class:`NetworkGraph` is the ``nx.DiGraph`` of a network; its node
-  attribute dicts (:class:`NodeAttributes`) build ``expr`` with
-  :func:`build_expr` on first read;
+  attribute dicts (:class:`NodeAttributes`) read ``expr`` from
+  :meth:`Network.expr <symdtd.network.graph.Network.expr>`, which builds it
+  with :func:`build_expr` (the kind's expression, :mod:`symdtd.network.kinds`);
 * :func:`as_weight` checks and normalises a weight or a bias;
   :func:`input_symbol` an input's domain, :func:`check_rule` a rule override
   and :func:`check_graph` a whole graph after direct edits;
@@ -33,26 +34,22 @@ import networkx as nx
 import numpy as np
 import sympy as sp
 
-from ..core.domains import Box, Domain, Positive, Real
+from ..core.domains import Box, Domain, Real
 from ..core.numbers import real_number, to_sympy
-from ..core.rules import Rule, get_rule
-from .pooling import POOLING_RULES, PoolingRule
+from .kind_registry import KINDS, kind_named
 
 __all__ = ["KINDS", "NetworkGraph", "NodeAttributes", "build_expr",
            "as_weight", "input_symbol", "neuron_symbol", "check_rule", "check_graph",
            "rule_targets", "input_class", "is_unbounded"]
 
-KINDS = ("input", "relu", "linear", "sumpool", "maxpool")
-MAXPOOL_MODES = tuple(name for name, rule in POOLING_RULES.items() if "maxpool" in rule.kinds)
-#: kinds whose activation is ≥ 0 (their successors see inputs in ℝ₊)
-POSITIVE_KINDS = ("relu", "sumpool", "maxpool")
 
 
 class NodeAttributes(dict):
-    """A node's attribute dict whose ``expr`` is built on read by ``builder``.
+    """A node's attribute dict whose ``expr`` is read from ``builder``.
 
-    ``builder`` is the zero-argument function building it (``None``: no
-    lazy ``expr``). ``expr`` is never stored in the dict: a
+    ``builder`` is the zero-argument function returning it, the node's
+    :meth:`Network.expr <symdtd.network.graph.Network.expr>` (``None``: no
+    ``expr``). ``expr`` is never stored in the dict: a
     :class:`~symdtd.network.graph.Network` caches it and rebuilds it when the
     node, its inputs or their weights change, so a direct edit of the graph
     never leaves a stale expression behind.
@@ -125,21 +122,20 @@ class NetworkGraph(nx.DiGraph):
 
 
 def build_expr(graph, node):
-    """The activation of *node* in its predecessors' symbols (its ``expr``)."""
+    """The activation of *node* in its predecessors' symbols (its ``expr``): its kind's
+    :meth:`~symdtd.network.kinds.NeuronKind.expression`."""
     data = graph.nodes[node]
-    kind = data["kind"]
-    if kind == "input":
+    kind = kind_named(data["kind"])
+    if kind.is_input:
         return data["symbol"]
     preds = graph.pred[node]
-    args = [graph.nodes[p]["symbol"] for p in preds]
-    if kind == "sumpool":
-        return sp.Add(*args)
-    if kind == "maxpool":
-        return sp.Max(*args)
-    z = sp.Add(*[to_sympy(as_weight(e.get("weight"), f"weight of edge {p!r} -> {node!r}")) * a
-                 for a, (p, e) in zip(args, preds.items())],
-               to_sympy(as_weight(data.get("bias"), f"bias of neuron {node!r}")))
-    return sp.Max(0, z) if kind == "relu" else z
+    symbols = [graph.nodes[p]["symbol"] for p in preds]
+    weights = bias = None
+    if kind.weighted:
+        weights = [to_sympy(as_weight(e.get("weight"), f"weight of edge {p!r} -> {node!r}"))
+                   for p, e in preds.items()]
+        bias = to_sympy(as_weight(data.get("bias"), f"bias of neuron {node!r}"))
+    return kind.expression(symbols, weights, bias)
 
 
 def as_weight(value, what):
@@ -169,38 +165,18 @@ def input_symbol(name, domain):
         raise TypeError(f"input {name!r}: domain must be a Domain, got {type(domain).__name__}")
     if isinstance(domain, Box) and (isinstance(domain.low, list) or isinstance(domain.high, list)):
         raise ValueError(f"input {name!r}: give a Box with scalar bounds (one input, one box)")
-    nonnegative = isinstance(domain, Positive) or (
-        isinstance(domain, Box) and not domain.symbolic and domain.low >= 0)
-    return sp.Symbol(name, nonnegative=True) if nonnegative else sp.Symbol(name, real=True)
+    return kind_named("input").symbol(name, domain)
 
 
 def neuron_symbol(name, kind):
-    """The SymPy symbol of a neuron: nonnegative for ReLU and pooling, else real."""
-    return sp.Symbol(name, nonnegative=True) if kind in POSITIVE_KINDS else sp.Symbol(name, real=True)
+    """The SymPy symbol of a neuron of *kind*: nonnegative for ReLU and pooling, else real."""
+    return kind_named(kind).symbol(name)
 
 
 def check_rule(name, rule, kind):
-    """Check a rule override of neuron *name* of *kind* (``None`` is always fine).
-
-    A pooling rule (by name or object, :mod:`symdtd.network.pooling`) is
-    accepted only for the pooling kinds it is made for.
-    """
-    if rule is None or isinstance(rule, Rule):
-        return
-    if isinstance(rule, str) and rule in POOLING_RULES:
-        rule = POOLING_RULES[rule]
-    if isinstance(rule, PoolingRule):
-        if kind not in rule.kinds:
-            raise ValueError(f"neuron {name!r} is a {kind} neuron; pooling rule {rule.name!r} "
-                             f"is for {' and '.join(rule.kinds)} neurons")
-        return
-    if not isinstance(rule, str):
-        raise TypeError(f"neuron {name!r}: rule must be a name, a Rule or a pooling rule, "
-                        f"got {type(rule).__name__}")
-    try:
-        get_rule(rule)
-    except ValueError as err:
-        raise ValueError(f"neuron {name!r}: {err}") from None
+    """Check a rule override of neuron *name* of *kind* (``None`` is always fine):
+    :meth:`NeuronKind.check_rule <symdtd.network.kinds.NeuronKind.check_rule>`."""
+    kind_named(kind).check_rule(name, rule)
 
 
 def check_graph(graph, edges=True):
@@ -223,12 +199,14 @@ def check_graph(graph, edges=True):
             raise ValueError(f"node {node!r} has no attributes: was it created by an edge "
                              f"{node!r} -> {succ[0]!r} from a node not in the network?"
                              if succ else f"node {node!r} has no attributes (no kind)")
-        if kind not in KINDS:
-            raise ValueError(f"node {node!r}: kind must be one of {KINDS}, got {kind!r}")
+        try:
+            kind = kind_named(kind)
+        except ValueError as err:
+            raise ValueError(f"node {node!r}: {err}") from None
         if not isinstance(data.get("symbol"), sp.Symbol):
             raise ValueError(f"node {node!r}: its symbol must be a SymPy Symbol, "
                              f"got {data.get('symbol')!r}")
-        if kind == "input":
+        if kind.is_input:
             if graph.in_degree(node):
                 raise ValueError(f"input {node!r} has incoming edges")
             if not isinstance(data.get("domain"), Domain):
@@ -237,8 +215,8 @@ def check_graph(graph, edges=True):
         if not graph.in_degree(node):
             raise ValueError(f"neuron {node!r} has no inputs")
         as_weight(data.get("bias"), f"bias of neuron {node!r}")
-        check_rule(node, data.get("rule"), kind)
-        pool = kind in ("sumpool", "maxpool")
+        kind.check_rule(node, data.get("rule"))
+        pool = not kind.weighted
         if pool and data.get("bias") != 0:
             raise ValueError(f"pooling neuron {node!r} must have bias 0, got {data.get('bias')!r}")
         if edges:
@@ -256,7 +234,7 @@ def rule_targets(network, target, rule):
         layers = network.layers()
         if not 0 <= target < len(layers):
             raise ValueError(f"layer {target} does not exist; the network has {len(layers)}")
-        names = [n for n in layers[target] if network.graph.nodes[n]["kind"] != "input"]
+        names = [n for n in layers[target] if not kind_named(network.graph.nodes[n]["kind"]).is_input]
     elif isinstance(target, str):
         names = [target]
     else:
@@ -264,10 +242,10 @@ def rule_targets(network, target, rule):
     for name in names:
         if name not in network.graph:
             raise ValueError(f"set_rule: {name!r} is not in the network")
-        kind = network.graph.nodes[name]["kind"]
-        if kind == "input":
+        kind = kind_named(network.graph.nodes[name]["kind"])
+        if kind.is_input:
             raise ValueError(f"set_rule: {name!r} is an input; inputs have no rule")
-        check_rule(name, rule, kind)
+        kind.check_rule(name, rule)
     return names
 
 
@@ -290,8 +268,9 @@ def input_class(network, node):
     ``"box"``, ℝ inputs and linear neurons ``"real"``.
     """
     data = network.graph.nodes[node]
-    if data["kind"] in POSITIVE_KINDS:
+    kind = kind_named(data["kind"])
+    if kind.nonnegative:
         return "positive"
-    if data["kind"] == "linear" or isinstance(data["domain"], Real):
+    if not kind.is_input or isinstance(data["domain"], Real):
         return "real"
     return "box" if isinstance(data["domain"], Box) else "positive"

@@ -35,6 +35,7 @@ import sympy as sp
 from ..core.numbers import to_sympy
 from ..core.rules import get_rule
 from ..propagation.arithmetic import winner_index
+from .kinds import POOLING_RULE_KINDS
 
 __all__ = ["PoolingRule", "WinnerTakeAll", "Proportional", "WINNER_TAKE_ALL", "PROPORTIONAL",
            "POOLING_RULES", "pooling_rule"]
@@ -80,7 +81,7 @@ class WinnerTakeAll(PoolingRule):
 
     name = "winner"
     title = "winner-take-all max-pooling"
-    kinds = ("maxpool",)
+    kinds = POOLING_RULE_KINDS["winner"]
 
     def winner(self, values):
         """The index of the first of the largest *values*."""
@@ -118,7 +119,7 @@ class Proportional(PoolingRule):
 
     name = "proportional"
     title = "proportional pooling (z rule, unit weights)"
-    kinds = ("maxpool", "sumpool")
+    kinds = POOLING_RULE_KINDS["proportional"]
 
     @property
     def taylor_rule(self):

@@ -24,6 +24,7 @@ import sympy as sp
 
 from ..core.domains import Positive, Real
 from ..network.graph import Network
+from ..network.kind_registry import kind_named
 from ..network.neurons import is_unbounded
 from ..network.pooling import PoolingRule
 from ..network.rule_choice import as_composite, rule_for
@@ -262,7 +263,7 @@ def root_checks(network, point, output=None, composite=None, *, maxpool=None):
     outside = {}
     for j in act:
         data = G.nodes[j]
-        if data["kind"] == "input":
+        if kind_named(data["kind"]).is_input:
             continue
         rule = rule_for(network, j, composite)
         if isinstance(rule, PoolingRule):
@@ -279,7 +280,7 @@ def root_checks(network, point, output=None, composite=None, *, maxpool=None):
                                   strict=True))
         z = ar.total([x * w for x, w in zip(xs, ws)]) + ar.number(data["bias"], "bias")
         s = ar.total([v * w for v, w in zip(vs, ws)])
-        if s == 0 or (data["kind"] == "relu" and not z > 0):
+        if s == 0 or kind_named(data["kind"]).slope(z) == 0:  # a dead neuron has no root
             continue
         t = z / s
         for i, x, v in zip(G.pred[j], xs, vs):

@@ -45,6 +45,7 @@ import sympy as sp
 
 from ..core.domains import Box, Positive
 from ..core.numbers import real_number, to_sympy
+from ..network.kind_registry import kind_named
 
 __all__ = ["ARITHMETICS", "UNIT_ROUNDOFF", "NegativeOutputWarning", "forward_values",
            "zero_denominator"]
@@ -240,7 +241,7 @@ def _inputs(network, inputs, ar, needed):
     if not hasattr(inputs, "items"):
         raise TypeError("inputs must be a mapping {input name: value}")
     for name in inputs:
-        if name not in network.graph or network.graph.nodes[name]["kind"] != "input":
+        if name not in network.graph or not kind_named(network.graph.nodes[name]["kind"]).is_input:
             raise ValueError(f"unknown input {name!r}; the inputs are {network.inputs}")
     missing = [p for p in needed if p not in inputs]
     if missing:
@@ -270,8 +271,8 @@ def ancestors_in_order(network, output):
 
 
 def winner_index(values):
-    best = max(values)
-    return next(k for k, v in enumerate(values) if v == best)  # first one on ties
+    """Index of the input a max-pooling neuron passes on (its kind's choice: the first largest)."""
+    return kind_named("maxpool").choose(values)
 
 
 def forward_values(network, inputs, arithmetic="exact", at=None, output=None, region=None):
@@ -295,32 +296,33 @@ def forward_values(network, inputs, arithmetic="exact", at=None, output=None, re
     network._sync()  # notices direct edits of the graph (and checks them)
     G = network.graph
     order = ancestors_in_order(network, output) if output else list(nx.topological_sort(G))
-    needed = [n for n in order if G.nodes[n]["kind"] == "input"]
+    needed = [n for n in order if kind_named(G.nodes[n]["kind"]).is_input]
     if at is not None and region is None:
         if arithmetic != "symbolic":
             raise ValueError("at= is for arithmetic='symbolic'; pass the point as inputs")
         region = forward_values(network, at, "exact", output=output)
     values = _inputs(network, inputs, ar, needed)
     act = {}
+    exact = ARITHMETIC["exact"]
     for n in order:
         data = G.nodes[n]
-        kind = data["kind"]
-        if kind == "input":
+        kind = kind_named(data["kind"])
+        if kind.is_input:
             act[n] = values[n]
             continue
         preds = G.pred[n]
-        if kind == "maxpool":
-            if region is not None:
-                act[n] = act[list(preds)[winner_index([region[p] for p in preds])]]
-            else:
-                act[n] = ar.maximum([act[p] for p in preds])
+        if kind.selects:  # at a point, the input it selects there
+            act[n] = (act[list(preds)[kind.choose([region[p] for p in preds])]] if region is not None
+                      else kind.select(ar, [act[p] for p in preds]))
             continue
-        z = ar.total([act[p] * ar.number(e["weight"], f"weight of edge {p!r} -> {n!r}")
-                      for p, e in preds.items()]
-                     + [ar.number(data["bias"], f"bias of neuron {n!r}")])
-        z = ar.check(z, f"neuron {n!r}")
-        if kind == "relu":
-            act[n] = ar.relu(z) if region is None else (z if region[n] > 0 else ar.zero)
-        else:
-            act[n] = z
+        weights = bias = None
+        if kind.weighted:
+            weights = [ar.number(e["weight"], f"weight of edge {p!r} -> {n!r}") for p, e in preds.items()]
+            bias = ar.number(data["bias"], f"bias of neuron {n!r}")
+        z = ar.check(kind.preactivation(ar, [act[p] for p in preds], weights, bias), f"neuron {n!r}")
+        if region is None:
+            act[n] = kind.activation(ar, z)
+        else:  # the activation region of the point: x = slope(z at the point) · z
+            slope = kind.slope(kind.preactivation(exact, [region[p] for p in preds], weights, bias))
+            act[n] = z if slope == 1 else slope * z
     return act

@@ -50,6 +50,7 @@ import sympy as sp
 from ..core import progress
 from ..core.limits import check_digits, check_edges
 from ..core.numbers import to_sympy
+from ..network.kind_registry import kind_named, positive_bias
 from ..network.neurons import is_unbounded
 from ..network.pooling import PoolingRule, WinnerTakeAll
 from ..network.rule_choice import as_composite, rule_for
@@ -285,7 +286,7 @@ def propagate(network, inputs=None, output=None, arithmetic="symbolic", *, at=No
     act = forward_values(network, inputs, arithmetic, output=f, region=region)
     point = None
     if region is not None:  # input value -> number: decides zero denominators at the point
-        point = {act[p]: region[p] for p in order if G.nodes[p]["kind"] == "input"
+        point = {act[p]: region[p] for p in order if kind_named(G.nodes[p]["kind"]).is_input
                  and isinstance(act[p], sp.Symbol)}
     incoming = {n: [] for n in order}
     box = {}  # node -> (l, h) for box rules
@@ -299,7 +300,8 @@ def propagate(network, inputs=None, output=None, arithmetic="symbolic", *, at=No
         check_digits(R_j, j)  # exact numbers of float weights can grow without end
         product.settle(j, R_j, act[j])
         data = G.nodes[j]
-        if data["kind"] == "input":
+        kind = kind_named(data["kind"])
+        if kind.is_input:
             continue
         preds = list(G.pred[j].items())
         rule = rule_for(network, j, composite)
@@ -326,9 +328,9 @@ def propagate(network, inputs=None, output=None, arithmetic="symbolic", *, at=No
             envs.append(env)
         D = ar.check(ar.total(qs), f"neuron {j!r}: the denominator Σ q")
         bias = ar.number(data["bias"], f"bias of neuron {j!r}")
-        if data["kind"] in ("relu", "linear") and ar.sign(bias) == 1:
+        if positive_bias(data["kind"], bias):
             exp.positive_bias.append(j)
-        b_plus = ar.positive_part(bias) if absorb_bias and data["kind"] in ("relu", "linear") else 0
+        b_plus = ar.positive_part(bias) if absorb_bias and kind.weighted else 0
         D = D + b_plus
         D_at = D.xreplace(point) if point else D
         if ar.zero_denominator(D_at, qs + [b_plus]):

@@ -45,6 +45,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..network.kind_registry import kind_named
+
 __all__ = ["dtd", "gradient", "sensitivity", "gradient_x_input", "random_attribution",
            "pixel_flipping", "FlipResult", "mean_ci", "compiled"]
 
@@ -151,35 +153,40 @@ class _GradientPlan:
         self.out = [pos[o] for o in network.outputs]
         self.gens = []
         for g, names in enumerate(self.layers[1:], start=1):
-            kinds = np.array([G.nodes[n]["kind"] for n in names])
+            kinds = [kind_named(G.nodes[n]["kind"]) for n in names]
             bias = np.array([float(G.nodes[n]["bias"]) for n in names])
-            mats, pools = {}, []
+            mats, pools, groups = {}, [], {}
             for c, n in enumerate(names):
-                if kinds[c] == "maxpool":  # predecessor order: ties go to the first
-                    pools.append((c, [pos[p] for p in G.pred[n]]))
+                if kinds[c].selects:  # predecessor order: ties go to the first
+                    pools.append((c, kinds[c], [pos[p] for p in G.pred[n]]))
                     continue
+                groups.setdefault(kinds[c].name, (kinds[c], []))[1].append(c)
                 for p, edge in G.pred[n].items():
                     mats.setdefault(pos[p][0], []).append((pos[p][1], c, float(edge["weight"])))
             mats = {s: sps.csr_array(([e[2] for e in entries], ([e[0] for e in entries],
                                                                [e[1] for e in entries])),
                                      shape=(self.sizes[s], len(names)))
                     for s, entries in mats.items()}
-            self.gens.append((g, kinds == "relu", bias, mats, pools))
+            activations = [(kind, np.array(cols)) for kind, cols in groups.values() if not kind.identity]
+            self.gens.append((g, activations, bias, mats, pools))
 
     def run(self, X, target):
         """Outputs ``(batch, n_outputs)`` and ``∂x_f/∂x`` for ``x_f`` = output *target* per row."""
         A = [X]
         gates, winners = [], []
-        for g, relu, bias, mats, pools in self.gens:  # noqa: B007 (g names the generation)
+        for g, activations, bias, mats, pools in self.gens:  # noqa: B007 (g names the generation)
             Z = np.tile(bias, (len(X), 1))
             for s, M in mats.items():
                 Z += (M.T @ A[s].T).T
-            gates.append(np.where(relu, Z > 0, True))
-            Z = np.where(relu, np.maximum(Z, 0.0), Z)
+            gate = np.ones(Z.shape)  # ∂x/∂z (x = z kinds: 1; selecting neurons: routed below)
+            for kind, cols in activations:  # one call per kind, not per neuron
+                gate[:, cols] = kind.slope_batch(Z[:, cols])
+                Z[:, cols] = kind.activate_batch(Z[:, cols])
+            gates.append(gate)
             won = []
-            for c, preds in pools:
+            for c, kind, preds in pools:
                 values = np.stack([A[s][:, k] for s, k in preds], axis=1)
-                k = values.argmax(axis=1)
+                k = kind.choose_batch(values)
                 Z[:, c] = values[np.arange(len(X)), k]
                 won.append((c, preds, k))
             winners.append(won)

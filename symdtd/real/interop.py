@@ -31,6 +31,7 @@ import numpy as np
 from ..core.domains import Real
 from ..network.conv import ConvNetBuilder
 from ..network.graph import Network
+from ..network.kind_registry import positive_bias
 
 __all__ = ["from_sklearn", "from_torch", "positive_biases", "TORCH_LAYERS",
            "TrainingModeWarning"]
@@ -51,7 +52,7 @@ def positive_biases(network):
     messages still conserve unless the denominator is zero.
     """
     return [n for n, data in network.graph.nodes(data=True)
-            if data["kind"] in ("relu", "linear") and float(data["bias"]) > 0]
+            if positive_bias(data["kind"], float(data["bias"]))]
 
 
 def _require(module, extra):

@@ -30,6 +30,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ..network.graph import Network
+from ..network.kind_registry import kind_named
 from ..propagation.backward import Explanation
 from . import colors
 from .flowgraph import INSTALL_HINT, FlowGraph, GraphvizNotFoundError, dot_text, format_value, legend_label, write
@@ -38,8 +39,6 @@ from .flowplan import FlowValues, check_options, plan_flow
 __all__ = ["render", "render_to_files", "write", "FlowGraph", "GraphvizNotFoundError",
            "INSTALL_HINT"]
 
-_SHAPES = {"input": "box", "relu": "ellipse", "linear": "ellipse", "sumpool": "hexagon",
-           "maxpool": "invhouse"}
 _MIN_WIDTH, _MAX_WIDTH = 0.4, 6.0   # edge penwidth range (points)
 _FADE = "40"                        # alpha suffix for what a highlight pushes back
 
@@ -151,10 +150,10 @@ def _neuron_node(network, n, value, values, fmt, network_alone):
         lines.append(f"x = {fmt(values.activations[n])}")
     if values.relevance:
         lines.append(f"R = {fmt(value)}")
-    kind = G.nodes[n]["kind"]
-    if network_alone and kind != "input":   # the network alone: say what it computes
-        lines.append(kind + ("" if kind.endswith("pool") else f", b = {fmt(G.nodes[n]['bias'])}"))
-    attrs = {"shape": _SHAPES.get(kind, "ellipse")}
+    kind = kind_named(G.nodes[n]["kind"])
+    if network_alone and not kind.is_input:   # the network alone: say what it computes
+        lines.append(kind.name + (f", b = {fmt(G.nodes[n]['bias'])}" if kind.weighted else ""))
+    attrs = {"shape": kind.shape}
     if n in network.outputs:
         attrs["peripheries"] = "2"
     return lines, attrs
