@@ -49,9 +49,9 @@ import numpy as np
 
 from ..core.domains import Box, Domain, Positive, Real
 from ..core.rules import get_rule
+from .kinds import MAXPOOL_MODES
 from .layer_base import Layer
 from .layer_neurons import expand, neuron_expression
-from .neurons import MAXPOOL_MODES
 from .pool_layers import AdaptiveAvgPool2d, WindowPool
 from .pooling import WINNER_TAKE_ALL
 
