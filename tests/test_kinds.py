@@ -41,6 +41,8 @@ def test_what_each_kind_stores_and_yields():
     assert table == {"relu": (True, True, False, False), "linear": (True, False, False, False),
                      "sumpool": (False, True, True, False), "maxpool": (False, True, True, True)}
     assert kind_named("input").is_input and not any(kind_named(k).is_input for k in KINDS[1:])
+    # only a ReLU switches off (output 0 on a whole half-space): the flow drawings count those
+    assert [k for k in KINDS if kind_named(k).gates] == ["relu"]
     for k in ("relu", "sumpool", "maxpool"):
         assert kind_named(k).symbol("v").is_nonnegative
     assert kind_named("linear").symbol("v").is_nonnegative is None

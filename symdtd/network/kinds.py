@@ -122,6 +122,9 @@ class NeuronKind:
     identity = False
     #: its node shape in flow drawings (a Graphviz shape)
     shape = "ellipse"
+    #: it can be switched off: an output of 0 means inactive (a dead ReLU passes
+    #: no relevance back), which flow drawings count and may hide
+    gates = False
 
     def __repr__(self):
         return f"{type(self).__name__}()"
@@ -334,7 +337,7 @@ class Input(NeuronKind):
 class ReLU(NeuronKind):
     """``x = max(0, z)``: nonnegative; dead (slope 0) where ``z ≤ 0``."""
 
-    name, nonnegative = "relu", True
+    name, nonnegative, gates = "relu", True, True
 
     def activation(self, ar, z):
         return ar.relu(z)

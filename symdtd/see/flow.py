@@ -162,11 +162,11 @@ def _neuron_node(network, n, value, values, fmt, network_alone):
 def _layer_node(network, k, members, value, plan, values, fmt):
     """Label lines, shape and summary of a collapsed layer's node."""
     acts, layer = values.activations, plan.layers[k]
-    gated = bool(acts) and any(network.graph.nodes[n]["kind"] == "relu" for n in members)
+    gated = bool(acts) and any(kind_named(network.graph.nodes[n]["kind"]).gates for n in members)
     active = sum(1 for n in members if values.number(acts.get(n)) not in (0, None))
     more = " more" if len(members) < len(layer) - len(plan.excluded & set(layer)) else ""
     lines = [f"layer {k}: {len(members)}{more} nodes"]
-    if gated:   # only ReLUs can be inactive; inputs are just values
+    if gated:   # only gating kinds (ReLU) can be inactive; inputs are just values
         lines.append(f"active {active}/{len(members)}")
     if values.relevance:
         lines.append(f"ΣR = {fmt(value)}")

@@ -27,6 +27,7 @@ import networkx as nx
 import sympy as sp
 
 from ..network.graph import Network
+from ..network.kind_registry import kind_named
 from ..propagation.arithmetic import ARITHMETIC
 
 __all__ = ["FlowValues", "EdgeGroup", "FlowPlan", "check_options", "plan_flow", "numeric"]
@@ -243,7 +244,7 @@ def plan_flow(network: Network, values: FlowValues, *, collapse_above: int | Non
     if hide_inactive:
         outputs = set(network.outputs)
         hidden = {n for n, kind in G.nodes(data="kind")
-                  if kind == "relu" and n not in outputs and num(values.activations.get(n)) == 0}
+                  if kind_named(kind).gates and n not in outputs and num(values.activations.get(n)) == 0}
     # nodes left out: hidden inactive ones and, by default, those not explained
     excluded = hidden | ({n for n in G if n not in rel} if rel and explained_only else set())
     layers = network.layers()
