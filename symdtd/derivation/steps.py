@@ -53,6 +53,15 @@ __all__ = ["Step", "TaylorExpansion", "SearchLine", "SolveForT", "SubstituteRoot
 class Step:
     """One named step of a derivation; subclasses compute, check and print it.
 
+    Building a step computes its result (:meth:`apply`) and checks it
+    (:meth:`check`) at once.
+
+    Parameters
+    ----------
+    space : NeuronSymbols
+        The symbols of the neuron the step works on (its inputs, weights,
+        bias and relevance shares).
+
     Attributes
     ----------
     key : str
