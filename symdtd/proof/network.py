@@ -39,7 +39,12 @@ __all__ = ["verify_network", "NetworkReport", "root_checks", "explain_command"]
 class NetworkReport:
     """What :func:`verify_network` found. ``bool(report)`` is True when proved.
 
-    Attributes
+    :func:`verify_network` builds it; each parameter is kept as the attribute
+    of the same name. ``str(report)`` gives the full text report,
+    :meth:`verdict` one line and :meth:`to_latex` a table of the relevance
+    per generation.
+
+    Parameters
     ----------
     status : {"proved", "refuted", "unknown"}
         Whether ``Σ_p [x_f]_p = x_f`` was proved, refuted or neither.
@@ -52,15 +57,30 @@ class NetworkReport:
         neurons lost, so every bit of relevance is accounted for.
     layer_totals : list of (int, list, value)
         Generation index, its nodes and the relevance they hold.
-    positive_bias, zero_denominators : list
-    roots_outside : dict
-        ``neuron -> t`` for neurons whose root ``x − t·v`` leaves the domain.
-    absorbed, lost : dict
-        From the explanation.
+    positive_bias : list of str
+        The neurons with a positive bias (their root may leave the domain).
+    zero_denominators : list of str
+        The neurons whose denominator ``Σ q`` was 0 (their messages are set to 0).
+    roots_outside : dict or None
+        ``neuron -> t`` for neurons whose root ``x − t·v`` leaves the domain
+        (None when there was no numeric point to check).
+    absorbed : dict
+        ``neuron -> relevance`` absorbed by the neuron's bias, from the explanation.
+    lost : dict
+        ``neuron -> relevance`` lost at a zero denominator, from the explanation.
     explanation : Explanation
-    rule_mismatches : dict
+        The propagation the report is about
+        (:class:`~symdtd.propagation.backward.Explanation`).
+    rule_mismatches : dict, optional
         ``neuron -> why`` for neurons whose rule assumes an input domain
         that does not contain their inputs' values (its proofs do not apply).
+
+    Examples
+    --------
+    >>> from symdtd import examples
+    >>> report = verify_network(examples.figure3(), examples.example_inputs("figure3")[0])
+    >>> bool(report), report.positive_bias, report.roots_outside
+    (True, [], {})
     """
 
     status: str
