@@ -45,10 +45,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.numbers import check_positive_int
 from ..network.kind_registry import kind_named
 
 __all__ = ["dtd", "gradient", "sensitivity", "gradient_x_input", "random_attribution",
-           "pixel_flipping", "FlipResult", "mean_ci", "compiled"]
+           "pixel_flipping", "FlipResult", "mean_ci", "compiled", "check_patch"]
 
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -301,21 +302,44 @@ class FlipResult:
         return f"AOPC {self.aopc:.4g} (95% CI {self.ci[0]:.4g} … {self.ci[1]:.4g}, n = {len(self.curves)})"
 
 
-def _positive_int(value, what):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{what} must be a positive integer, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{what} must be a positive integer, got {value}")
-    return int(value)
+def check_patch(patch: object) -> tuple[int, int]:
+    """The ``(height, width)`` of a pixel-flipping patch, checked.
 
+    :func:`pixel_flipping` calls it; callers that do slow work before
+    flipping (such as :func:`symdtd.real.comparison.evaluate_models`) call it
+    first, so a bad *patch* fails at once.
 
-def _patch_size(patch):
-    """``(height, width)`` of a patch given as one positive integer or a pair."""
+    Parameters
+    ----------
+    patch : int or (int, int)
+        One positive integer (a square patch) or a pair of them.
+
+    Returns
+    -------
+    tuple of (int, int)
+        The patch's height and width.
+
+    Raises
+    ------
+    TypeError
+        A size that is not an integer.
+    ValueError
+        A size below 1, or a sequence that is not a pair.
+
+    Examples
+    --------
+    >>> check_patch(2), check_patch((2, 3))
+    ((2, 2), (2, 3))
+    >>> check_patch((1, 2, 3))
+    Traceback (most recent call last):
+    ...
+    ValueError: patch must be an integer or a pair of integers, got (1, 2, 3)
+    """
     if isinstance(patch, (tuple, list)) and len(patch) == 2:
-        return tuple(_positive_int(p, "patch") for p in patch)
+        return tuple(check_positive_int(p, "patch") for p in patch)
     if isinstance(patch, (tuple, list)):
         raise ValueError(f"patch must be an integer or a pair of integers, got {patch!r}")
-    size = _positive_int(patch, "patch")
+    size = check_positive_int(patch, "patch")
     return size, size
 
 
@@ -326,7 +350,7 @@ def _patches(n_features, patch, shape):
     shape = shape or (math.isqrt(n_features),) * 2
     if math.prod(shape) != n_features:
         raise ValueError(f"shape {tuple(shape)} does not hold {n_features} features")
-    ph, pw = _patch_size(patch)
+    ph, pw = check_patch(patch)
     grid = np.arange(n_features).reshape(shape)
     return [grid[i:i + ph, j:j + pw].ravel()
             for i in range(0, shape[0], ph) for j in range(0, shape[1], pw)]
@@ -369,7 +393,7 @@ def pixel_flipping(model, X, relevance, target, *, baseline=0.0, patch=None, sha
     target = np.broadcast_to(np.asarray(target), (n,)).astype(np.int64)
     base = np.broadcast_to(np.asarray(baseline, dtype=np.float64), (d,))
     groups = _patches(d, patch, shape)
-    L = len(groups) if steps is None else _positive_int(steps, "steps")
+    L = len(groups) if steps is None else check_positive_int(steps, "steps")
     if not 0 < L <= len(groups):
         raise ValueError(f"steps must be in 1..{len(groups)}, got {steps!r}")
     scores = np.stack([R[:, g].sum(axis=1) for g in groups], axis=1)
