@@ -44,8 +44,12 @@ import weakref
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..core.numbers import check_positive_int
+from ..core.rules import Rule
+from ..network.composites import Composite
+from ..network.graph import Network
 from ..network.kind_registry import kind_named
 
 __all__ = ["dtd", "gradient", "sensitivity", "gradient_x_input", "random_attribution",
@@ -68,12 +72,14 @@ def _cached(network, key, build):
     return entry[key][1]
 
 
-def compiled(network, rule=None, parameters=None, *, composite=None):
+def compiled(network: Network, rule: str | Rule | None = None, parameters: dict | None = None, *,
+             composite: Composite | None = None) -> object:
     """The compiled network (cached per network and choice of rules).
 
     Parameters
     ----------
     network : Network
+        The network to compile.
     rule : str or Rule, optional
         A rule for every ReLU or linear neuron where the composite says z⁺:
         the layers above the input (a box input layer keeps zᴮ, real inputs
@@ -85,6 +91,14 @@ def compiled(network, rule=None, parameters=None, *, composite=None):
     composite : Composite, optional
         Which rule each neuron uses; default the paper's.
 
+    Returns
+    -------
+    CompiledNetwork
+        The :class:`~symdtd.compiler.compiled.CompiledNetwork`; the same
+        object again until the network changes.
+
+    Examples
+    --------
     >>> from symdtd import Network
     >>> net = Network.from_dense([[[1.0]], [[1.0]]])
     >>> compiled(net) is compiled(net)
@@ -114,16 +128,23 @@ def _forward_fn(model):
                     f"got {type(model).__name__}")
 
 
-def dtd(network, X, target, *, rule=None, parameters=None, absorb_bias=False, composite=None):
+def dtd(network: Network, X: ArrayLike, target: int | str | ArrayLike, *, rule: str | Rule | None = None,
+        parameters: dict | None = None, absorb_bias: bool = False,
+        composite: Composite | None = None) -> np.ndarray:
     """Deep Taylor relevance ``[x_f]_p`` from the compiled network.
+
+    The network is compiled once (see :func:`compiled`) and reused for
+    later calls with the same choice of rules.
 
     Parameters
     ----------
     network : Network
+        The network to explain.
     X : array-like, shape (batch, n_inputs)
+        The input rows.
     target : int, str or array-like
         Output index (or name), or one per row; see :meth:`CompiledNetwork.explain`.
-    rule : str, optional
+    rule : str or Rule, optional
         E.g. ``"gamma"``: replaces z⁺ above the input layer (see :func:`compiled`).
     parameters : dict, optional
         Rule parameters, e.g. ``{"gamma": 0.25}``.
@@ -136,6 +157,13 @@ def dtd(network, X, target, *, rule=None, parameters=None, absorb_bias=False, co
     Returns
     -------
     numpy.ndarray, shape (batch, n_inputs)
+        The relevance ``[x_f]_p`` of every input for every row.
+
+    Examples
+    --------
+    >>> net = Network.from_dense([[[1.0], [-2.0]], [[3.0]]])
+    >>> dtd(net, [[1.0, 0.25]], 0)          # positive inputs, z⁺: only w⁺ shares
+    array([[1.5, 0. ]])
     """
     model = compiled(network, rule, parameters, composite=composite)
     return model.explain(X, target, absorb_bias=absorb_bias).relevance
@@ -223,11 +251,40 @@ def _target_rows(network, target, batch):
     return arr
 
 
-def gradient(network, X, target):
-    """``∂x_f/∂x_p`` per row, shape ``(batch, n_inputs)`` (float64).
+def gradient(network: Network, X: ArrayLike, target: int | str | ArrayLike) -> np.ndarray:
+    """The gradient ``∂x_f/∂x_p`` of one output with respect to every input, row by row.
 
-    ``x_f`` is output *target* (an index or name, or one per row). A ReLU
-    has derivative 0 at ``z = 0``.
+    One batched forward and backward pass over the network's generations
+    (the plan is built once per network and cached). A ReLU has derivative 0
+    at ``z = 0``; a max-pooling neuron passes the gradient to the first of
+    its largest inputs.
+
+    Parameters
+    ----------
+    network : Network
+        The network, evaluated in float64.
+    X : array-like, shape (batch, n_inputs)
+        The input rows (one row may be given as a 1-D array).
+    target : int, str or array-like
+        The output ``x_f`` to differentiate: its index in ``network.outputs``,
+        its name, or one index or name per row.
+
+    Returns
+    -------
+    numpy.ndarray, shape (batch, n_inputs)
+        ``∂x_f/∂x_p`` for every row and input (float64).
+
+    Raises
+    ------
+    ValueError
+        *X* of the wrong width, or a *target* that is not an output.
+
+    Examples
+    --------
+    >>> net = Network.from_dense([[[1.0], [-2.0]], [[3.0]]])
+    >>> gradient(net, [[1.0, 0.25], [0.0, 1.0]], 0)   # inactive in the second row
+    array([[ 3., -6.],
+           [ 0.,  0.]])
     """
     X = np.atleast_2d(np.asarray(X, dtype=np.float64))
     if X.shape[1:] != (len(network.inputs),):
@@ -236,26 +293,89 @@ def gradient(network, X, target):
     return plan.run(X, _target_rows(network, target, len(X)))[1]
 
 
-def sensitivity(network, X, target):
-    """Sensitivity analysis: ``(∂x_f/∂x_p)²``."""
+def sensitivity(network: Network, X: ArrayLike, target: int | str | ArrayLike) -> np.ndarray:
+    """Sensitivity analysis: the squared gradient ``(∂x_f/∂x_p)²``.
+
+    It says how much the output would change if an input moved, not how
+    much the input contributes: a baseline for :func:`pixel_flipping`.
+
+    Parameters
+    ----------
+    network : Network
+        The network, evaluated in float64.
+    X : array-like, shape (batch, n_inputs)
+        The input rows.
+    target : int, str or array-like
+        The output followed: an index, a name, or one per row (as for :func:`gradient`).
+
+    Returns
+    -------
+    numpy.ndarray, shape (batch, n_inputs)
+        ``(∂x_f/∂x_p)²`` for every row and input.
+
+    Examples
+    --------
+    >>> net = Network.from_dense([[[1.0], [-2.0]], [[3.0]]])
+    >>> sensitivity(net, [[1.0, 0.25]], 0)
+    array([[ 9., 36.]])
+    """
     return gradient(network, X, target) ** 2
 
 
-def gradient_x_input(network, X, target):
-    """Gradient × input: ``x_p · ∂x_f/∂x_p``."""
+def gradient_x_input(network: Network, X: ArrayLike, target: int | str | ArrayLike) -> np.ndarray:
+    """Gradient × input: ``x_p · ∂x_f/∂x_p``.
+
+    For a ReLU network without biases the scores add up to the output.
+
+    Parameters
+    ----------
+    network : Network
+        The network, evaluated in float64.
+    X : array-like, shape (batch, n_inputs)
+        The input rows.
+    target : int, str or array-like
+        The output followed: an index, a name, or one per row (as for :func:`gradient`).
+
+    Returns
+    -------
+    numpy.ndarray, shape (batch, n_inputs)
+        ``x_p · ∂x_f/∂x_p`` for every row and input.
+
+    Examples
+    --------
+    >>> net = Network.from_dense([[[1.0], [-2.0]], [[3.0]]])
+    >>> gradient_x_input(net, [[1.0, 0.25]], 0)       # sums to the output 1.5
+    array([[ 3. , -1.5]])
+    """
     return np.atleast_2d(np.asarray(X, dtype=float)) * gradient(network, X, target)
 
 
-def random_attribution(X, seed=0):
+def random_attribution(X: ArrayLike, seed: int = 0) -> np.ndarray:
     """Uniform random scores of the shape of *X*: a random flipping order (seeded).
 
+    The baseline every attribution method should beat in :func:`pixel_flipping`.
+
+    Parameters
+    ----------
+    X : array-like, shape (batch, n_inputs)
+        The input rows; only their shape is used.
+    seed : int, default 0
+        Seed of the random generator, so the order is reproducible.
+
+    Returns
+    -------
+    numpy.ndarray, shape (batch, n_inputs)
+        Scores drawn uniformly from [0, 1).
+
+    Examples
+    --------
     >>> random_attribution(np.zeros((2, 3)), seed=1).shape
     (2, 3)
     """
     return np.random.default_rng(seed).random(np.shape(np.atleast_2d(X)))
 
 
-def mean_ci(values, confidence=0.95):
+def mean_ci(values: ArrayLike, confidence: float = 0.95) -> tuple[float, tuple[float, float]]:
     """Mean and the t confidence interval ``mean ± t·s/√n`` over the first axis.
 
     >>> m, (lo, hi) = mean_ci([1.0, 2.0, 3.0])
@@ -356,8 +476,10 @@ def _patches(n_features, patch, shape):
             for i in range(0, shape[0], ph) for j in range(0, shape[1], pw)]
 
 
-def pixel_flipping(model, X, relevance, target, *, baseline=0.0, patch=None, shape=None,
-                   steps=None, confidence=0.95):
+def pixel_flipping(model: object, X: ArrayLike, relevance: ArrayLike, target: int | ArrayLike, *,
+                   baseline: float | ArrayLike = 0.0, patch: int | tuple[int, int] | None = None,
+                   shape: tuple[int, int] | None = None, steps: int | None = None,
+                   confidence: float = 0.95) -> FlipResult:
     """Remove features in order of decreasing relevance; record the explained output.
 
     Parameters
@@ -365,6 +487,7 @@ def pixel_flipping(model, X, relevance, target, *, baseline=0.0, patch=None, sha
     model : Network, CompiledNetwork or callable
         Its ``forward`` (or the callable) maps ``(batch, n_inputs)`` to outputs.
     X : array-like, shape (n, n_inputs)
+        The intact inputs.
     relevance : array-like, shape (n, n_inputs)
         Scores; the highest is removed first (ties: the lower index first).
     target : int or array-like of int
@@ -379,11 +502,27 @@ def pixel_flipping(model, X, relevance, target, *, baseline=0.0, patch=None, sha
         Image shape for *patch* (default: square).
     steps : int, optional
         Number of removal steps ``L`` (default: all features or patches).
-    confidence : float
+    confidence : float, default 0.95
+        Level of the t confidence interval of the AOPC.
 
     Returns
     -------
     FlipResult
+        The output curves, the features removed per step and the AOPC with
+        its confidence interval.
+
+    Raises
+    ------
+    ValueError
+        Shapes that do not match, a *patch* or *shape* that does not tile
+        the inputs, or *steps* outside ``1..`` the number of features or patches.
+
+    Examples
+    --------
+    >>> net = Network.from_dense([[[1.0], [-2.0]], [[3.0]]])
+    >>> result = pixel_flipping(net, [[1.0, 0.25]], [[2.0, 1.0]], 0)
+    >>> result.curves, float(result.aopc)
+    (array([[1.5, 0. , 0. ]]), 1.0)
     """
     X = np.atleast_2d(np.asarray(X, dtype=np.float64))
     R = np.atleast_2d(np.asarray(relevance, dtype=np.float64))
