@@ -17,8 +17,9 @@ bug) and prints itself (:meth:`Step.text`, :meth:`Step.latex`,
   ``w⁺``/``w⁻``: ``[x_j]_i = q_i / Σ q · x_j``.
 
 Step (e) reads and inserts the direction through
-:mod:`symdtd.derivation.directions`. :func:`run_steps` runs them in order; :func:`~symdtd.derivation.taylor.derive`
-assembles the :class:`~symdtd.derivation.taylor.Derivation` from their results.
+:mod:`symdtd.derivation.directions`. :func:`run_steps` runs the steps in
+order; :func:`~symdtd.derivation.taylor.derive` assembles the
+:class:`~symdtd.derivation.taylor.Derivation` from their results.
 
 Examples
 --------
