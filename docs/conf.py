@@ -192,17 +192,8 @@ def _public_names():
 # enable each one once its docstrings are fixed, by deleting its line.
 NUMPYDOC_TODO = [
     r"symdtd\.compiler\.compiled\.",      # CompiledNetwork, rule_kernel: PR01, RT01
-    r"symdtd\.derivation\.assumptions\.", # Assumptions: PR01 (fields under Attributes)
-    r"symdtd\.derivation\.steps\.",       # Step: PR01 (fields under Attributes)
-    r"symdtd\.derivation\.taylor\.",      # Derivation: PR01 (fields under Attributes)
-    r"symdtd\.network\.netjson\.",        # save_network, load_network: PR01, RT01
-    r"symdtd\.proof\.network\.",          # NetworkReport: PR01
-    r"symdtd\.proof\.neuron\.",           # verify, Report: PR01
-    r"symdtd\.proof\.sign_claims\.",      # Claim: PR01
     r"symdtd\.propagation\.arithmetic\.", # forward_values: PR01, RT01
     r"symdtd\.propagation\.backward\.",   # Explanation: PR01
-    r"symdtd\.real\.evaluate\.",          # sensitivity, gradient, ...: PR01, RT01
-    r"symdtd\.real\.interop\.",           # from_sklearn, positive_biases: PR01, RT01
 ]
 # numpydoc skips an object whose full name matches one of these: every name
 # that is not public, then the modules still to do

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-import symdtd.real.evaluate as evaluate
+import symdtd.real.gradients as gradients
 from symdtd import compile, propagate
 from symdtd.core.domains import Box, Positive
 from symdtd.network.graph import Network
@@ -181,7 +181,7 @@ def test_every_forward_pass_agrees_on_random_dags(seed):
                           for n in neurons] for p, s in zip(points, subs)])
     dense = net.forward(X)
     compiled = compile(net).forward(X)
-    gradient_plan, _ = evaluate._GradientPlan(net).run(X, np.zeros(len(X), dtype=np.int64))
+    gradient_plan, _ = gradients.GradientPlan(net).run(X, np.zeros(len(X), dtype=np.int64))
     for name, values in [("float", floats), ("symbolic", by_expr), ("symbolic at", at_point),
                          ("Network.forward", dense), ("compiled", compiled),
                          ("gradient plan", gradient_plan)]:
@@ -200,7 +200,7 @@ def test_the_gradient_is_the_slope_of_the_linear_piece(seed):
     piece = forward_values(net, None, "symbolic", at=point)[output]
     expected = [float(sp.diff(piece, net.graph.nodes[x]["symbol"])) for x in net.inputs]
     X = np.array([[float(point[x]) for x in net.inputs]])
-    got = evaluate.gradient(net, X, 0)[0]
+    got = gradients.gradient(net, X, 0)[0]
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
 
 
@@ -268,7 +268,7 @@ def test_a_new_kind_forwards_in_every_pass(absolute):
     np.testing.assert_allclose(net.forward(X), expected, atol=1e-15)
     np.testing.assert_allclose(compile(net).forward(X), expected, atol=1e-15)
     # ∂y/∂x: row 1: h1 has slope -1, so (-1·1 + 2·1, -1·-2 + 2·1) = (1, 4); row 2: (1, -2)
-    np.testing.assert_allclose(evaluate.gradient(net, X, "y"), [[1.0, 4.0], [1.0, -2.0]])
+    np.testing.assert_allclose(gradients.gradient(net, X, "y"), [[1.0, 4.0], [1.0, -2.0]])
 
 
 def test_a_new_kind_propagates_with_conservation(absolute):

@@ -53,6 +53,62 @@ def test_no_private_name_is_imported_from_another_module():
     assert not problems, "\n".join(problems)
 
 
+def _dotted(node):
+    """``"a.b.c"`` for the expression ``a.b.c`` (None for anything else)."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return None if base is None else f"{base}.{node.attr}"
+    return None
+
+
+def _private_attribute_uses(source, module, is_package=False):
+    """``(module, name, line)`` for every ``m._name`` where ``m`` is a symdtd module imported in *source*."""
+    tree = ast.parse(source)
+    package = module if is_package else module.rpartition(".")[0]
+    bound = {}   # local name -> the symdtd module (or package) it is bound to
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                base = ".".join(parts[:len(parts) - node.level + 1] + ([node.module] if node.module else []))
+            for alias in node.names:
+                if f"{base}.{alias.name}" in MODULES:   # "from . import evaluate as ev"
+                    bound[alias.asname or alias.name] = f"{base}.{alias.name}"
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("symdtd"):   # "import symdtd.x as y" / "import symdtd.x"
+                    bound[alias.asname] = alias.name if alias.asname else None
+                    bound.setdefault(alias.name.split(".")[0], "symdtd")
+    bound = {local: target for local, target in bound.items() if local and target}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+            owner = _dotted(node.value)
+            if owner is None or owner.split(".")[0] not in bound:
+                continue
+            first, _, rest = owner.partition(".")
+            target = bound[first] + (f".{rest}" if rest else "")
+            if target in MODULES and target != module:
+                yield target, node.attr, node.lineno
+
+
+def test_no_private_name_is_used_through_an_imported_module():
+    problems = [f"{name}:{line} uses {target}.{attr}"
+                for name, path in MODULES.items()
+                for target, attr, line in _private_attribute_uses(path.read_text(encoding="utf-8"), name,
+                                                                  path.stem == "__init__")]
+    assert not problems, "\n".join(problems)
+
+
+def test_the_private_attribute_check_sees_module_aliases():
+    source = ("from . import evaluate as ev\nimport symdtd.core.numbers as num\nimport symdtd.see.flow\n"
+              "ev._patches(1)\nnum._show('x')\nsymdtd.see.flow._x\nev.dtd\nev.__doc__\n")
+    found = sorted(attr for _, attr, _ in _private_attribute_uses(source, "symdtd.real.comparison"))
+    assert found == ["_patches", "_show", "_x"]
+
+
 def _module_graph():
     graph = nx.DiGraph()
     for name, path in MODULES.items():

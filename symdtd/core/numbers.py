@@ -66,7 +66,7 @@ import numpy as np
 import sympy as sp
 
 __all__ = ["MAX_DIGITS", "MAX_EXPONENT", "parse_number", "real_number", "check_integer",
-           "to_sympy", "number_limits", "RealLike"]
+           "check_positive_int", "to_sympy", "number_limits", "RealLike"]
 
 #: the type of a real number in hints: a Python or NumPy real (``int``,
 #: ``float``, ``Fraction``, ``np.float64``, ...) or a SymPy number
@@ -209,6 +209,51 @@ def check_integer(value: int, what: str, *, max_digits: int | None = None) -> in
         raise ValueError(f"{what} has about {int(bits / _LOG2_10) + 1} digits; at most "
                          f"{max_digits} are allowed (raise symdtd.core.numbers.MAX_DIGITS)")
     return value
+
+
+def check_positive_int(value: object, what: str) -> int:
+    """*value* as a Python ``int``, if it is a positive integer (Python or NumPy).
+
+    For counts given by a user, such as a number of steps or a patch size.
+    ``True`` and ``False`` are refused although Python counts them as integers.
+
+    Parameters
+    ----------
+    value : object
+        The value to check.
+    what : str
+        The argument's name, as error messages show it.
+
+    Returns
+    -------
+    int
+        *value* converted to a Python ``int``.
+
+    Raises
+    ------
+    TypeError
+        *value* is not an integer (a float, a string, a bool…).
+    ValueError
+        *value* is 0 or negative.
+
+    Examples
+    --------
+    >>> check_positive_int(np.int64(3), "steps")
+    3
+    >>> check_positive_int(0, "steps")
+    Traceback (most recent call last):
+    ...
+    ValueError: steps must be a positive integer, got 0
+    >>> check_positive_int(2.0, "steps")
+    Traceback (most recent call last):
+    ...
+    TypeError: steps must be a positive integer, got 2.0
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{what} must be a positive integer, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{what} must be a positive integer, got {value}")
+    return int(value)
 
 
 def _check_rational(p, q, what):

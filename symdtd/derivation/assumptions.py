@@ -36,7 +36,10 @@ BIASES = {
 class Assumptions:
     """The assumptions one derivation is made under.
 
-    Attributes
+    Each parameter is kept as the attribute of the same name; the object is
+    frozen (immutable).
+
+    Parameters
     ----------
     domain : Domain
         Where the neuron's inputs lie (ℝⁿ, ℝⁿ₊ or a box).
@@ -52,6 +55,13 @@ class Assumptions:
     ------
     ValueError
         An unknown bias assumption.
+
+    Examples
+    --------
+    >>> from symdtd.core.domains import Positive
+    >>> a = Assumptions(Positive(), "positive", "z+")
+    >>> a.bias_text(), a.bias_allows(-1.0)
+    ('b_j > 0', False)
     """
 
     domain: Domain

@@ -16,8 +16,10 @@ bug) and prints itself (:meth:`Step.text`, :meth:`Step.latex`,
 * (e) :class:`SpecialiseDirection`: ``v`` put in and the gates rewritten with
   ``w⁺``/``w⁻``: ``[x_j]_i = q_i / Σ q · x_j``.
 
-:func:`run_steps` runs them in order; :func:`~symdtd.derivation.taylor.derive`
-assembles the :class:`~symdtd.derivation.taylor.Derivation` from their results.
+Step (e) reads and inserts the direction through
+:mod:`symdtd.derivation.directions`. :func:`run_steps` runs the steps in
+order; :func:`~symdtd.derivation.taylor.derive` assembles the
+:class:`~symdtd.derivation.taylor.Derivation` from their results.
 
 Examples
 --------
@@ -45,6 +47,7 @@ from ..core.algebra import rewrite_gates, split_sum
 from ..core.rules import Rule
 from ..core.symbols import NeuronSymbols
 from . import printing as display
+from .directions import direction_expr, direction_exprs, substitute_direction
 
 __all__ = ["Step", "TaylorExpansion", "SearchLine", "SolveForT", "SubstituteRoot",
            "SpecialiseDirection", "run_steps", "direction_expr"]
@@ -52,6 +55,15 @@ __all__ = ["Step", "TaylorExpansion", "SearchLine", "SolveForT", "SubstituteRoot
 
 class Step:
     """One named step of a derivation; subclasses compute, check and print it.
+
+    Building a step computes its result (:meth:`apply`) and checks it
+    (:meth:`check`) at once.
+
+    Parameters
+    ----------
+    space : NeuronSymbols
+        The symbols of the neuron the step works on (its inputs, weights,
+        bias and relevance shares).
 
     Attributes
     ----------
@@ -291,7 +303,7 @@ class SpecialiseDirection(Step):
 
     def apply(self):
         s = self.space
-        given = _direction_exprs(self.rule, self.direction, s)
+        given = direction_exprs(self.rule, self.direction, s)
         if s.general:
             def v_at(k):
                 return direction_expr(self.rule.direction_at(**s.local(k)))
@@ -316,7 +328,7 @@ class SpecialiseDirection(Step):
             raise self.fail("Σ_i v_i·w_i is identically 0 for this direction, so the search "
                             "line never meets z_j = 0")
         # the tidy q / Σ q · x_j form must be Eq. 1 with v inserted, nothing else
-        derived = _substitute_direction(self.eq1, s, self.v_at)
+        derived = substitute_direction(self.eq1, s, self.v_at)
         if not s.general and not _is_zero(rewrite_gates(derived) - self.shares[pos]):
             raise AssertionError("specialised Eq. 1 does not match the rule")  # engine bug
 
@@ -351,22 +363,6 @@ def run_steps(rule: Rule, space: NeuronSymbols, direction=None) -> list:
     return [expansion, line, solved, eq1, special]
 
 
-def direction_expr(value):
-    """A direction entry as a SymPy expression; text is refused, never parsed.
-
-    >>> direction_expr(2)
-    2
-    """
-    if isinstance(value, (str, bytes)):
-        raise TypeError(f"a search direction must be SymPy expressions (or numbers), not text: "
-                        f"{value!r}; build it from the symbols of neuron_symbols()")
-    try:
-        return sp.sympify(value, strict=True)
-    except sp.SympifyError:
-        raise TypeError(f"a search direction must be SymPy expressions (or numbers), got "
-                        f"{type(value).__name__}") from None
-
-
 def _simplified(product):
     """``q_i = v_i w_i`` expanded, gates rewritten as ``w⁺``/``w⁻``, common factors pulled out."""
     return sp.factor_terms(rewrite_gates(sp.expand(product)))
@@ -375,36 +371,3 @@ def _simplified(product):
 def _is_zero(expr) -> bool:
     """Cheap rational normalisation first; simplify only if that is not enough."""
     return sp.cancel(sp.together(expr)) == 0 or sp.simplify(expr) == 0
-
-
-def _direction_exprs(rule, direction, space):
-    """The search direction ``v_i`` per input position, as SymPy expressions."""
-    if direction is None:
-        return {k: direction_expr(rule.direction_at(**space.local(k))) for k in space.indices}
-    if space.general:
-        raise ValueError("a direction given as a list of expressions needs a concrete fan-in n")
-    if len(direction) != space.n:
-        raise ValueError(f"direction has {len(direction)} entries, expected one per input "
-                         f"(n = {space.n})")
-    known = {*space.x, *space.w, *space.l, *space.h, *space.unbounded, space.gamma}
-    exprs = {}
-    for k, v in zip(space.indices, direction):
-        v = direction_expr(v)
-        foreign = sorted(str(sym) for sym in v.free_symbols if sym not in known)
-        if foreign:
-            # same name, other assumptions: a different SymPy symbol
-            raise ValueError(
-                f"direction entry {k + 1} uses {', '.join(foreign)}, which are not the "
-                f"symbols of this neuron; write it with neuron_symbols({space.n}, "
-                f"domain=..., bias=...) for the same domain and bias as derive")
-        exprs[k] = v
-    return exprs
-
-
-def _substitute_direction(expr, space, v_of):
-    """Replace every ``v_k`` in *expr* by the direction of input *k*."""
-    if space.general:
-        return expr.replace(
-            lambda e: isinstance(e, sp.Indexed) and e.base == space.v,
-            lambda e: v_of(e.indices[0]))
-    return expr.xreplace({space.v[k]: v_of(k) for k in space.indices})

@@ -45,7 +45,11 @@ __all__ = ["derive", "Derivation", "Step", "Assumptions", "neuron_symbols", "rew
 class Derivation:
     """The result of :func:`derive`: the steps, the rule, the root and the symbols.
 
-    Attributes
+    :func:`derive` builds it; you read its attributes (each parameter is kept
+    under its own name) and print it with ``str``, :meth:`to_latex` or
+    :meth:`to_markdown`.
+
+    Parameters
     ----------
     rule_def : Rule
         The rule (name, domain and search direction) that was derived.
@@ -59,6 +63,8 @@ class Derivation:
     numerator : list or sympy.Expr
         ``q_i = v_i w_i`` after simplification, so that
         ``[x_j]_i = q_i / Σ q · x_j``.
+    denominator : sympy.Expr
+        ``Σ_i q_i``, the sum the shares are divided by.
     root : dict
         ``"t"`` (in terms of ``x``, ``w``, ``b``), ``"t_active"`` (in terms of
         ``x_j``) and ``"x_tilde"`` (the root point, per input).
@@ -66,9 +72,16 @@ class Derivation:
         Role → symbol(s): ``"x"``, ``"w"`` (lists in input order or indexed
         bases), ``"b"``, ``"x_j"``, ``"t"`` and ``"l"``, ``"h"``, ``"gamma"``
         where the rule has them.
+    space : NeuronSymbols
+        The neuron's symbols the steps were written in.
     assumptions : Assumptions
         The input domain, the bias assumption, the rule's name and its
-        parameters (:class:`~symdtd.derivation.assumptions.Assumptions`).
+        parameters (:class:`~symdtd.derivation.assumptions.Assumptions`);
+        the proofs read them here.
+    local : bool, default True
+        True when the direction is a function of one input's quantities, so
+        the rule holds for every fan-in (False for a list of expressions for
+        one fan-in).
 
     Examples
     --------

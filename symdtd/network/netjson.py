@@ -124,13 +124,70 @@ def save_network(network, path):
 
     The write is atomic (:func:`symdtd.core.files.atomic_write_text`): if it
     fails, an existing file at *path* is left as it was.
+
+    Parameters
+    ----------
+    network : Network
+        The network to save. Exact weights and biases (integers, fractions)
+        are written as strings such as ``"3/4"`` so they load back exactly.
+    path : str or os.PathLike
+        The file to write; its folder must exist.
+
+    Raises
+    ------
+    ValueError
+        A network the format cannot hold: a symbolic or non-finite weight or
+        bias, an input box with symbolic bounds, or a rule that is not
+        registered by name.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from symdtd import examples
+    >>> path = os.path.join(tempfile.mkdtemp(), "xor.json")
+    >>> save_network(examples.xor(), path)
+    >>> load_network(path).outputs
+    ['y']
     """
     text = json.dumps(network_to_dict(network), indent=1)
     atomic_write_text(path, text + "\n", mkdir=False)
 
 
 def load_network(path):
-    """Read a network written by :func:`save_network`; ValueError if malformed."""
+    """Read a network written by :func:`save_network`.
+
+    Everything is validated before the network is built (see the module
+    schema), so a bad file gives one clear error rather than a half-built
+    network.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The JSON file to read.
+
+    Returns
+    -------
+    Network
+        The network, with the inputs, neurons, weights, biases, rules and
+        output order the file holds.
+
+    Raises
+    ------
+    ValueError
+        The file cannot be read, is not UTF-8 JSON, or does not follow the
+        schema; the message names the file and the faulty field.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "bad.json")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write('{"format": "symdtd-network", "version": 1, "inputs": []}')
+    >>> load_network(path)
+    Traceback (most recent call last):
+    ...
+    ValueError: inputs: expected a non-empty list of inputs
+    """
     try:
         raw = Path(path).read_bytes()
     except OSError as err:

@@ -22,15 +22,11 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from ..core.domains import Positive, Real
 from ..network.graph import Network
-from ..network.kind_registry import kind_named
-from ..network.neurons import is_unbounded
-from ..network.pooling import PoolingRule
 from ..network.rule_choice import as_composite, rule_for
 from ..network.rule_fit import rule_domain_mismatch
-from ..propagation.backward import ARITHMETIC, box_bounds, forward_values, propagate, rule_parameter
-from .roots import in_domain
+from ..propagation.backward import ARITHMETIC, propagate
+from .network_roots import root_checks
 
 __all__ = ["verify_network", "NetworkReport", "root_checks", "explain_command"]
 
@@ -39,7 +35,12 @@ __all__ = ["verify_network", "NetworkReport", "root_checks", "explain_command"]
 class NetworkReport:
     """What :func:`verify_network` found. ``bool(report)`` is True when proved.
 
-    Attributes
+    :func:`verify_network` builds it; each parameter is kept as the attribute
+    of the same name. ``str(report)`` gives the full text report,
+    :meth:`verdict` one line and :meth:`to_latex` a table of the relevance
+    per generation.
+
+    Parameters
     ----------
     status : {"proved", "refuted", "unknown"}
         Whether ``Σ_p [x_f]_p = x_f`` was proved, refuted or neither.
@@ -52,15 +53,30 @@ class NetworkReport:
         neurons lost, so every bit of relevance is accounted for.
     layer_totals : list of (int, list, value)
         Generation index, its nodes and the relevance they hold.
-    positive_bias, zero_denominators : list
-    roots_outside : dict
-        ``neuron -> t`` for neurons whose root ``x − t·v`` leaves the domain.
-    absorbed, lost : dict
-        From the explanation.
+    positive_bias : list of str
+        The neurons with a positive bias (their root may leave the domain).
+    zero_denominators : list of str
+        The neurons whose denominator ``Σ q`` was 0 (their messages are set to 0).
+    roots_outside : dict or None
+        ``neuron -> t`` for neurons whose root ``x − t·v`` leaves the domain
+        (None when there was no numeric point to check).
+    absorbed : dict
+        ``neuron -> relevance`` absorbed by the neuron's bias, from the explanation.
+    lost : dict
+        ``neuron -> relevance`` lost at a zero denominator, from the explanation.
     explanation : Explanation
-    rule_mismatches : dict
+        The propagation the report is about
+        (:class:`~symdtd.propagation.backward.Explanation`).
+    rule_mismatches : dict, optional
         ``neuron -> why`` for neurons whose rule assumes an input domain
         that does not contain their inputs' values (its proofs do not apply).
+
+    Examples
+    --------
+    >>> from symdtd import examples
+    >>> report = verify_network(examples.figure3(), examples.example_inputs("figure3")[0])
+    >>> bool(report), report.positive_bias, report.roots_outside
+    (True, [], {})
     """
 
     status: str
@@ -229,71 +245,6 @@ def _rule_mismatches(network, explanation, composite=None):
     """``neuron -> why`` for the neurons whose rule does not fit their inputs."""
     return {node: why for node in explanation.rules
             if (why := rule_domain_mismatch(network, node, rule_for(network, node, composite)))}
-
-
-def root_checks(network, point, output=None, composite=None, *, maxpool=None):
-    """Neurons whose root point ``x̃ = x − t·v`` lies outside their input domain.
-
-    For every active neuron the search direction ``v`` of its rule is
-    evaluated at the numeric *point*, ``t = z_j / Σ_i v_i w_ij`` and ``x̃``
-    checked against each input's domain (ℝ₊ for ReLU and pooling outputs,
-    the box of a box input). Pooling neurons (their rules search no root)
-    and neurons with ``Σ v w = 0`` are skipped. *composite* (or the
-    *maxpool* shortcut) chooses the rules, as for :func:`verify_network`.
-
-    Returns
-    -------
-    dict
-        ``neuron -> t`` (exact), in topological order.
-
-    Examples
-    --------
-    >>> from symdtd import Network
-    >>> net = Network()
-    >>> net.add_input("a"); net.add_input("b")
-    >>> net.add_neuron("h", {"a": 1, "b": -1}, bias=1)  # b > 0: t > 1 is possible
-    >>> root_checks(net, {"a": 1, "b": 0})
-    {'h': 2}
-    """
-    output = network._output_name(output)
-    composite = as_composite(composite, maxpool)
-    ar = ARITHMETIC["exact"]
-    act = forward_values(network, point, "exact", output=output)
-    G = network.graph
-    outside = {}
-    for j in act:
-        data = G.nodes[j]
-        if kind_named(data["kind"]).is_input:
-            continue
-        rule = rule_for(network, j, composite)
-        if isinstance(rule, PoolingRule):
-            continue
-        gamma = rule_parameter(rule, "gamma", ar) if "gamma" in rule.arguments else None
-        xs, ws, vs = [], [], []
-        for i, edge in G.pred[j].items():
-            w = ar.number(edge["weight"], f"weight of edge {i!r} -> {j!r}")
-            l, h = box_bounds(network, i, act[i], ar)
-            xs.append(act[i])
-            ws.append(w)
-            vs.append(sp.sympify(rule.direction_at(x=act[i], w=w, l=l, h=h, gamma=gamma,
-                                                   unbounded=int(is_unbounded(network, i))),
-                                  strict=True))
-        z = ar.total([x * w for x, w in zip(xs, ws)]) + ar.number(data["bias"], "bias")
-        s = ar.total([v * w for v, w in zip(vs, ws)])
-        if s == 0 or kind_named(data["kind"]).slope(z) == 0:  # a dead neuron has no root
-            continue
-        t = z / s
-        for i, x, v in zip(G.pred[j], xs, vs):
-            if not _in_domain(network, i, x - t * v):
-                outside[j] = t
-                break
-    return outside
-
-
-def _in_domain(network, node, value):
-    kind = network.input_class(node)
-    domain = {"positive": Positive(), "real": Real()}.get(kind) or network.graph.nodes[node]["domain"]
-    return in_domain([value], domain)
 
 
 def _simplify(expr):

@@ -46,7 +46,30 @@ CONSERVATION_FAN_INS = range(1, 7)
 
 @dataclass
 class Report:
-    """The claims verified for one derivation; prints as a table."""
+    """The claims verified for one derivation; prints as a table.
+
+    :func:`verify` builds it; each parameter is kept as the attribute of the
+    same name. ``str(report)`` is a plain-text table, :meth:`to_latex` and
+    :meth:`to_markdown` give the same table for a paper or a notebook.
+
+    Parameters
+    ----------
+    title : str
+        One line naming the rule and the fan-in.
+    assumptions : str
+        The assumptions the claims are proved under, as one line of text
+        (input domain, bias sign, active set).
+    claims : list of Claim
+        The claims, in order: conservation, root on hyperplane, root in
+        domain, positivity.
+
+    Examples
+    --------
+    >>> from symdtd import verify
+    >>> report = verify("w2")
+    >>> report.all_proved, report.claim("conservation").verdict
+    (True, 'proved')
+    """
 
     title: str
     assumptions: str
@@ -188,6 +211,10 @@ def verify(subject, *args, bias=None, n=None, seed=0, **kwargs):
         :class:`~symdtd.network.graph.Network` is verified by
         :func:`symdtd.proof.network.verify_network` with the remaining
         arguments (the inputs).
+    *args
+        Only for a network: passed on to
+        :func:`~symdtd.proof.network.verify_network` (the inputs, the output
+        neuron).
     bias : str, optional
         Override the bias assumption when *subject* is a rule name:
         ``"nonpositive"`` (default), ``"real"`` or ``"positive"``.
@@ -195,16 +222,33 @@ def verify(subject, *args, bias=None, n=None, seed=0, **kwargs):
         Fan-in when *subject* is a rule name (default: arbitrary).
     seed : int
         Seed of the counterexample search.
+    **kwargs
+        Only for a network: keyword arguments passed on to
+        :func:`~symdtd.proof.network.verify_network` (``arithmetic``,
+        ``composite``…).
 
     Returns
     -------
-    Report
-        Repeated calls on the same derivation return the same (cached) report.
+    Report or NetworkReport
+        For a derivation or a rule name, a :class:`Report`; repeated calls
+        on the same derivation return the same (cached) report. For a
+        network, the :class:`~symdtd.proof.network.NetworkReport` of
+        :func:`~symdtd.proof.network.verify_network`.
 
     Raises
     ------
     symdtd.core.limits.LimitExceeded
         A fan-in over ``LIMITS.verify_fan_in`` (a ValueError; see :mod:`symdtd.core.limits`).
+    TypeError
+        A *subject* that is none of a derivation, a rule name or a network.
+
+    Examples
+    --------
+    >>> from symdtd import examples
+    >>> verify("z+", bias="positive").claim("root in domain").verdict
+    'refuted'
+    >>> verify(examples.xor(), {"x1": 1, "x2": 0}).status
+    'proved'
     """
     if not isinstance(subject, (Derivation, str)):
         from ..network.graph import Network

@@ -2,7 +2,7 @@
 
 The one numeric home of the *root in domain* check: the counterexample
 search (:mod:`symdtd.proof.counterexample`), the network check
-(:func:`symdtd.proof.network.root_checks`) and the root plot
+(:func:`symdtd.proof.network_roots.root_checks`) and the root plot
 (:func:`symdtd.see.rootplot.find_root`) all decide with :func:`root_failures`.
 (The symbolic claim, proved for all numbers, is
 :func:`symdtd.proof.sign_claims.root_in_domain`.)

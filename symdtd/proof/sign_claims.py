@@ -36,9 +36,12 @@ __all__ = ["Claim", "Witness", "SignContext", "combine", "root_in_domain", "posi
 
 @dataclass
 class Claim:
-    """One verified claim.
+    """One verified claim of a :class:`~symdtd.proof.neuron.Report`.
 
-    Attributes
+    :func:`~symdtd.proof.neuron.verify` builds the claims; each parameter is
+    kept as the attribute of the same name.
+
+    Parameters
     ----------
     name : str
         ``"conservation"``, ``"root on hyperplane"``, ``"root in domain"``
@@ -47,14 +50,21 @@ class Claim:
         ``"proved"``, ``"refuted"`` or ``"unknown"``.
     statement : str
         What was claimed, in words and symbols.
-    checks : list of (str, str)
+    checks : list of (str, str), optional
         The sub-claims and their verdicts.
-    counterexample : dict or None
+    counterexample : dict or None, optional
         For a refuted claim: symbol name → exact value, every symbol the
         claim depends on bound, every assumption met (checked exactly).
-    reason : str or None
+    reason : str or None, optional
         Why an *unknown* claim could not be decided at all (for example a
         direction that is undefined for some inputs).
+
+    Examples
+    --------
+    >>> from symdtd import verify
+    >>> claim = verify("z+", bias="positive").claim("root in domain")
+    >>> claim.verdict, sorted(claim.counterexample) != []
+    ('refuted', True)
     """
 
     name: str

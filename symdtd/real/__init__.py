@@ -18,11 +18,11 @@ _EXPORTS = {
     "evaluate_models": "comparison",
     "write_evaluation_figures": "comparison",
     "pixel_flipping": "evaluate",
-    "sensitivity": "evaluate",
-    "gradient_x_input": "evaluate",
+    "sensitivity": "gradients",
+    "gradient_x_input": "gradients",
     "random_attribution": "evaluate",
     "dtd": "evaluate",
-    "gradient": "evaluate",
+    "gradient": "gradients",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

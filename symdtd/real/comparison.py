@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.numbers import check_positive_int
 from .models import DIGIT_SHAPE, MODEL_NAMES, check_model_name, digits_train_mean, load_digits_data, load_model
 
 __all__ = ["evaluate_models", "write_evaluation_figures", "demo_digits", "dtd_composites", "Evaluation",
@@ -223,13 +224,13 @@ def evaluate_models(models: Sequence[str] = MODEL_NAMES, methods: Sequence[str] 
             raise ValueError(f"unknown baseline {base!r}; choose from {list(BASELINES)}")
     X, y = load_digits_data()
     if n is not None:
-        n = ev._positive_int(n, "n")
+        n = check_positive_int(n, "n")
         if n > len(X):
             raise ValueError(f"n must be at most {len(X)} (the held-out digits), got {n}")
     if patch is not None:
-        ev._patch_size(patch)  # checked before any work
+        ev.check_patch(patch)  # checked before any work
     if steps is not None:
-        ev._positive_int(steps, "steps")
+        check_positive_int(steps, "steps")
     for m in models:
         check_model_name(m)
     X, y = X[:n], y[:n]

@@ -25,10 +25,11 @@ Examples
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 
-from ..core.domains import Real
+from ..core.domains import Domain, Real
 from ..network.conv import ConvNetBuilder
 from ..network.graph import Network
 from ..network.kind_registry import positive_bias
@@ -45,11 +46,30 @@ TORCH_LAYERS = ("Linear", "Conv2d", "ReLU", "AvgPool2d", "MaxPool2d", "Flatten",
                 "BatchNorm1d", "BatchNorm2d", "Dropout", "Identity")
 
 
-def positive_biases(network):
+def positive_biases(network: Network) -> list[str]:
     """ReLU and linear neurons with a bias ``> 0``, in insertion order.
 
     For these the root point of z⁺/zᴮ leaves the input domain (see the maths page, docs/maths.md);
-    messages still conserve unless the denominator is zero.
+    messages still conserve unless the denominator is zero. Trained models
+    have many; ``explain(..., absorb_bias=True)`` puts ``b⁺`` in the
+    denominators instead.
+
+    Parameters
+    ----------
+    network : Network
+        Any network, imported or built by hand.
+
+    Returns
+    -------
+    list of str
+        The names of the neurons whose bias is positive (empty when there is none).
+
+    Examples
+    --------
+    >>> from symdtd import Network
+    >>> net = Network.from_dense([[[1.0, -1.0]], [[1.0], [1.0]]], [[0.5, -1.0], [0.0]])
+    >>> positive_biases(net)
+    ['h1_1']
     """
     return [n for n, data in network.graph.nodes(data=True)
             if positive_bias(data["kind"], float(data["bias"]))]
@@ -63,13 +83,15 @@ def _require(module, extra):
                           f" ({err})") from err
 
 
-def from_sklearn(model, input_domain=None, *, output_names=None, maxpool="winner"):
+def from_sklearn(model: object, input_domain: Domain | None = None, *,
+                 output_names: Sequence[str] | None = None, maxpool: str = "winner") -> Network:
     """A :class:`Network` from a fitted scikit-learn ``MLPClassifier`` or ``MLPRegressor``.
 
     Parameters
     ----------
     model : sklearn.neural_network.MLPClassifier or MLPRegressor
-        Fitted, with ``activation="relu"``.
+        Fitted, with ``activation="relu"`` (typed ``object`` so that
+        scikit-learn is imported only when this function is called).
     input_domain : Domain, optional
         Of every input; default ``Real()`` (w² at the input). Give ``Box(0, 1)``
         for pixels in [0, 1].
@@ -77,6 +99,9 @@ def from_sklearn(model, input_domain=None, *, output_names=None, maxpool="winner
         Default: ``y{class}`` for a classifier (``y0 … y9`` for digits; one
         output, the positive class's logit, in the binary case), ``y1 …``
         for a regressor.
+    maxpool : {"winner", "proportional"}, default "winner"
+        The network's max-pooling rule (an MLP has no pooling; kept for
+        symmetry with :func:`from_torch` and stored on the network).
 
     Returns
     -------
@@ -153,7 +178,8 @@ def _fold_batchnorm(nn, bn, weight, bias, where):
     return weight * scale.reshape(shape), bias * scale + shift
 
 
-def from_torch(model, input_shape, input_domain=None, *, output_names=None, maxpool="winner"):
+def from_torch(model: object, input_shape: Sequence[int], input_domain: Domain | None = None, *,
+               output_names: Sequence[str] | None = None, maxpool: str = "winner") -> Network:
     """A :class:`Network` from a ``torch.nn.Sequential`` of supported layers.
 
     Supported: ``Linear``, ``Conv2d`` (stride, zero padding; no dilation or
@@ -167,13 +193,18 @@ def from_torch(model, input_shape, input_domain=None, *, output_names=None, maxp
     Parameters
     ----------
     model : torch.nn.Sequential
-    input_shape : tuple
+        The model to import (typed ``object`` so that PyTorch is imported
+        only when this function is called); nested ``Sequential`` blocks are
+        read in order.
+    input_shape : tuple of int
         One sample's shape without the batch axis: ``(C, H, W)`` or ``(n,)``.
     input_domain : Domain, optional
         Default ``Real()``; ``Box(0, 1)`` for pixels in [0, 1].
     output_names : list of str, optional
         Names of the last layer's neurons (it must be ``Linear``).
-    maxpool : {"winner", "proportional"}
+    maxpool : {"winner", "proportional"}, default "winner"
+        How ``MaxPool2d`` neurons share relevance: all to the first largest
+        input, or in proportion to the inputs.
 
     Returns
     -------
