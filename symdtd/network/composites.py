@@ -53,7 +53,8 @@ import weakref
 
 from ..core.numbers import real_number
 from ..core.rules import Rule, check_parameters, get_rule
-from .neurons import KINDS, input_class
+from .kind_registry import KINDS, kind_named
+from .neurons import input_class
 from .pooling import PoolingRule, pooling_rule
 from .rule_fit import resolve_rule, rule_misfit
 
@@ -177,10 +178,10 @@ class PaperDefault(Composite):
         self.maxpool = None if maxpool is None else pooling_rule(maxpool).name
 
     def rule(self, network, node):
-        kind = network.graph.nodes[node]["kind"]
-        if kind == "maxpool":
+        kind = kind_named(network.graph.nodes[node]["kind"])
+        if kind.selects:  # max-pooling: winner-take-all or proportional, as configured
             return pooling_rule(self.maxpool or network.maxpool)
-        if kind == "sumpool":
+        if kind.pooling:  # sum-pooling: the z rule on unit weights (proportional)
             return get_rule("z")
         classes = {input_class(network, p) for p in network.graph.pred[node]}
         if classes == {"real"}:
@@ -237,7 +238,7 @@ class Above(Composite):
 
     def rule(self, network, node):
         chosen = self.base.rule(network, node) or DEFAULT.rule(network, node)
-        if chosen is get_rule("z+") and network.graph.nodes[node]["kind"] in ("relu", "linear"):
+        if chosen is get_rule("z+") and kind_named(network.graph.nodes[node]["kind"]).weighted:
             return self.above
         return None if self.base is DEFAULT else chosen
 
@@ -323,8 +324,8 @@ class Everywhere(Composite):
         self.everywhere = resolve_rule(rule, "Everywhere")
 
     def rule(self, network, node):
-        kind = network.graph.nodes[node]["kind"]
-        if isinstance(self.everywhere, PoolingRule) != (kind in ("sumpool", "maxpool")):
+        kind = kind_named(network.graph.nodes[node]["kind"])
+        if isinstance(self.everywhere, PoolingRule) != kind.pooling:
             return None
         return None if rule_misfit(network, node, self.everywhere) else self.everywhere
 
@@ -400,7 +401,7 @@ class ByName(_Mapping):
         for name in self.mapping:
             if name not in network.graph:
                 raise ValueError(f"ByName: {name!r} is not in the network")
-            if network.graph.nodes[name]["kind"] == "input":
+            if kind_named(network.graph.nodes[name]["kind"]).is_input:
                 raise ValueError(f"ByName: {name!r} is an input; inputs have no rule")
 
 
@@ -419,9 +420,10 @@ class ByKind(_Mapping):
     def __init__(self, mapping):
         super().__init__(mapping)
         for kind in self.mapping:
-            if kind not in KINDS or kind == "input":
+            # the built-in kinds by name: the user names them; an input has no rule
+            if kind not in KINDS or kind_named(kind).is_input:
                 raise ValueError(f"ByKind: {kind!r} is not a neuron kind; kinds: "
-                                 f"{', '.join(k for k in KINDS if k != 'input')}")
+                                 f"{', '.join(k for k in KINDS if not kind_named(k).is_input)}")
 
     def key(self, network, node):
         return network.graph.nodes[node]["kind"]

@@ -141,7 +141,7 @@ class Network:
         """
         kind_class = kind_named(kind) if kind in registered() else None
         if kind_class is None or kind_class.is_input or not kind_class.weighted:
-            added = [k for k in registered() if kind_named(k).weighted and k not in ("relu", "linear")]
+            added = [k for k in registered() if kind_named(k).weighted and k not in KINDS]  # added: not built in
             added = f" (or an added weighted kind: {', '.join(map(repr, added))})" if added else ""
             raise ValueError(f"neuron {name!r}: kind must be 'relu' or 'linear'{added}, got {kind!r}")
         self._check_new_name(name)
