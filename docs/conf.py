@@ -191,7 +191,6 @@ def _public_names():
 # belong to another part of the issue (kinds, composites, derivation steps);
 # enable each one once its docstrings are fixed, by deleting its line.
 NUMPYDOC_TODO = [
-    r"symdtd\.compiler\.compiled\.",      # CompiledNetwork, rule_kernel: PR01, RT01
     r"symdtd\.derivation\.assumptions\.", # Assumptions: PR01 (fields under Attributes)
     r"symdtd\.derivation\.steps\.",       # Step: PR01 (fields under Attributes)
     r"symdtd\.derivation\.taylor\.",      # Derivation: PR01 (fields under Attributes)

@@ -46,7 +46,7 @@ _EXPORTS = {
     "NegativeOutputWarning": "propagation.arithmetic",
     "compile": "compiler.compiled", "CompiledNetwork": "compiler.compiled",
     "BatchExplanation": "compiler.compiled", "ConservationReport": "compiler.compiled",
-    "rule_kernel": "compiler.compiled",
+    "rule_kernel": "compiler.rule_kernels",
     "render": "see.flow", "render_to_files": "see.flow",
     "heatmap": "see.plotting", "heatmap_grid": "see.plotting",
     "plot_root_search": "see.plotting", "plot_pixel_flipping": "see.plotting",

@@ -13,7 +13,7 @@ _EXPORTS = {
     "CompiledNetwork": "compiled",
     "BatchExplanation": "batch",
     "ConservationReport": "batch",
-    "rule_kernel": "compiled",
+    "rule_kernel": "rule_kernels",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

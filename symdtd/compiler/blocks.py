@@ -13,14 +13,14 @@ depends on nothing else (``composite.by_class``), else once per neuron. A
 pooling rule's redistribution is its own: winner-take-all runs on the
 generation's max-pool table, proportional pooling as the z rule with unit
 weights (:mod:`symdtd.network.pooling`). The rule kernels come
-from the caller (:func:`symdtd.compiler.compiled.rule_kernel`), so this module itself
+from the caller (:func:`symdtd.compiler.rule_kernels.rule_kernel`), so this module itself
 uses no SymPy.
 
 Examples
 --------
 >>> import numpy as np
 >>> from symdtd import examples
->>> from symdtd.compiler.compiled import rule_kernel
+>>> from symdtd.compiler.rule_kernels import rule_kernel
 >>> blocks = NetworkBlocks(examples.skip_dag(), np.float64, rule_kernel)
 >>> [(gen.index, [(b.name, len(b.cols)) for b in gen.blocks]) for gen in blocks.gens]
 [(1, [('zB', 2)]), (2, [('z+', 1)]), (3, [('zB', 1)])]
@@ -87,7 +87,7 @@ class NetworkBlocks:
         float32 or float64 (the caller checks it).
     kernel_for : callable
         ``kernel_for(rule, l_is_x=False, h_is_x=False)`` returns the rule's
-        :class:`~symdtd.compiler.compiled.RuleKernel`: :func:`symdtd.compiler.compiled.rule_kernel`.
+        :class:`~symdtd.compiler.rule_kernels.RuleKernel`: :func:`symdtd.compiler.rule_kernels.rule_kernel`.
     composite : Composite, optional
         Chooses each neuron's rule (:mod:`symdtd.network.composites`).
     dense_threshold : float
