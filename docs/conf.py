@@ -198,8 +198,6 @@ NUMPYDOC_TODO = [
     r"symdtd\.proof\.network\.",          # NetworkReport: PR01
     r"symdtd\.proof\.neuron\.",           # verify, Report: PR01
     r"symdtd\.proof\.sign_claims\.",      # Claim: PR01
-    r"symdtd\.propagation\.arithmetic\.", # forward_values: PR01, RT01
-    r"symdtd\.propagation\.backward\.",   # Explanation: PR01
     r"symdtd\.real\.evaluate\.",          # sensitivity, gradient, ...: PR01, RT01
     r"symdtd\.real\.interop\.",           # from_sklearn, positive_biases: PR01, RT01
 ]

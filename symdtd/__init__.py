@@ -42,7 +42,7 @@ _EXPORTS = {
     "WithParameters": "network.composites", "Chain": "network.composites",
     "PoolingRule": "network.pooling", "WinnerTakeAll": "network.pooling",
     "Proportional": "network.pooling",
-    "propagate": "propagation.backward", "Explanation": "propagation.backward",
+    "propagate": "propagation.backward", "Explanation": "propagation.explanation",
     "NegativeOutputWarning": "propagation.arithmetic",
     "compile": "compiler.compiled", "CompiledNetwork": "compiler.compiled",
     "BatchExplanation": "compiler.compiled", "ConservationReport": "compiler.compiled",

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from ..network.graph import Network
 from ..network.kind_registry import kind_named
-from ..propagation.backward import Explanation
+from ..propagation.explanation import Explanation
 from . import colors
 from .flowgraph import INSTALL_HINT, FlowGraph, GraphvizNotFoundError, dot_text, format_value, legend_label, write
 from .flowplan import FlowValues, check_options, plan_flow
