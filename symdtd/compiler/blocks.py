@@ -4,8 +4,8 @@ Each topological generation becomes one :class:`Generation`: its forward
 matrices (one per source generation), its max-pooling table and its blocks,
 one per rule (:class:`~symdtd.compiler.kernels.Block`). A block's edges from one source
 generation, for one binding of the box bounds, form a
-:class:`~symdtd.compiler.kernels.Segment`; each matrix is stored dense or sparse by the
-density of its edges (:func:`~symdtd.compiler.kernels.use_dense`, ``dense_threshold``).
+:class:`~symdtd.compiler.segments.Segment`; each matrix is stored dense or sparse by the
+density of its edges (:func:`~symdtd.compiler.segments.use_dense`, ``dense_threshold``).
 The rule of every neuron is the composite's
 (:func:`symdtd.network.rule_choice.rule_for`), asked once per distinct (kind,
 rule attribute, classes of the predecessors) when the composite's choice
@@ -38,7 +38,8 @@ from ..network.kind_registry import kind_named, positive_bias
 from ..network.pooling import PoolingRule, WinnerTakeAll
 from ..network.rule_choice import as_composite, rule_for
 from .batch import as_floats
-from .kernels import Block, Matrix, MaxPool, Segment, SegmentEdges, SourceBounds, Storage, use_dense
+from .kernels import Block, MaxPool
+from .segments import Matrix, Segment, SegmentEdges, SourceBounds, Storage, use_dense
 
 __all__ = ["NetworkBlocks", "Generation", "DENSE_THRESHOLD"]
 

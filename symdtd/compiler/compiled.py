@@ -61,8 +61,9 @@ from .batch import (
     warn_negative_outputs,
 )
 from .blocks import DENSE_THRESHOLD, NetworkBlocks
-from .kernels import Pass, accumulate
+from .kernels import Pass
 from .rule_kernels import RuleKernel, lambdify, rule_kernel
+from .segments import accumulate
 from .separable import Term, split_separable
 
 # the kernel names are defined in rule_kernels and separable; they stay importable from here
