@@ -20,7 +20,7 @@ composite.
 Examples
 --------
 >>> from symdtd import examples
->>> from symdtd.network.composites import ByName
+>>> from symdtd.network.overrides import ByName
 >>> net = examples.xor()
 >>> rule_for(net, "h1"), rule_for(net, "h1", ByName({"h1": "w2"}))
 (Rule('zB', domain=Box()), Rule('w2', domain=Real()))
@@ -28,8 +28,9 @@ Examples
 from __future__ import annotations
 
 from ..core.rules import Rule
-from .composites import DEFAULT, ByKind, composite_or_default
+from .composites import DEFAULT, composite_or_default
 from .kind_registry import kind_named
+from .overrides import ByKind
 from .pooling import PoolingRule
 from .rule_fit import resolve_rule, rule_misfit
 
