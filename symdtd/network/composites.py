@@ -20,10 +20,8 @@ Built-ins:
 :class:`~symdtd.network.overrides.Everywhere`
     one rule at every neuron it fits (kind and input domain); the default
     elsewhere.
-:class:`~symdtd.network.overrides.ByName`, :class:`~symdtd.network.overrides.ByLayer`,
-:class:`~symdtd.network.overrides.ByKind`
-    explicit overrides; a rule that does not fit the neuron is an error
-    (these four are defined in :mod:`symdtd.network.overrides`).
+``ByName``, ``ByLayer``, ``ByKind`` (:mod:`symdtd.network.overrides`)
+    explicit overrides; a rule that does not fit the neuron is an error.
 :class:`WithParameters`
     another composite with rule parameters set on every rule that takes them.
 
