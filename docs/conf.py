@@ -187,19 +187,10 @@ def _public_names():
     return names
 
 
-# TODO(issue 11): modules whose public docstrings fail the checks above and
-# belong to another part of the issue (kinds, composites, derivation steps);
-# enable each one once its docstrings are fixed, by deleting its line.
-NUMPYDOC_TODO = [
-    r"symdtd\.compiler\.compiled\.",      # CompiledNetwork, rule_kernel: PR01, RT01
-    r"symdtd\.propagation\.arithmetic\.", # forward_values: PR01, RT01
-    r"symdtd\.propagation\.backward\.",   # Explanation: PR01
-]
-# numpydoc skips an object whose full name matches one of these: every name
-# that is not public, then the modules still to do
+# numpydoc validates every public name (the export tables) and skips every
+# other object
 numpydoc_validation_exclude = {
     r"^(?!(?:" + "|".join(re.escape(name) for name in sorted(_public_names())) + r")$)",
-    *(rf"^{module}" for module in NUMPYDOC_TODO),
 }
 
 _write_generated()

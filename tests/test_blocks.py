@@ -6,8 +6,9 @@ import pytest
 from symdtd import Box, Network, examples
 from symdtd import compile as compile_network
 from symdtd.compiler.blocks import DENSE_THRESHOLD, Generation, NetworkBlocks
-from symdtd.compiler.compiled import rule_kernel
-from symdtd.compiler.kernels import Block, Segment
+from symdtd.compiler.kernels import Block
+from symdtd.compiler.rule_kernels import rule_kernel
+from symdtd.compiler.segments import Segment
 
 
 def test_blocks_of_a_skip_dag_and_the_kernels_asked_for():

@@ -329,7 +329,7 @@ def test_result_accessors():
     assert e.node("x2")[0] == pytest.approx(0.3)
 
 
-def test_compile_is_the_only_module_that_calls_lambdify():
+def test_rule_kernels_is_the_only_module_that_calls_lambdify():
     import re
     from pathlib import Path
 
@@ -337,7 +337,7 @@ def test_compile_is_the_only_module_that_calls_lambdify():
     package = Path(symdtd.__file__).parent
     callers = sorted(p.relative_to(package).as_posix() for p in package.rglob("*.py")
                      if re.search(r"\blambdify\(", p.read_text(encoding="utf-8")))
-    assert callers == ["compiler/compiled.py"]
+    assert callers == ["compiler/rule_kernels.py"]
 
 
 def test_public_names_of_compile():

@@ -16,18 +16,8 @@ import sympy as sp
 
 from symdtd import Box, Network, Positive, Real, compile, examples, propagate, verify_network
 from symdtd.core.rules import get_rule
-from symdtd.network.composites import (
-    Above,
-    ByKind,
-    ByLayer,
-    ByName,
-    Chain,
-    Composite,
-    Everywhere,
-    GammaAbove,
-    PaperDefault,
-    WithParameters,
-)
+from symdtd.network.composites import Above, Chain, Composite, GammaAbove, PaperDefault, WithParameters
+from symdtd.network.overrides import ByKind, ByLayer, ByName, Everywhere
 from symdtd.network.pooling import PROPORTIONAL, WINNER_TAKE_ALL, Proportional, WinnerTakeAll
 from symdtd.network.rule_choice import as_composite, rule_for
 from symdtd.proof.network import explain_command, root_checks

@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symdtd.compiler.compiled import RuleKernel, compile, rule_kernel, split_separable
-from symdtd.compiler.kernels import Matrix
+from symdtd.compiler.compiled import compile
+from symdtd.compiler.rule_kernels import RuleKernel, rule_kernel
+from symdtd.compiler.segments import Matrix
+from symdtd.compiler.separable import split_separable
 from symdtd.core.domains import Box
 from symdtd.network.graph import Network
 

@@ -37,9 +37,9 @@ ALLOWED = {
         (1, "a float (type checked)"),
     ("core/domains.py", "exact_number", "Rational"):
         (2, "Box bounds: numbers checked by _check_bound (a float converted exactly)"),
-    ("compiler/compiled.py", "lambdify", "lambdify"):
+    ("compiler/rule_kernels.py", "lambdify", "lambdify"):
         (1, "SymPy expressions the package derived; SymPy prints them to code itself"),
-    ("compiler/compiled.py", "RuleKernel.__init__", "lambdify"):
+    ("compiler/rule_kernels.py", "RuleKernel.__init__", "lambdify"):
         (3, "compile.lambdify (listed above) of the derived rule's SymPy expressions"),
     ("derivation/steps.py", "_is_zero", "simplify"):
         (1, "a SymPy expression built by the derivation"),

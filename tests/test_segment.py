@@ -7,8 +7,8 @@ tests/test_kernels.py: ``q_ij`` per rule, ``Z_j = Σ_i q_ij``,
 import numpy as np
 import pytest
 
-from symdtd.compiler.compiled import rule_kernel
-from symdtd.compiler.kernels import Segment, SegmentEdges, SourceBounds, Storage
+from symdtd.compiler.rule_kernels import rule_kernel
+from symdtd.compiler.segments import Segment, SegmentEdges, SourceBounds, Storage
 
 GAMMA = 0.25
 

@@ -3,7 +3,7 @@ import sys
 
 import sympy as sp
 
-from symdtd.compiler.compiled import rule_kernel
+from symdtd.compiler.rule_kernels import rule_kernel
 from symdtd.compiler.separable import EDGE_ROLES, INPUT_ROLES, Term, split_separable
 
 

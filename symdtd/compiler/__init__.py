@@ -13,7 +13,7 @@ _EXPORTS = {
     "CompiledNetwork": "compiled",
     "BatchExplanation": "batch",
     "ConservationReport": "batch",
-    "rule_kernel": "compiled",
+    "rule_kernel": "rule_kernels",
     "compile_layers": "layer_pass",
 }
 __all__ = sorted(_EXPORTS)

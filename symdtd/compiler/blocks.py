@@ -4,8 +4,8 @@ Each topological generation becomes one :class:`Generation`: its forward
 matrices (one per source generation), its max-pooling table and its blocks,
 one per rule (:class:`~symdtd.compiler.kernels.Block`). A block's edges from one source
 generation, for one binding of the box bounds, form a
-:class:`~symdtd.compiler.kernels.Segment`; each matrix is stored dense or sparse by the
-density of its edges (:func:`~symdtd.compiler.kernels.use_dense`, ``dense_threshold``).
+:class:`~symdtd.compiler.segments.Segment`; each matrix is stored dense or sparse by the
+density of its edges (:func:`~symdtd.compiler.segments.use_dense`, ``dense_threshold``).
 The rule of every neuron is the composite's
 (:func:`symdtd.network.rule_choice.rule_for`), asked once per distinct (kind,
 rule attribute, classes of the predecessors) when the composite's choice
@@ -13,14 +13,14 @@ depends on nothing else (``composite.by_class``), else once per neuron. A
 pooling rule's redistribution is its own: winner-take-all runs on the
 generation's max-pool table, proportional pooling as the z rule with unit
 weights (:mod:`symdtd.network.pooling`). The rule kernels come
-from the caller (:func:`symdtd.compiler.compiled.rule_kernel`), so this module itself
+from the caller (:func:`symdtd.compiler.rule_kernels.rule_kernel`), so this module itself
 uses no SymPy.
 
 Examples
 --------
 >>> import numpy as np
 >>> from symdtd import examples
->>> from symdtd.compiler.compiled import rule_kernel
+>>> from symdtd.compiler.rule_kernels import rule_kernel
 >>> blocks = NetworkBlocks(examples.skip_dag(), np.float64, rule_kernel)
 >>> [(gen.index, [(b.name, len(b.cols)) for b in gen.blocks]) for gen in blocks.gens]
 [(1, [('zB', 2)]), (2, [('z+', 1)]), (3, [('zB', 1)])]
@@ -38,7 +38,8 @@ from ..network.kind_registry import kind_named, positive_bias
 from ..network.pooling import PoolingRule, WinnerTakeAll
 from ..network.rule_choice import as_composite, rule_for
 from .batch import as_floats
-from .kernels import Block, Matrix, MaxPool, Segment, SegmentEdges, SourceBounds, Storage, use_dense
+from .kernels import Block, MaxPool
+from .segments import Matrix, Segment, SegmentEdges, SourceBounds, Storage, use_dense
 
 __all__ = ["NetworkBlocks", "Generation", "DENSE_THRESHOLD"]
 
@@ -87,7 +88,7 @@ class NetworkBlocks:
         float32 or float64 (the caller checks it).
     kernel_for : callable
         ``kernel_for(rule, l_is_x=False, h_is_x=False)`` returns the rule's
-        :class:`~symdtd.compiler.compiled.RuleKernel`: :func:`symdtd.compiler.compiled.rule_kernel`.
+        :class:`~symdtd.compiler.rule_kernels.RuleKernel`: :func:`symdtd.compiler.rule_kernels.rule_kernel`.
     composite : Composite, optional
         Chooses each neuron's rule (:mod:`symdtd.network.composites`).
     dense_threshold : float

@@ -6,7 +6,7 @@ factor involves the per-input quantities ``x, l, h`` only and whose second
 factor involves the per-edge ones ``w, γ`` only. :func:`split_separable`
 finds that split with SymPy (``Add.make_args``, ``as_independent``,
 expanding a term that mixes both sides); a :class:`Term` holds one term
-with its lambdified factors (built by :class:`symdtd.compiler.compiled.RuleKernel`,
+with its lambdified factors (built by :class:`symdtd.compiler.rule_kernels.RuleKernel`,
 which is where ``sympy.lambdify`` is called).
 
 Examples

@@ -17,10 +17,10 @@ Built-ins:
 :class:`Above` / :class:`GammaAbove`
     the default, with another rule (γ with a given γ) wherever the default
     says z⁺: the ReLU and linear neurons above the input layer.
-:class:`Everywhere`
+:class:`~symdtd.network.overrides.Everywhere`
     one rule at every neuron it fits (kind and input domain); the default
     elsewhere.
-:class:`ByName`, :class:`ByLayer`, :class:`ByKind`
+``ByName``, ``ByLayer``, ``ByKind`` (:mod:`symdtd.network.overrides`)
     explicit overrides; a rule that does not fit the neuron is an error.
 :class:`WithParameters`
     another composite with rule parameters set on every rule that takes them.
@@ -36,7 +36,8 @@ neuron's rule is found is :func:`symdtd.network.rule_choice.rule_for`'s.
 Examples
 --------
 >>> from symdtd import examples, propagate
->>> from symdtd.network.composites import ByName, GammaAbove
+>>> from symdtd.network.composites import GammaAbove
+>>> from symdtd.network.overrides import ByName
 >>> from symdtd.network.rule_choice import rule_for
 >>> net = examples.xor()
 >>> [rule_for(net, n).name for n in ("h1", "h2", "y")]
@@ -49,16 +50,25 @@ Examples
 """
 from __future__ import annotations
 
-import weakref
+from importlib import import_module
 
 from ..core.numbers import real_number
 from ..core.rules import Rule, check_parameters, get_rule
-from .neurons import KINDS, input_class
+from .kind_registry import kind_named
+from .neurons import input_class
 from .pooling import PoolingRule, pooling_rule
-from .rule_fit import resolve_rule, rule_misfit
+from .rule_fit import resolve_rule
 
-__all__ = ["Composite", "PaperDefault", "Above", "GammaAbove", "Everywhere", "ByName", "ByLayer",
-           "ByKind", "WithParameters", "Chain", "composite_or_default"]
+__all__ = ["Composite", "PaperDefault", "Above", "GammaAbove", "WithParameters", "Chain",
+           "composite_or_default", "BUILT_INS", "number_to_json", "rule_to_json", "rule_from_json",
+           "base_from_dict"]
+
+#: the built-in composites: the ``"composite"`` value of their JSON form -> their
+#: name in :mod:`symdtd.network` (Everywhere, ByName, ByKind and ByLayer are
+#: defined in :mod:`symdtd.network.overrides`)
+BUILT_INS = {"default": "PaperDefault", "above": "Above", "gamma_above": "GammaAbove",
+             "everywhere": "Everywhere", "by_name": "ByName", "by_kind": "ByKind",
+             "by_layer": "ByLayer", "with_parameters": "WithParameters", "chain": "Chain"}
 
 
 def composite_or_default(composite):
@@ -122,10 +132,12 @@ class Composite:
         >>> Composite.from_dict(GammaAbove("1/2").to_dict())
         GammaAbove(gamma=1/2)
         """
-        if not isinstance(data, dict) or data.get("composite") not in _CLASSES:
+        if not isinstance(data, dict) or data.get("composite") not in BUILT_INS:
             raise ValueError(f"a composite is a dict with 'composite' one of "
-                             f"{', '.join(_CLASSES)}, got {data!r}")
-        return _CLASSES[data["composite"]].read(data)
+                             f"{', '.join(BUILT_INS)}, got {data!r}")
+        # through the package's lazy exports: the built-ins defined in other
+        # modules (which import this one) load on first use
+        return getattr(import_module(__package__), BUILT_INS[data["composite"]]).read(data)
 
     def __eq__(self, other):
         if type(self) is not type(other):
@@ -142,19 +154,35 @@ class Composite:
             return id(self)
 
 
-def _number_to_json(value):
-    """Python numbers as they are, exact SymPy numbers as strings (``"1/4"``)."""
+def number_to_json(value):
+    """A rule parameter for JSON: Python numbers as they are, exact SymPy numbers as strings (``"1/4"``).
+
+    >>> import sympy as sp
+    >>> number_to_json(0.5), number_to_json(sp.Rational(1, 4))
+    (0.5, '1/4')
+    """
     return value if isinstance(value, (int, float)) else str(value)
 
 
-def _rule_to_json(rule):
+def rule_to_json(rule):
+    """A rule for JSON: its name, or ``{"rule": name, "parameters": {...}}`` when parameters are set.
+
+    >>> from symdtd.core.rules import get_rule
+    >>> rule_to_json(get_rule("z+")), rule_to_json(get_rule("gamma").with_parameters(gamma=0.5))
+    ('z+', {'rule': 'gamma', 'parameters': {'gamma': 0.5}})
+    """
     if isinstance(rule, Rule) and rule.origin is not None:
         return {"rule": rule.name,
-                "parameters": {k: _number_to_json(v) for k, v in rule.parameters.items()}}
+                "parameters": {k: number_to_json(v) for k, v in rule.parameters.items()}}
     return rule.name
 
 
-def _rule_from_json(value, where):
+def rule_from_json(value, where):
+    """The rule :func:`rule_to_json` describes; *where* names it in errors.
+
+    >>> rule_from_json({"rule": "gamma", "parameters": {"gamma": "1/2"}}, "example").parameters
+    {'gamma': 1/2}
+    """
     if isinstance(value, dict):
         rule = resolve_rule(value.get("rule"), where)
         params = {k: real_number(v, f"{where}: {k}") for k, v in value.get("parameters", {}).items()}
@@ -177,10 +205,10 @@ class PaperDefault(Composite):
         self.maxpool = None if maxpool is None else pooling_rule(maxpool).name
 
     def rule(self, network, node):
-        kind = network.graph.nodes[node]["kind"]
-        if kind == "maxpool":
+        kind = kind_named(network.graph.nodes[node]["kind"])
+        if kind.selects:  # max-pooling: winner-take-all or proportional, as configured
             return pooling_rule(self.maxpool or network.maxpool)
-        if kind == "sumpool":
+        if kind.pooling:  # sum-pooling: the z rule on unit weights (proportional)
             return get_rule("z")
         classes = {input_class(network, p) for p in network.graph.pred[node]}
         if classes == {"real"}:
@@ -237,7 +265,7 @@ class Above(Composite):
 
     def rule(self, network, node):
         chosen = self.base.rule(network, node) or DEFAULT.rule(network, node)
-        if chosen is get_rule("z+") and network.graph.nodes[node]["kind"] in ("relu", "linear"):
+        if chosen is get_rule("z+") and kind_named(network.graph.nodes[node]["kind"]).weighted:
             return self.above
         return None if self.base is DEFAULT else chosen
 
@@ -248,11 +276,11 @@ class Above(Composite):
         return {} if self.base is DEFAULT else {"base": self.base.to_dict()}
 
     def to_dict(self):
-        return {"composite": "above", "rule": _rule_to_json(self.above), **self._base_dict()}
+        return {"composite": "above", "rule": rule_to_json(self.above), **self._base_dict()}
 
     @classmethod
     def read(cls, data):
-        return cls(_rule_from_json(data.get("rule"), "Above"), _base_from_dict(data))
+        return cls(rule_from_json(data.get("rule"), "Above"), base_from_dict(data))
 
     def __repr__(self):
         base = "" if self.base is DEFAULT else f", {self.base!r}"
@@ -281,187 +309,21 @@ class GammaAbove(Above):
         self.gamma = self.above.parameters["gamma"]
 
     def to_dict(self):
-        return {"composite": "gamma_above", "gamma": _number_to_json(self.gamma),
+        return {"composite": "gamma_above", "gamma": number_to_json(self.gamma),
                 **self._base_dict()}
 
     @classmethod
     def read(cls, data):
-        return cls(data.get("gamma", "1/4"), _base_from_dict(data))
+        return cls(data.get("gamma", "1/4"), base_from_dict(data))
 
     def __repr__(self):
         base = "" if self.base is DEFAULT else f", {self.base!r}"
         return f"GammaAbove(gamma={self.gamma}{base})"
 
 
-def _base_from_dict(data):
+def base_from_dict(data):
+    """The ``"base"`` composite of a JSON description, or None when it has none."""
     return Composite.from_dict(data["base"]) if "base" in data else None
-
-
-class Everywhere(Composite):
-    """*rule* at every neuron it fits, the default elsewhere.
-
-    Whether a rule fits is :func:`~symdtd.network.rule_fit.rule_misfit`'s answer
-    (the neuron's kind and the domain of its inputs).
-
-    Parameters
-    ----------
-    rule : str or Rule
-        The rule to use wherever it fits.
-
-    Examples
-    --------
-    >>> from symdtd import Box, Network
-    >>> from symdtd.network.rule_choice import rule_for
-    >>> net = Network.from_dense([[[1], [-1]], [[1]]], input_domain=Box(-1, 1))
-    >>> [rule_for(net, n, Everywhere("z+")).name for n in ("h1_1", "y1")]
-    ['zB', 'z+']
-    """
-
-    by_class = False  # whether a rule fits may depend on the box bounds
-
-    def __init__(self, rule):
-        self.everywhere = resolve_rule(rule, "Everywhere")
-
-    def rule(self, network, node):
-        kind = network.graph.nodes[node]["kind"]
-        if isinstance(self.everywhere, PoolingRule) != (kind in ("sumpool", "maxpool")):
-            return None
-        return None if rule_misfit(network, node, self.everywhere) else self.everywhere
-
-    def to_dict(self):
-        return {"composite": "everywhere", "rule": _rule_to_json(self.everywhere)}
-
-    @classmethod
-    def read(cls, data):
-        return cls(_rule_from_json(data.get("rule"), "Everywhere"))
-
-    def __repr__(self):
-        return f"Everywhere({self.everywhere!r})"
-
-
-class _Mapping(Composite):
-    """Explicit ``key -> rule`` overrides; a rule that does not fit its neuron is an error."""
-
-    label = ""
-
-    def __init__(self, mapping):
-        if not isinstance(mapping, dict):
-            raise TypeError(f"{type(self).__name__}: expected a dict {{{self.label}: rule}}, "
-                            f"got {type(mapping).__name__}")
-        self.mapping = {k: resolve_rule(r, f"{type(self).__name__}: {self.label} {k!r}")
-                        for k, r in mapping.items()}
-        self._checked = weakref.WeakSet()
-
-    def key(self, network, node):
-        raise NotImplementedError
-
-    def check(self, network):
-        """Raise ValueError for a key that names nothing in *network*."""
-
-    def rule(self, network, node):
-        if network not in self._checked:  # once per network: keys that name nothing are typos
-            self.check(network)
-            self._checked.add(network)
-        rule = self.mapping.get(self.key(network, node))
-        if rule is not None and (why := rule_misfit(network, node, rule)):
-            raise ValueError(f"{type(self).__name__}: {why}")
-        return rule
-
-    def to_dict(self):
-        return {"composite": _NAMES[type(self)],
-                "rules": [[k, _rule_to_json(r)] for k, r in self.mapping.items()]}
-
-    @classmethod
-    def read(cls, data):
-        return cls({k: _rule_from_json(r, f"{cls.__name__}: {cls.label} {k!r}")
-                    for k, r in data.get("rules", [])})
-
-    def __repr__(self):
-        return f"{type(self).__name__}({ {k: r.name for k, r in self.mapping.items()} })"
-
-
-class ByName(_Mapping):
-    """Rules for named neurons, e.g. ``ByName({"h1": "w2", "y": "gamma"})``.
-
-    Parameters
-    ----------
-    mapping : dict
-        Neuron name -> rule (name or object); a rule that does not fit its
-        neuron, or a name that is not a neuron, is an error.
-    """
-
-    label = "neuron"
-    by_class = False
-
-    def key(self, network, node):
-        return node
-
-    def check(self, network):
-        for name in self.mapping:
-            if name not in network.graph:
-                raise ValueError(f"ByName: {name!r} is not in the network")
-            if network.graph.nodes[name]["kind"] == "input":
-                raise ValueError(f"ByName: {name!r} is an input; inputs have no rule")
-
-
-class ByKind(_Mapping):
-    """Rules by neuron kind, e.g. ``ByKind({"maxpool": "proportional"})``.
-
-    Parameters
-    ----------
-    mapping : dict
-        Kind name (``"relu"``, ``"maxpool"``, …) -> rule (name or object).
-    """
-
-    label = "kind"
-    by_class = True
-
-    def __init__(self, mapping):
-        super().__init__(mapping)
-        for kind in self.mapping:
-            if kind not in KINDS or kind == "input":
-                raise ValueError(f"ByKind: {kind!r} is not a neuron kind; kinds: "
-                                 f"{', '.join(k for k in KINDS if k != 'input')}")
-
-    def key(self, network, node):
-        return network.graph.nodes[node]["kind"]
-
-
-class ByLayer(_Mapping):
-    """Rules by layer, e.g. ``ByLayer({1: "w2"})``.
-
-    Parameters
-    ----------
-    mapping : dict
-        Generation number of :meth:`Network.layers
-        <symdtd.network.graph.Network.layers>` -> rule (name or object).
-    """
-
-    label = "layer"
-    by_class = False
-
-    def __init__(self, mapping):
-        super().__init__(mapping)
-        for layer in self.mapping:
-            if isinstance(layer, bool) or not isinstance(layer, int) or layer < 1:
-                raise ValueError(f"ByLayer: layer {layer!r} must be an integer ≥ 1 "
-                                 "(layer 0 is the inputs)")
-        self._layers = weakref.WeakKeyDictionary()
-
-    def check(self, network):
-        count = len(network.layers())
-        for layer in self.mapping:
-            if layer >= count:
-                raise ValueError(f"ByLayer: layer {layer} does not exist; the network has "
-                                 f"{count} (0 is the inputs)")
-
-    def key(self, network, node):
-        version = network._sync()
-        cached = self._layers.get(network)
-        if cached is None or cached[0] != version:
-            cached = (version, {n: k for k, layer in enumerate(network.layers()) for n in layer})
-            self._layers[network] = cached
-        return cached[1][node]
 
 
 class WithParameters(Composite):
@@ -498,7 +360,7 @@ class WithParameters(Composite):
 
     def to_dict(self):
         return {"composite": "with_parameters", "base": self.base.to_dict(),
-                "parameters": {k: _number_to_json(v) for k, v in self.parameters.items()}}
+                "parameters": {k: number_to_json(v) for k, v in self.parameters.items()}}
 
     @classmethod
     def read(cls, data):
@@ -547,9 +409,3 @@ class Chain(Composite):
 
     def __repr__(self):
         return " | ".join(map(repr, self.composites))
-
-
-_CLASSES = {"default": PaperDefault, "above": Above, "gamma_above": GammaAbove,
-            "everywhere": Everywhere, "by_name": ByName, "by_kind": ByKind,
-            "by_layer": ByLayer, "with_parameters": WithParameters, "chain": Chain}
-_NAMES = {cls: name for name, cls in _CLASSES.items()}

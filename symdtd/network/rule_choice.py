@@ -20,7 +20,7 @@ composite.
 Examples
 --------
 >>> from symdtd import examples
->>> from symdtd.network.composites import ByName
+>>> from symdtd.network.overrides import ByName
 >>> net = examples.xor()
 >>> rule_for(net, "h1"), rule_for(net, "h1", ByName({"h1": "w2"}))
 (Rule('zB', domain=Box()), Rule('w2', domain=Real()))
@@ -28,7 +28,9 @@ Examples
 from __future__ import annotations
 
 from ..core.rules import Rule
-from .composites import DEFAULT, ByKind, composite_or_default
+from .composites import DEFAULT, composite_or_default
+from .kind_registry import kind_named
+from .overrides import ByKind
 from .pooling import PoolingRule
 from .rule_fit import resolve_rule, rule_misfit
 
@@ -62,7 +64,7 @@ def rule_for(network, node, composite=None, *, maxpool=None):
     if node not in network.graph:
         raise ValueError(f"{node!r} is not in the network")
     data = network.graph.nodes[node]
-    if data["kind"] == "input":
+    if kind_named(data["kind"]).is_input:
         raise ValueError(f"{node!r} is an input; inputs have no rule")
     composite = as_composite(composite, maxpool)
     if data["rule"] is not None:  # the neuron's own choice: taken as given (verify reports misfits)
@@ -90,4 +92,4 @@ def as_composite(composite=None, maxpool=None):
         return composite
     if maxpool not in ("winner", "proportional"):
         raise ValueError(f"maxpool must be 'winner' or 'proportional', got {maxpool!r}")
-    return ByKind({"maxpool": maxpool}) | composite
+    return ByKind({"maxpool": maxpool}) | composite  # the shortcut names the max-pooling kind itself

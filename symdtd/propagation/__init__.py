@@ -10,7 +10,7 @@ from symdtd.core.lazy import lazy_exports
 
 _EXPORTS = {
     "propagate": "backward",
-    "Explanation": "backward",
+    "Explanation": "explanation",
     "NegativeOutputWarning": "arithmetic",
     "ARITHMETICS": "arithmetic",
     "forward_values": "arithmetic",

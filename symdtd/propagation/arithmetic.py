@@ -280,10 +280,30 @@ def forward_values(network, inputs, arithmetic="exact", at=None, output=None, re
 
     Parameters
     ----------
+    network : Network
+        The network to evaluate.
     inputs : dict or None
         ``{input name: value}``; ``None`` means the input symbols (symbolic only).
+    arithmetic : {"exact", "float", "symbolic"}, optional
+        The kind of numbers computed (see :data:`ARITHMETICS`).
     at : dict, optional
         Symbolic only: a numeric point fixing the activation region.
+    output : str, optional
+        Evaluate only this node's ancestors (and the node itself); default every node.
+    region : dict, optional
+        The exact activations at the point *at*, when already computed (then
+        *at* is not evaluated again).
+
+    Returns
+    -------
+    dict
+        ``{node: activation}``, in topological order.
+
+    Raises
+    ------
+    ValueError
+        *at* with another arithmetic than ``"symbolic"``, or an input value
+        or weight the arithmetic cannot take.
 
     Examples
     --------

@@ -16,7 +16,7 @@ max-pooling neuron that has the product form itself (the winner has
 zᴮ on a box (``q = x w − l w⁺ − h w⁻``) and of w² (``q = w²``): a pixel at
 ``x_i = 0`` can receive relevance. :class:`ProductForm` follows one
 backward pass of :func:`~symdtd.propagation.backward.propagate` and keeps ``c`` only for the nodes
-where the product form holds (:attr:`symdtd.propagation.backward.Explanation.factors`).
+where the product form holds (:attr:`symdtd.propagation.explanation.Explanation.factors`).
 
 Examples
 --------

@@ -1,7 +1,7 @@
 """Relevance flow with graphviz: the seed paper's Figure 3 for any network.
 
 :func:`render` reads a :class:`~symdtd.network.graph.Network` and, optionally, an
-:class:`~symdtd.propagation.backward.Explanation`, and returns a :class:`FlowGraph` (a
+:class:`~symdtd.propagation.explanation.Explanation`, and returns a :class:`FlowGraph` (a
 ``graphviz.Digraph``): one column per topological generation, each neuron
 labelled with its name, activation ``x`` and relevance ``R = [x_f]_i`` and
 filled on one diverging scale (red > 0, white 0, blue < 0; one legend);
@@ -31,7 +31,7 @@ from pathlib import Path
 
 from ..network.graph import Network
 from ..network.kind_registry import kind_named
-from ..propagation.backward import Explanation
+from ..propagation.explanation import Explanation
 from . import colors
 from .flowgraph import INSTALL_HINT, FlowGraph, GraphvizNotFoundError, dot_text, format_value, legend_label, write
 from .flowplan import FlowValues, check_options, plan_flow

@@ -30,7 +30,7 @@ from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
 from ..core.files import atomic_path
-from ..propagation.backward import Explanation
+from ..propagation.explanation import Explanation
 from .colors import diverging_cmap
 from .rootplot import RootPoint, find_root, plot_root_search
 
