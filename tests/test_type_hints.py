@@ -14,7 +14,7 @@ import pytest
 # core: every public function and method of these modules; the other stages:
 # their export tables' functions
 CORE_MODULES = ["domains", "rules", "numbers", "limits", "errors", "files"]
-STAGES = ["see", "real", "cli"]
+STAGES = ["derivation", "proof", "network", "propagation", "compiler", "see", "real", "cli"]
 
 
 def _hinted_callables():

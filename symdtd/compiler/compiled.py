@@ -45,10 +45,15 @@ array([0., 0.])
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
+from numpy.typing import DTypeLike
 
 from ..core import progress
-from ..network.composites import WithParameters
+from ..core.numbers import RealLike
+from ..network.composites import Composite, WithParameters
+from ..network.graph import Network
 from ..network.rule_choice import as_composite
 from .batch import (
     BatchExplanation,
@@ -74,8 +79,9 @@ __all__ = ["compile", "CompiledNetwork", "BatchExplanation", "ConservationReport
 CHUNK_ELEMENTS = 2 ** 20
 
 
-def compile(network, dtype=np.float64, *, composite=None, maxpool=None, parameters=None,
-            dense_threshold=DENSE_THRESHOLD):
+def compile(network: Network, dtype: DTypeLike = np.float64, *, composite: Composite | None = None,
+            maxpool: str | None = None, parameters: Mapping[str, RealLike] | None = None,
+            dense_threshold: float = DENSE_THRESHOLD) -> CompiledNetwork:
     """Compile *network* to batched NumPy forward and explanation passes.
 
     Parameters

@@ -56,12 +56,15 @@ array([1.5 , 0.25])
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..core.numbers import RealLike
 from ..core.rules import check_parameters
 from ..network import layer_ops
+from ..network.layer_graph import LayerNetwork
 from ..network.pool_layers import MaxPool2d
 from ..network.pooling import WINNER_TAKE_ALL
 from ..propagation.arithmetic import zero_denominator
@@ -107,7 +110,9 @@ class LayerExplanation:
     layers: dict | None = field(default=None, repr=False)
 
 
-def compile_layers(net, *, backend="numpy", device=None, maxpool=None, parameters=None):
+def compile_layers(net: LayerNetwork, *, backend: str = "numpy", device: str | None = None,
+                   maxpool: str | None = None,
+                   parameters: Mapping[str, RealLike] | None = None) -> CompiledLayerNetwork:
     """Compile a :class:`~symdtd.network.layer_graph.LayerNetwork` for batched layer-level DTD.
 
     Parameters

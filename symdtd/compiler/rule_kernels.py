@@ -21,7 +21,7 @@ import inspect
 import numpy as np
 import sympy as sp
 
-from ..core.rules import get_rule
+from ..core.rules import Rule, get_rule
 from .separable import EDGE_ROLES, INPUT_ROLES, Term, split_separable
 
 __all__ = ["RuleKernel", "rule_kernel", "lambdify"]
@@ -128,7 +128,7 @@ def _kernel(rule, l_is_x, h_is_x):
     return RuleKernel(rule, l_is_x, h_is_x)
 
 
-def rule_kernel(rule, l_is_x=False, h_is_x=False) -> RuleKernel:
+def rule_kernel(rule: str | Rule, l_is_x: bool = False, h_is_x: bool = False) -> RuleKernel:
     """The (cached) :class:`RuleKernel` of *rule* for one binding of the bounds.
 
     Parameters

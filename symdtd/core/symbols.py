@@ -18,7 +18,7 @@ from __future__ import annotations
 import sympy as sp
 
 from .domains import Box, Domain, Positive
-from .rules import get_rule
+from .rules import Rule, get_rule
 
 __all__ = ["NeuronSymbols", "neuron_symbols"]
 
@@ -137,7 +137,8 @@ class NeuronSymbols:
         return self.total(lambda k: self.w[k] * point(k)) + self.b
 
 
-def neuron_symbols(n=None, rule="w2", *, domain=None, bias=None) -> NeuronSymbols:
+def neuron_symbols(n: int | None = None, rule: str | Rule = "w2", *, domain: Domain | None = None,
+                   bias: str | None = None) -> NeuronSymbols:
     """The symbols :func:`derive` uses for *rule* and fan-in *n*.
 
     Use them to write your own search direction as a list of expressions.

@@ -26,18 +26,19 @@ x_1*x_j*(w_1 - Min(0, w_1))/(w_2**2 + x_1*(w_1 - Min(0, w_1)))
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import sympy as sp
 
 from ..core.domains import Box, Domain, Positive
 from ..core.rules import get_rule
 from ..core.symbols import neuron_symbols
-from .taylor import derive
+from .taylor import Derivation, derive
 
 __all__ = ["derive_per_input"]
 
 
-def derive_per_input(domains, *, bias="nonpositive"):
+def derive_per_input(domains: Sequence[Domain], *, bias: str = "nonpositive") -> Derivation:
     """Derive the per-input rule for inputs in the given domains.
 
     Parameters

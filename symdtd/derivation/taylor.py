@@ -25,12 +25,13 @@ w_1**2*x_j/(w_1**2 + w_2**2)
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import sympy as sp
 
 from ..core.algebra import rewrite_gates
-from ..core.domains import Real
+from ..core.domains import Domain, Real
 from ..core.limits import check_fan_in
 from ..core.rules import Rule, get_rule
 from ..core.symbols import NeuronSymbols, neuron_symbols
@@ -221,7 +222,8 @@ def _user_rule(direction, domain):
                 domain, direction, "the user's search direction")
 
 
-def derive(rule, n=None, *, domain=None, bias=None) -> Derivation:
+def derive(rule: str | Rule | Callable[..., object] | Sequence[object], n: int | None = None, *,
+           domain: Domain | None = None, bias: str | None = None) -> Derivation:
     """Derive a deep Taylor rule from its search direction, step by step.
 
     Parameters

@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 
 import networkx as nx
@@ -119,7 +120,7 @@ def network_to_dict(network):
     return data
 
 
-def save_network(network, path):
+def save_network(network: Network, path: str | os.PathLike) -> None:
     """Write *network* to *path* as JSON (see the module schema).
 
     The write is atomic (:func:`symdtd.core.files.atomic_write_text`): if it
@@ -153,7 +154,7 @@ def save_network(network, path):
     atomic_write_text(path, text + "\n", mkdir=False)
 
 
-def load_network(path):
+def load_network(path: str | os.PathLike) -> Network:
     """Read a network written by :func:`save_network`.
 
     Everything is validated before the network is built (see the module

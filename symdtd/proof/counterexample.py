@@ -30,6 +30,7 @@ import sympy as sp
 
 from ..core.algebra import exact_function
 from ..core.domains import Box, Real
+from ..derivation.taylor import Derivation
 from .roots import in_domain, root_failures
 
 __all__ = ["find_counterexample", "witness_problems", "failed_checks", "CLAIMS"]
@@ -275,7 +276,8 @@ def _breaks_sympy(d, claim, values):
         return False
 
 
-def find_counterexample(derivation, claim, *, seed=0, tries=600):
+def find_counterexample(derivation: Derivation, claim: str, *, seed: int = 0,
+                        tries: int = 600) -> dict | None:
     """Exact numbers breaking *claim* ("root in domain" or "positivity"), or None.
 
     Parameters

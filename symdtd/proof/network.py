@@ -18,10 +18,12 @@ proved: Σ_p [x_f]_p − x_f = 0 (exact arithmetic)
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import sympy as sp
 
+from ..network.composites import Composite
 from ..network.graph import Network
 from ..network.rule_choice import as_composite, rule_for
 from ..network.rule_fit import rule_domain_mismatch
@@ -177,8 +179,10 @@ class NetworkReport:
                           r"\end{tabular}"])
 
 
-def verify_network(network, inputs=None, output=None, *, arithmetic=None, at=None,
-                   absorb_bias=False, composite=None, maxpool=None):
+def verify_network(network: Network, inputs: Mapping[str, object] | None = None,
+                   output: str | None = None, *, arithmetic: str | None = None,
+                   at: Mapping[str, object] | None = None, absorb_bias: bool = False,
+                   composite: Composite | None = None, maxpool: str | None = None) -> NetworkReport:
     """Prove (or refute) that the network's decomposition conserves relevance.
 
     Parameters

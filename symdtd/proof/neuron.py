@@ -33,9 +33,12 @@ import sympy as sp
 from ..core.algebra import rewrite_gates, split_sum
 from ..core.domains import Box
 from ..core.limits import check_fan_in
+from ..core.rules import Rule
 from ..derivation import printing as display
 from ..derivation.taylor import Derivation, derive
+from ..network.graph import Network
 from .counterexample import CLAIMS, failed_checks, find_counterexample
+from .network import NetworkReport
 from .prover import merge_sums
 from .sign_claims import Claim, SignContext, Witness, combine, positivity, root_in_domain
 
@@ -201,7 +204,8 @@ def _concrete(d: Derivation) -> Derivation:
     return derive(d.rule_def, 2, bias=d.assumptions.bias)
 
 
-def verify(subject, *args, bias=None, n=None, seed=0, **kwargs):
+def verify(subject: Derivation | str | Rule | Network, *args: object, bias: str | None = None,
+           n: int | None = None, seed: int = 0, **kwargs: object) -> Report | NetworkReport:
     """Prove or refute the claims of a derivation (or of a network).
 
     Parameters

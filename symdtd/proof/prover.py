@@ -30,6 +30,7 @@ True
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 
 import sympy as sp
 
@@ -226,7 +227,8 @@ def _abstract_sums(expr, sum_weights, box_of_sum):
     return expr
 
 
-def prove_nonnegative(expr, weights=(), box=None, *, sum_weights=None, box_of_sum=None):
+def prove_nonnegative(expr: sp.Expr, weights: Sequence[sp.Expr] = (), box: object = None, *,
+                      sum_weights: object = None, box_of_sum: object = None) -> bool | None:
     """Try to prove ``expr ≥ 0`` for all values allowed by the symbols' assumptions.
 
     Parameters

@@ -26,6 +26,8 @@ True
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sympy as sp
 
 from ..core.domains import Box, Domain, Positive, Real
@@ -38,7 +40,8 @@ T_NONNEGATIVE, T_AT_MOST_ONE = "t ≥ 0", "t ≤ 1"
 ABOVE_LOW, BELOW_HIGH, NONNEGATIVE = "x̃_i ≥ l_i", "x̃_i ≤ h_i", "x̃_i ≥ 0"
 
 
-def root_failures(point, domain: Domain, *, t=None, bounds=None, tol=0) -> list:
+def root_failures(point: Sequence[object], domain: Domain, *, t: object = None,
+                  bounds: tuple | None = None, tol: float = 0) -> list[str]:
     """The sub-claims of *root in domain* that fail at these numbers (``[]``: in the domain).
 
     Parameters
@@ -99,7 +102,8 @@ def root_failures(point, domain: Domain, *, t=None, bounds=None, tol=0) -> list:
     return failed
 
 
-def in_domain(point, domain: Domain, *, bounds=None, tol=0) -> bool:
+def in_domain(point: Sequence[object], domain: Domain, *, bounds: tuple | None = None,
+              tol: float = 0) -> bool:
     """True when every coordinate of *point* lies in *domain* (see :func:`root_failures`).
 
     Parameters

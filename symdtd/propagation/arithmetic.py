@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Mapping
 
 import networkx as nx
 import sympy as sp
@@ -275,7 +276,9 @@ def winner_index(values):
     return kind_named("maxpool").choose(values)
 
 
-def forward_values(network, inputs, arithmetic="exact", at=None, output=None, region=None):
+def forward_values(network: object, inputs: Mapping[str, object] | None, arithmetic: str = "exact",
+                   at: Mapping[str, object] | None = None, output: str | None = None,
+                   region: Mapping[str, object] | None = None) -> dict:
     """Activation of every node (or of *output*'s ancestors) in one arithmetic.
 
     Parameters

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Mapping
 from numbers import Number
 
 import sympy as sp
@@ -49,6 +50,8 @@ import sympy as sp
 from ..core import progress
 from ..core.limits import check_digits, check_edges
 from ..core.numbers import to_sympy
+from ..network.composites import Composite
+from ..network.graph import Network
 from ..network.kind_registry import kind_named, positive_bias
 from ..network.neurons import is_unbounded
 from ..network.pooling import PoolingRule, WinnerTakeAll
@@ -122,8 +125,10 @@ def _numerator(rule, ar):
 
 
 # -------------------------------------------------------------------- backward
-def propagate(network, inputs=None, output=None, arithmetic="symbolic", *, at=None,
-              absorb_bias=False, composite=None, maxpool=None):
+def propagate(network: Network, inputs: Mapping[str, object] | None = None, output: str | None = None,
+              arithmetic: str = "symbolic", *, at: Mapping[str, object] | None = None,
+              absorb_bias: bool = False, composite: Composite | None = None,
+              maxpool: str | None = None) -> Explanation:
     """Deep Taylor decomposition of one output onto the inputs.
 
     Parameters
