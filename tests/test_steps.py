@@ -287,3 +287,22 @@ def test_verify_reads_the_bias_from_the_record_not_from_the_symbols():
     report = verify(recorded)
     assert "b_j ≤ 0" in report.assumptions and "b_j > 0" not in report.assumptions
     assert report.claim("root in domain").verdict == "proved"
+
+
+def test_a_concrete_fan_in_shows_every_input():
+    # derive zB -n 2 printed only [x_j]_1; every input's v_i and share is shown now, and each
+    # equals the zB row of docs/maths.md: (x_i w_i − l_i w_i⁺ − h_i w_i⁻) / Σ(·) · x_j
+    from symdtd import derive
+
+    d = derive("zB", n=2)
+    text = d.steps[-1].text()
+    for label in ("v_1 =", "[x_j]_1 =", "v_2 =", "[x_j]_2 ="):
+        assert label in text
+    s = d.space
+    q = [s.x[k] * s.w[k] - s.l[k] * sp.Max(0, s.w[k]) - s.h[k] * sp.Min(0, s.w[k]) for k in range(2)]
+    shares = [eq.rhs for eq in d.steps[-1].equations[1::2]]
+    values = {s.x[0]: sp.Rational(1, 2), s.x[1]: 2, s.w[0]: 3, s.w[1]: -1, s.l[0]: 0, s.l[1]: -1,
+              s.h[0]: 1, s.h[1]: 3, s.x_out: sp.Rational(7, 2)}
+    for k in range(2):
+        hand = (q[k] / (q[0] + q[1]) * s.x_out).subs(values)
+        assert sp.simplify(shares[k].subs(values).rewrite(sp.Piecewise) - hand) == 0

@@ -99,8 +99,11 @@ def test_verify_rejects_other_objects():
 def test_lambda_direction_is_local_and_list_direction_is_not():
     import symdtd
     from symdtd import neuron_symbols
-    lam = verify(derive(lambda x: x, n=2, domain=symdtd.Positive())).claim("conservation")
-    assert [label for label, _ in lam.checks][-1] == "arbitrary n" and len(lam.checks) == 7
+    lam = verify(derive(lambda x: x, domain=symdtd.Positive())).claim("conservation")
+    assert [label for label, _ in lam.checks] == [f"n={n}" for n in range(1, 7)] + ["arbitrary n"]
+    # a derivation for one fan-in is checked at that fan-in only, as its report's title says
+    lam2 = verify(derive(lambda x: x, n=2, domain=symdtd.Positive())).claim("conservation")
+    assert [label for label, _ in lam2.checks] == ["n=2"]
     s = neuron_symbols(2, "z")
     listed = verify(derive([s.x[0], s.x[1]], n=2, domain=symdtd.Positive())).claim("conservation")
     assert [label for label, _ in listed.checks] == ["n=2"]

@@ -317,8 +317,12 @@ class SpecialiseDirection(Step):
         else:
             self.denominator = sp.Add(*self.numerators.values())
         self.shares = {k: self.numerators[k] / self.denominator * s.x_out for k in s.indices}
-        shown = given[self.pos] if not s.general else v_at(self.pos)
-        return (sp.Eq(s.v[self.pos], shown), sp.Eq(self.share_label(), self.shares[self.pos]))
+        if s.general:   # one generic input i stands for all
+            return (sp.Eq(s.v[self.pos], v_at(self.pos)),
+                    sp.Eq(self.share_label(), self.shares[self.pos]))
+        # a concrete fan-in: every input's direction and share, in input order
+        return tuple(eq for k in s.indices
+                     for eq in (sp.Eq(s.v[k], given[k]), sp.Eq(s.relevance(k + 1), self.shares[k])))
 
     def check(self):
         s, pos = self.space, self.pos
