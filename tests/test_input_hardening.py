@@ -93,6 +93,21 @@ def test_float_overflow_names_the_neuron_never_nan():
         propagate(tiny, {"x1": 1}, arithmetic="float")
 
 
+def test_float_overflow_inside_a_rule_is_an_error_naming_the_neuron():
+    # found by the slow fuzz: w² of a weight near 1.34e154 overflows a Python float,
+    # which raised a bare OverflowError from the rule's numerator
+    net = examples.xor()
+    net.graph.nodes["x1"]["domain"] = symdtd.Real()       # w² at h2's inputs
+    for i in ("x1", "x2"):
+        net.graph.edges[i, "h2"]["weight"] = 1.3407807929942597e+154
+    with pytest.warns(symdtd.NegativeOutputWarning):
+        with pytest.raises(ValueError, match="neuron 'h2': the denominator Σ q is not finite"):
+            propagate(net, {"x1": 0.0, "x2": 1.0}, arithmetic="float")
+        exact = propagate(net, {"x1": 0.0, "x2": 1.0}, arithmetic="exact")
+    w = R(1.3407807929942597e+154)
+    assert exact.messages[("x1", "h2")] == exact.relevance["h2"] * w**2 / (2 * w**2)
+
+
 def test_float_results_are_finite():
     e = propagate(examples.figure3(), {"x1": 1, "x2": 0.5, "x3": 0.5}, arithmetic="float")
     values = [e.output, e.total, *e.relevance.values(), *e.messages.values(),

@@ -91,7 +91,7 @@ def _evaluator(q, syms, convert):
             return lambda env: math.prod(p(env) for p in parts)
         if e.is_Pow and e.exp.is_Integer:
             k = int(e.exp)
-            return lambda env: parts[0](env) ** k
+            return lambda env: _power(parts[0](env), k)
         if isinstance(e, (sp.Max, sp.Min)):
             pick = max if isinstance(e, sp.Max) else min
             return lambda env: pick(p(env) for p in parts)
@@ -101,6 +101,14 @@ def _evaluator(q, syms, convert):
         return build(q)
     except NotImplementedError:  # an unusual user rule: let SymPy evaluate it
         return lambda env: convert(q.xreplace({syms[r]: to_sympy(v) for r, v in env.items()}))
+
+
+def _power(base, k):
+    """``base ** k``; a float overflow gives ±inf (reported by the arithmetic's check), not OverflowError."""
+    try:
+        return base ** k
+    except OverflowError:
+        return math.copysign(math.inf, base) if k % 2 else math.inf
 
 
 _NUMERATORS: dict = {}
