@@ -55,6 +55,7 @@ _EXPORTS = {
     "gradient_x_input": "real.evaluate", "random_attribution": "real.evaluate",
     "dtd": "real.evaluate", "gradient": "real.evaluate",
     "from_sklearn": "real.interop", "from_torch": "real.interop",
+    "layers_from_torch": "real.fx_import",
     "positive_biases": "real.interop",
     "load_model": "real.models", "load_digits_data": "real.models", "model_info": "real.models",
     "evaluate_models": "real.comparison", "write_evaluation_figures": "real.comparison",

@@ -232,11 +232,16 @@ def test_from_torch_refuses_with_names(torch):
         (nn.Sequential(nn.Conv2d(2, 2, 1), nn.ReLU(), nn.AvgPool2d(2, ceil_mode=True)), "ceil_mode"),
         (nn.Sequential(nn.Flatten(0)), "start_dim"),
         (nn.Sequential(nn.Conv2d(2, 2, 2, padding="same")), "odd kernels"),
-        (nn.Linear(4, 1), "torch.nn.Sequential, got Linear"),
     ]
     for model, message in cases:
-        shape = (4,) if isinstance(model, nn.Linear) or isinstance(model[0], nn.Linear) else (2, 4, 4)
+        shape = (4,) if isinstance(model[0], nn.Linear) else (2, 4, 4)
         with pytest.raises(TypeError, match=message) as info:
             from_torch(model.eval(), shape)
-        if "Sequential, got" not in message:
-            assert "Linear, Conv2d, ReLU" in str(info.value)      # lists what is supported
+        assert "Linear, Conv2d, ReLU" in str(info.value)      # lists what is supported
+    with pytest.raises(TypeError, match="torch.nn.Sequential, got object"):
+        from_torch(object(), (4,))
+    # a module that is not a Sequential is read through torch.fx (tests/test_fx_import.py)
+    linear = nn.Linear(4, 1).double().eval()
+    X = np.random.default_rng(0).random((3, 4))
+    expected = linear(torch.tensor(X)).detach().numpy()
+    assert np.abs(from_torch(linear, (4,)).forward(X) - expected).max() < 1e-12

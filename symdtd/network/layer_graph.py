@@ -44,6 +44,8 @@ Max(0, 1.0*x2 + 1.0*x3 + 1.0*x5 + 1.0*x6 - 1.0)
 """
 from __future__ import annotations
 
+from itertools import permutations
+
 import networkx as nx
 import numpy as np
 
@@ -126,7 +128,7 @@ class LayerNetwork:
         <symdtd.network.graph.Network.add_input>`) holds for every entry; a
         :class:`~symdtd.core.domains.Box` may give per-entry bounds in flat order.
         """
-        self._check_new_name(name)
+        self._check_new_name(name, is_input=True)
         layer = InputLayer(name, shape, Positive() if domain is None else domain)
         self.graph.add_node(name, layer=layer)
         self._last = name
@@ -158,6 +160,8 @@ class LayerNetwork:
         for s in sources:
             if s not in self.graph:
                 raise ValueError(f"layer {name!r}: source {s!r} is not in the network")
+        if len(set(sources)) != len(sources):
+            raise ValueError(f"layer {name!r}: a source is listed twice in {sources}")
         layer.bind(name, sources, [self.layer(s).shape for s in sources])
         classes = {self.input_class(s) for s in sources}
         if isinstance(layer, (WindowPool, AdaptiveAvgPool2d)):
@@ -168,17 +172,39 @@ class LayerNetwork:
             layer.name = None
             raise ValueError(f"layer {name!r}: sources of different value classes {sorted(classes)} "
                              "cannot be concatenated")
+        try:
+            self._check_neuron_names(layer)
+        except ValueError:
+            layer.name = None
+            raise
         self.graph.add_node(name, layer=layer)
         self.graph.add_edges_from((s, name, {"slot": k}) for k, s in enumerate(sources))
         self.output = self._last = name
         return layer
 
-    def _check_new_name(self, name):
-        if not isinstance(name, str) or not name or "_" in name:
-            raise ValueError(f"layer names must be non-empty strings without '_' "
-                             f"(neurons are named layer_c_u_v), got {name!r}")
+    def _check_new_name(self, name, is_input=False):
+        if not isinstance(name, str) or not name or (is_input and "_" in name):
+            raise ValueError(f"{'input' if is_input else 'layer'} names must be non-empty strings"
+                             f"{' without _ (its neurons are named x1, x2, …)' if is_input else ''}, "
+                             f"got {name!r}")
         if name in self.graph:
             raise ValueError(f"a layer named {name!r} is already in the network")
+
+    def _check_neuron_names(self, layer):
+        """Refuse a layer whose neuron names could equal another layer's: ``a_1`` of
+        shape ``(n,)`` beside ``a`` of shape ``(C, H, W)`` would both have ``a_1_2_3``."""
+        if layer.neuron_kind == "view":
+            return
+        mine = (layer.name, len(layer.shape))
+        for other, data in self.graph.nodes(data="layer"):
+            if data.neuron_kind in ("input", "view"):
+                continue
+            for (short, short_dims), (long, long_dims) in permutations((mine, (other, len(data.shape)))):
+                rest = long[len(short) + 1:].split("_")
+                if long.startswith(short + "_") and all(r.isdigit() for r in rest) and \
+                        len(rest) + long_dims == short_dims:
+                    raise ValueError(f"layer {layer.name!r}: its neuron names could equal those of "
+                                     f"layer {other!r} (neurons are named layer_c_u_v); rename one")
 
     def _nonnegative(self, name):
         layer = self.layer(name)

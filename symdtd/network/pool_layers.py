@@ -129,22 +129,46 @@ class SumPool2d(WindowPool):
 
 
 class AvgPool2d(WindowPool):
-    """Average pooling; *divisor* defaults to ``kh·kw`` (PyTorch's ``count_include_pad=True``)."""
+    """Average pooling, as PyTorch's ``AvgPool2d``.
+
+    The divisor is *divisor* when given (``divisor_override``), else ``kh·kw``
+    (``count_include_pad=True``) or the number of the window's cells inside
+    the input (``count_include_pad=False``: the windows at a padded border
+    have fewer), so the weight ``1/n[u, v]`` may depend on the position.
+    """
 
     neuron_kind = "relu"
 
-    def __init__(self, kernel_size, stride=None, padding=0, *, divisor=None, rule=None):
+    def __init__(self, kernel_size, stride=None, padding=0, *, divisor=None, count_include_pad=True,
+                 rule=None):
         super().__init__(kernel_size, stride, padding, rule=rule)
-        self.divisor = self.kernel[0] * self.kernel[1] if divisor is None else divisor
-        if not self.divisor > 0:
+        self.divisor, self.count_include_pad = divisor, bool(count_include_pad)
+        if divisor is not None and not divisor > 0:
             raise ValueError(f"divisor must be positive, got {divisor!r}")
 
+    def divisors(self):
+        """The divisor of each output position: a number, or an ``(Ho, Wo)`` array."""
+        if self.divisor is not None:
+            return self.divisor
+        if self.count_include_pad or self.padding == (0, 0):
+            return self.kernel[0] * self.kernel[1]
+        ones = np.ones((1, 1) + tuple(self.input_shapes[0][1:]))
+        return window_sum(ones, self.kernel, self.stride, self.padding)[0, 0]
+
     def window_weight(self):
-        return 1.0 / self.divisor
+        divisor = self.divisors()
+        return 1.0 / np.asarray(divisor, float) if np.ndim(divisor) else 1.0 / divisor
+
+    def parameters(self):
+        """``{"n": divisors}`` when the divisor depends on the position (else empty)."""
+        return {"n": self.divisors()} if np.ndim(self.divisors()) else {}
 
     def expression(self):
         term, *limits = self.window_term()
-        value = sp.Sum(term, *limits) / self.divisor
+        divisor = self.divisors()
+        if np.ndim(divisor):
+            divisor = sp.IndexedBase("n")[tuple(self.index_symbols()[1:])]
+        value = sp.Sum(term, *limits) / divisor
         return sp.Eq(sp.IndexedBase(self.name)[tuple(self.index_symbols())], value)
 
 

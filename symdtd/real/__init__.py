@@ -11,6 +11,7 @@ from symdtd.core.lazy import lazy_exports
 _EXPORTS = {
     "from_sklearn": "interop",
     "from_torch": "interop",
+    "layers_from_torch": "fx_import",
     "positive_biases": "interop",
     "load_model": "models",
     "load_digits_data": "models",

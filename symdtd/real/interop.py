@@ -1,10 +1,13 @@
-"""Import trained models: scikit-learn MLPs and PyTorch ``Sequential`` networks.
+"""Import trained models: scikit-learn MLPs and PyTorch models.
 
 scikit-learn and PyTorch are optional extras, imported inside the function
 that needs them (``pip install symdtd[sklearn]``, ``pip install symdtd[torch]``).
-The weights are copied into a :class:`~symdtd.network.graph.Network` in float64;
-the imported network's ``forward`` is the framework's prediction before the
-output activation (the logits of a classifier).
+The weights are copied into a :class:`~symdtd.network.graph.Network` in float64
+(or, with ``from_torch(..., granularity="layer")``, a
+:class:`~symdtd.network.layer_graph.LayerNetwork` read by
+:func:`~symdtd.real.fx_import.layers_from_torch`); the imported network's
+``forward`` is the framework's prediction before the output activation (the
+logits of a classifier).
 
 Nothing is dropped silently: an unsupported layer or activation raises a
 ``TypeError`` that names it and lists what is supported, and
@@ -24,7 +27,6 @@ Examples
 """
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -33,13 +35,15 @@ from ..core.domains import Domain, Real
 from ..network.conv import ConvNetBuilder
 from ..network.graph import Network
 from ..network.kind_registry import positive_bias
+from ..network.layer_graph import EDGE_LIMIT, LayerNetwork
+from .fx_import import layers_from_torch
+from .torch_modules import TrainingModeWarning, batchnorm_stats, require_extra, warn_training
 
 __all__ = ["from_sklearn", "from_torch", "positive_biases", "TORCH_LAYERS",
-           "TrainingModeWarning"]
+           "TrainingModeWarning", "GRANULARITIES"]
 
-
-class TrainingModeWarning(UserWarning):
-    """:func:`from_torch` was given a model in training mode (read as in eval mode)."""
+#: what :func:`from_torch` builds: a neuron-level Network or a LayerNetwork
+GRANULARITIES = ("neuron", "layer")
 
 #: the torch.nn layers :func:`from_torch` reads
 TORCH_LAYERS = ("Linear", "Conv2d", "ReLU", "AvgPool2d", "MaxPool2d", "Flatten",
@@ -73,14 +77,6 @@ def positive_biases(network: Network) -> list[str]:
     """
     return [n for n, data in network.graph.nodes(data=True)
             if positive_bias(data["kind"], float(data["bias"]))]
-
-
-def _require(module, extra):
-    try:
-        return __import__(module, fromlist=["_"])
-    except ImportError as err:
-        raise ImportError(f"{module} is needed for this importer: pip install symdtd[{extra}]"
-                          f" ({err})") from err
 
 
 def from_sklearn(model: object, input_domain: Domain | None = None, *,
@@ -118,7 +114,7 @@ def from_sklearn(model: object, input_domain: Domain | None = None, *,
     ValueError
         The model is not fitted.
     """
-    nn = _require("sklearn.neural_network", "sklearn")
+    nn = require_extra("sklearn.neural_network", "sklearn")
     if not isinstance(model, (nn.MLPClassifier, nn.MLPRegressor)):
         raise TypeError(f"from_sklearn supports MLPClassifier and MLPRegressor with "
                         f"activation='relu', got {type(model).__name__}")
@@ -144,7 +140,7 @@ def _unsupported(module, where, why=None):
     name = type(module).__name__
     return TypeError(f"{where}: {why or f'layer {name} is not supported'}; from_torch reads "
                      f"torch.nn.Sequential models of {', '.join(TORCH_LAYERS)} "
-                     "(ReLU as the only activation)")
+                     "(ReLU as the only activation) at neuron level; granularity='layer' reads more")
 
 
 def _flat_modules(nn, model):
@@ -164,35 +160,37 @@ def _flat_modules(nn, model):
 
 def _fold_batchnorm(nn, bn, weight, bias, where):
     """``BN(W x + b)`` with running statistics (eval mode) as ``W' x + b'``."""
-    if not bn.track_running_stats or bn.running_mean is None:
-        raise _unsupported(bn, where, f"{type(bn).__name__} without running statistics "
-                                      "cannot be folded")
-    var = bn.running_var.detach().double().numpy()
-    mean = bn.running_mean.detach().double().numpy()
-    scale = 1.0 / np.sqrt(var + bn.eps)
-    shift = -mean * scale
-    if bn.affine:
-        gamma = bn.weight.detach().double().numpy()
-        scale, shift = scale * gamma, shift * gamma + bn.bias.detach().double().numpy()
+    try:
+        gamma, beta, mean, var, eps = batchnorm_stats(bn, where)
+    except TypeError as err:
+        raise _unsupported(bn, where, str(err).partition(": ")[2]) from None
+    scale = gamma / np.sqrt(var + eps)
     shape = (-1,) + (1,) * (weight.ndim - 1)
-    return weight * scale.reshape(shape), bias * scale + shift
+    return weight * scale.reshape(shape), (bias - mean) * scale + beta
 
 
 def from_torch(model: object, input_shape: Sequence[int], input_domain: Domain | None = None, *,
-               output_names: Sequence[str] | None = None, maxpool: str = "winner") -> Network:
-    """A :class:`Network` from a ``torch.nn.Sequential`` of supported layers.
+               granularity: str = "neuron", output_names: Sequence[str] | None = None,
+               maxpool: str = "winner", limit: int = EDGE_LIMIT) -> Network | LayerNetwork:
+    """A :class:`Network` (or a :class:`~symdtd.network.layer_graph.LayerNetwork`) from a PyTorch model.
 
-    Supported: ``Linear``, ``Conv2d`` (stride, zero padding; no dilation or
-    groups), ``ReLU``, ``AvgPool2d`` and ``MaxPool2d`` (no ``ceil_mode``;
-    after a ReLU), ``Flatten``, ``BatchNorm1d/2d`` right after a ``Linear``
-    or ``Conv2d`` (folded into it, with the running statistics: the model's
-    ``eval()`` behaviour), ``Dropout`` and ``Identity`` (identities at
-    inference). Convolutions become neurons with shared weights
-    (:class:`~symdtd.network.conv.ConvNetBuilder`).
+    With ``granularity="layer"`` any model ``torch.fx`` can trace is read as a
+    layer network by :func:`~symdtd.real.fx_import.layers_from_torch` (residual
+    blocks, concatenation, functional ReLU, BatchNorm, adaptive pooling; see
+    :data:`~symdtd.real.fx_graph.FX_SUPPORTED`). With ``"neuron"`` (the default)
+    a ``torch.nn.Sequential`` is read directly into neurons: ``Linear``,
+    ``Conv2d`` (stride, zero padding; no dilation or groups), ``ReLU``,
+    ``AvgPool2d`` and ``MaxPool2d`` (no ``ceil_mode``; after a ReLU),
+    ``Flatten``, ``BatchNorm1d/2d`` right after a ``Linear`` or ``Conv2d``
+    (folded into it, with the running statistics: the model's ``eval()``
+    behaviour), ``Dropout`` and ``Identity`` (identities at inference), the
+    convolutions as neurons with shared weights
+    (:class:`~symdtd.network.conv.ConvNetBuilder`); any other module is read
+    as a layer network and expanded into neurons (``.neurons(limit=limit)``).
 
     Parameters
     ----------
-    model : torch.nn.Sequential
+    model : torch.nn.Module
         The model to import (typed ``object`` so that PyTorch is imported
         only when this function is called); nested ``Sequential`` blocks are
         read in order.
@@ -200,15 +198,20 @@ def from_torch(model: object, input_shape: Sequence[int], input_domain: Domain |
         One sample's shape without the batch axis: ``(C, H, W)`` or ``(n,)``.
     input_domain : Domain, optional
         Default ``Real()``; ``Box(0, 1)`` for pixels in [0, 1].
+    granularity : {"neuron", "layer"}, default "neuron"
+        A neuron-level :class:`Network` or a layer network.
     output_names : list of str, optional
-        Names of the last layer's neurons (it must be ``Linear``).
+        Names of the last layer's neurons (it must be ``Linear``; ``Sequential``
+        models at neuron level only).
     maxpool : {"winner", "proportional"}, default "winner"
-        How ``MaxPool2d`` neurons share relevance: all to the first largest
+        How max-pooling neurons share relevance: all to the first largest
         input, or in proportion to the inputs.
+    limit : int, default :data:`~symdtd.network.layer_graph.EDGE_LIMIT`
+        The most edges a neuron-level expansion of a non-``Sequential`` model may have.
 
     Returns
     -------
-    Network
+    Network or LayerNetwork
         Inputs ``x1 …`` in PyTorch's flattening order ``(C, H, W)``.
 
     Raises
@@ -216,7 +219,11 @@ def from_torch(model: object, input_shape: Sequence[int], input_domain: Domain |
     ImportError
         PyTorch is missing.
     TypeError
-        A layer or activation that is not supported (named, with the list).
+        A layer, activation or operation that is not supported (named, with
+        the list), a model ``torch.fx`` cannot trace.
+    ValueError
+        An unknown granularity, a neuron expansion above *limit* (use
+        ``granularity="layer"``), shapes that do not fit (naming the layer).
 
     Warns
     -----
@@ -225,13 +232,22 @@ def from_torch(model: object, input_shape: Sequence[int], input_domain: Domain |
         what ``model.eval()`` computes, which then differs from the model's
         own (training-mode) outputs.
     """
-    torch = _require("torch", "torch")
+    if granularity not in GRANULARITIES:
+        raise ValueError(f"granularity must be one of {GRANULARITIES}, got {granularity!r}")
+    torch = require_extra("torch", "torch")
     nn = torch.nn
-    if isinstance(model, nn.Module) and model.training:
-        warnings.warn("from_torch: the model is in training mode; the network is read as in "
-                      "eval mode (BatchNorm running statistics, no Dropout) — call model.eval() "
-                      "first so that its own predictions match the network's",
-                      TrainingModeWarning, stacklevel=2)
+    if granularity == "layer" or (isinstance(model, nn.Module) and not isinstance(model, nn.Sequential)):
+        if output_names is not None:
+            raise ValueError("output_names is read for torch.nn.Sequential models at "
+                             "granularity='neuron' only")
+        layered = layers_from_torch(model, input_shape, input_domain, maxpool=maxpool)
+        if granularity == "layer":
+            return layered
+        try:
+            return layered.neurons(limit=limit)
+        except ValueError as err:
+            raise ValueError(f"from_torch: {err}; or import it with granularity='layer'") from None
+    warn_training(model)
     # identities at inference; dropped first so that Linear, Dropout, ReLU still fuse
     layers = [(n, m) for n, m in _flat_modules(nn, model)
               if not isinstance(m, (nn.Dropout, nn.Identity))]
