@@ -118,6 +118,10 @@ def test_pool_forward_matches_definition(kernel, stride, padding):
                                atol=1e-12)
     np.testing.assert_allclose(bound(AvgPool2d(kernel, stride, padding, divisor=2.5), shape).forward([x]),
                                slow_pool(x, kernel, stride, padding, lambda c: sum(c) / 2.5), atol=1e-12)
+    # count_include_pad=False: the divisor is the number of cells inside the image
+    np.testing.assert_allclose(bound(AvgPool2d(kernel, stride, padding, count_include_pad=False),
+                                     shape).forward([x]),
+                               slow_pool(x, kernel, stride, padding, lambda c: sum(c) / len(c)), atol=1e-12)
 
 
 @pytest.mark.parametrize("out_hw", [(3, 2), (7, 6), (1, 1), (4, 5)])
@@ -212,6 +216,44 @@ def test_expression_expanded_equals_the_neuron_view(layer, index):
     theirs = G.nodes[name]["expr"]
     assert sp.simplify(mine - theirs) == 0
     assert mine.free_symbols == theirs.free_symbols
+
+
+def test_avg_pool_without_padded_cells_expression_and_neurons():
+    """count_include_pad=False: the weight 1/n[u, v] of each neuron counts its window's cells
+    inside the image (corner 4, edge 6, middle 9 for a 3×3 window with padding 1)."""
+    net = LayerNetwork()
+    net.add_input("x", (1, 4, 4), Box(0, 1))
+    net.add_layer("avg", AvgPool2d(3, stride=1, padding=1, count_include_pad=False))
+    assert str(net.layer("avg").expression()) == (
+        "Eq(avg[c, u, v], Sum(x[c, p + u - 1, q + v - 1], (p, 0, 2), (q, 0, 2))/n[u, v])")
+    G = net.neurons().graph
+    symbols = {n: G.nodes[n]["symbol"] for n in G}
+    for index, cells in [((0, 0, 0), 4), ((0, 0, 2), 6), ((0, 1, 2), 9)]:
+        name = "_".join(["avg"] + [str(i) for i in index])
+        assert [w for _, _, w in G.in_edges(name, data="weight")] == [pytest.approx(1 / cells)] * cells
+        assert sp.simplify(net.neuron_expression("avg", index, symbols) - G.nodes[name]["expr"]) == 0
+
+
+def test_layer_names_with_underscores():
+    """Names like torch.fx's ``layer1_0_conv1`` are fine; one whose neurons could take another
+    layer's names is refused, and so is a source listed twice."""
+    net = LayerNetwork()
+    net.add_input("x", (1, 3, 3), Box(0, 1))
+    net.add_layer("layer1_0_conv1", Conv2d(np.ones((2, 1, 2, 2))))
+    net.add_layer("flat_1", Flatten())
+    net.add_layer("fc_1", Dense(np.ones((2, 8))))
+    assert "layer1_0_conv1_1_0_1" in net.neurons().graph
+    with pytest.raises(ValueError, match="'layer1_0_conv1_1_0': its neuron names could equal those of "
+                                         "layer 'layer1_0_conv1'"):
+        net.add_layer("layer1_0_conv1_1_0", Dense(np.ones((2, 2))), "fc_1")   # layer1_0_conv1_1_0_1
+    net.add_layer("fc_1_0", Dense(np.ones((2, 2))), "fc_1")        # fc_1 has one index: no clash
+    with pytest.raises(ValueError, match="'fc': its neuron names could equal those of layer 'fc_1_0'"):
+        net.add_layer("fc", Conv2d(np.ones((2, 1, 2, 2))), "x")       # fc[1, 0, 1] and fc_1_0[1]
+    net.add_layer("fc_2", Dense(np.ones((2, 2))), "fc_1")                # same number of indices: fine
+    with pytest.raises(ValueError, match="input names must be non-empty strings without _"):
+        net.add_input("x_2", (2,))
+    with pytest.raises(ValueError, match=r"layer 'sum': a source is listed twice in \['fc_1', 'fc_1'\]"):
+        net.add_layer("sum", Add(), ["fc_1", "fc_1"])
 
 
 # ------------------------------------------------------------ neuron view
