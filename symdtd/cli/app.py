@@ -53,7 +53,11 @@ def _emit_formatted(result, args) -> int:
 
 def _cmd_derive(args) -> int:
     from ..derivation.taylor import derive
-    return _emit_formatted(derive(args.rule, args.n), args)
+    derivation = derive(args.rule, args.n)
+    if args.at:   # the same steps with numbers: symdtd derive z+ --at "w=1,-1 b=-1/4 x=3/2,1/2"
+        from .teach import parse_point
+        return _emit_formatted(derivation.at(**parse_point(args.at)), args)
+    return _emit_formatted(derivation, args)
 
 
 def _cmd_verify(args) -> int:
@@ -126,10 +130,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = _subparser(sub, "derive", "derive a rule step by step from its search direction",
-                   "symdtd derive z+ --markdown")
+                   "symdtd derive z+ --markdown\n  symdtd derive z+ --at \"w=1,-1 b=-1/4 x=3/2,1/2\"")
     p.add_argument("rule", help="w2, z+, zB, z or gamma")
     p.add_argument("-n", "--n", type=_fan_in, default=None,
                    help="fan-in (default: arbitrary n, with indexed sums)")
+    p.add_argument("--at", metavar="POINT", default=None,
+                   help='every step with numbers at a point, e.g. "w=1,-1 b=-1/4 x=3/2,1/2" '
+                        "(zB also l=… h=…, gamma also gamma=…; the fan-in is the number of x values)")
     _add_format(p)
     p.set_defaults(run=_cmd_derive)
 
@@ -159,7 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _extra_commands():
     """Subcommands defined next to the features they expose."""
     from . import commands as cli_commands
-    return cli_commands.REGISTRY
+    from .teach import register_compare
+    return [*cli_commands.REGISTRY, register_compare]
 
 
 def _run(args) -> int:

@@ -33,10 +33,12 @@ import sympy as sp
 from ..core.algebra import rewrite_gates
 from ..core.domains import Domain, Real
 from ..core.limits import check_fan_in
+from ..core.numbers import RealLike
 from ..core.rules import Rule, get_rule
 from ..core.symbols import NeuronSymbols, neuron_symbols
 from . import printing as display
 from .assumptions import Assumptions
+from .at_point import PointDerivation, point_values
 from .steps import Step, run_steps
 
 __all__ = ["derive", "Derivation", "Step", "Assumptions", "neuron_symbols", "rewrite_gates"]
@@ -139,6 +141,63 @@ class Derivation:
         scalars["gamma"] = self.space.gamma
         used = {role: s for role, s in scalars.items() if q.has(s)}
         return q, used
+
+    def at(self, *, w: Sequence[RealLike], b: RealLike, x: Sequence[RealLike],
+           l: RealLike | Sequence[RealLike] | None = None,
+           h: RealLike | Sequence[RealLike] | None = None,
+           gamma: RealLike | None = None) -> PointDerivation:
+        """The derivation at one point: every step with its numbers beside the symbols.
+
+        The fan-in is the number of ``x`` values (a derivation for an
+        arbitrary fan-in is derived again for it). The values are put into
+        this derivation's own expressions: ``z_j``, ``v``, ``Σ v w``, ``t``,
+        the root ``x̃``, each share and their sum ``R_j``. Exact inputs
+        (integers, ``Fraction``, strings such as ``"1/4"``) stay exact.
+
+        Parameters
+        ----------
+        w : sequence of numbers
+            The weights, one per input.
+        b : number
+            The bias.
+        x : sequence of numbers
+            The data point; must lie in the rule's domain.
+        l, h : number or sequence of numbers, optional
+            Box bounds for rules that use them (zᴮ).
+        gamma : number, optional
+            γ of the γ rule (default: the rule's own value).
+
+        Returns
+        -------
+        PointDerivation
+            Prints with ``str``, ``to_markdown()`` and ``to_latex()``.
+
+        Raises
+        ------
+        ValueError
+            A wrong number of values, missing bounds, a point outside the
+            domain, a bad number string, or ``len(x)`` different from a
+            concrete fan-in of this derivation.
+
+        Examples
+        --------
+        >>> walk = derive("zB").at(w=[1, -1], b=0, x=["1/2", "1/2"], l=0, h=1)
+        >>> walk.z, walk.v, walk.t, walk.shares
+        (0, [1/2, -1/2], None, [0, 0])
+        >>> derive("z+", n=2).at(w=[1], b=0, x=[1])
+        Traceback (most recent call last):
+        ...
+        ValueError: x has 1 values, but this derivation is for fan-in 2
+        """
+        if isinstance(x, (str, bytes)) or not isinstance(x, Sequence):
+            raise TypeError(f"x must be a sequence of numbers, one per input, got {type(x).__name__}")
+        if self.n is not None and len(x) != self.n:
+            raise ValueError(f"x has {len(x)} values, but this derivation is for fan-in {self.n}")
+        if self.n is None:
+            concrete = derive(self.rule_def, n=len(x), bias=self.bias)
+        else:
+            concrete = self
+        return PointDerivation(concrete, point_values(concrete, w, b, x, l=l, h=h, gamma=gamma))
 
     # ---- rendering -------------------------------------------------------
     def title(self) -> str:
