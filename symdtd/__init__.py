@@ -59,6 +59,7 @@ _EXPORTS = {
     "positive_biases": "real.interop",
     "load_model": "real.models", "load_digits_data": "real.models", "model_info": "real.models",
     "evaluate_models": "real.comparison", "write_evaluation_figures": "real.comparison",
+    "compare": "real.side_by_side",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -54,6 +54,7 @@ def test_nodes_and_edges_follow_the_explanation(name):
     nodes, edges = parse(render(net, e, collapse_above=None).source)
     explained = set(e.relevance)
     assert nodes == {ids[n]: [n, f"x = {text(e.activations[n])}", f"R = {text(e.relevance[n])}"]
+                     + ([f"rule: {e.rules[n]}"] if n in e.rules else [])
                      for n in explained}
     expected_edges = {(ids[u], ids[v]): [text(e.messages.get((u, v), sp.Integer(0)))]
                       for u, v in net.graph.edges if u in explained and v in explained}
@@ -130,3 +131,22 @@ def test_hide_inactive_leaves_out_the_zero_relus():
     nodes, edges = parse(render(net, e, hide_inactive=True, collapse_above=None).source)
     assert set(nodes) == {ids[n] for n in e.relevance if n not in inactive}
     assert not any(ids[n] in key for n in inactive for key in edges)
+
+
+def test_each_neuron_names_the_rule_that_redistributed_its_relevance():
+    """The paper's choice on xor (box inputs: zᴮ at the first layer, z⁺ above), then overrides."""
+    from symdtd import examples
+    from symdtd.network.composites import GammaAbove
+    from symdtd.network.overrides import ByName
+    net = examples.xor()
+    e = propagate(net, {"x1": 1, "x2": 0}, arithmetic="exact")
+    nodes, _ = parse(render(net, e, collapse_above=None).source)
+    ids = render(net, e, collapse_above=None).node_ids
+    assert nodes[ids["h1"]][-1] == "rule: zB" and nodes[ids["h2"]][-1] == "rule: zB"
+    assert nodes[ids["y"]][-1] == "rule: z+"
+    assert not any(line.startswith("rule") for line in nodes[ids["x1"]])   # inputs have no rule
+    e = propagate(net, {"x1": 1, "x2": 0}, arithmetic="exact",
+                  composite=ByName({"h1": "w2"}) | GammaAbove(gamma=1))
+    source = render(net, e, collapse_above=None).source
+    nodes, _ = parse(source)
+    assert [nodes[ids[n]][-1] for n in ("h1", "h2", "y")] == ["rule: w2", "rule: zB", "rule: gamma"]

@@ -77,6 +77,8 @@ def parse_point(text: str) -> dict:
             if len(numbers) != 1:
                 raise ValueError(f"--at: {part}: {key} takes one number, got {len(numbers)}")
             point[key] = numbers[0]
+        elif key in ("l", "h") and len(numbers) == 1:
+            point[key] = numbers[0]   # one bound for every input
         else:
             point[key] = numbers
     missing = [k for k in ("w", "b", "x") if k not in point]

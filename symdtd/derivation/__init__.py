@@ -15,6 +15,7 @@ _EXPORTS = {
     "Assumptions": "assumptions",
     "neuron_symbols": "taylor",
     "derive_per_input": "per_input",
+    "PointDerivation": "at_point",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

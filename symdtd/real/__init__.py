@@ -24,6 +24,9 @@ _EXPORTS = {
     "random_attribution": "evaluate",
     "dtd": "evaluate",
     "gradient": "gradients",
+    "compare": "side_by_side",
+    "Comparison": "side_by_side",
+    "default_composites": "side_by_side",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

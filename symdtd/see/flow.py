@@ -150,6 +150,8 @@ def _neuron_node(network, n, value, values, fmt, network_alone):
         lines.append(f"x = {fmt(values.activations[n])}")
     if values.relevance:
         lines.append(f"R = {fmt(value)}")
+    if n in values.rules:   # the rule that redistributed this neuron's relevance
+        lines.append(f"rule: {values.rules[n]}")
     kind = kind_named(G.nodes[n]["kind"])
     if network_alone and not kind.is_input:   # the network alone: say what it computes
         lines.append(kind.name + (f", b = {fmt(G.nodes[n]['bias'])}" if kind.weighted else ""))

@@ -74,6 +74,8 @@ class FlowValues:
         Input symbol -> value where a symbolic explanation is evaluated for colours.
     at : dict
         Input name -> value of that point, as the explanation gives it.
+    rules : dict
+        Neuron -> name of the rule that redistributed its relevance.
     """
 
     relevance: dict = field(default_factory=dict)
@@ -83,6 +85,7 @@ class FlowValues:
     output_node: str | None = None
     point: dict = field(default_factory=dict)
     at: dict = field(default_factory=dict)
+    rules: dict = field(default_factory=dict)
 
     @classmethod
     def of(cls, network: Network, relevance: object) -> FlowValues:
@@ -101,6 +104,7 @@ class FlowValues:
             values = cls(dict(relevance.relevance), dict(getattr(relevance, "messages", {}) or {}),
                          dict(getattr(relevance, "activations", {}) or {}),
                          getattr(relevance, "output", None), getattr(relevance, "output_node", None))
+            values.rules = dict(getattr(relevance, "rules", {}) or {})
         elif isinstance(relevance, Mapping):
             values = cls(dict(relevance))
         else:
