@@ -27,9 +27,9 @@ dot:
 	  fi; \
 	fi
 
-# optional extras (scikit-learn, PyTorch) for the importer tests; CI installs them
+# optional extras (scikit-learn, PyTorch, ipywidgets) for the importer and slider tests; CI installs them
 extras: $(STAMP)
-	$(PY) -m pip install --quiet -e ".[sklearn,torch]"
+	$(PY) -m pip install --quiet -e ".[sklearn,torch,widgets]"
 
 # ruff, configured in pyproject.toml; `make test` runs it first
 lint: $(STAMP)

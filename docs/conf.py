@@ -1,7 +1,8 @@
 """Sphinx configuration for symdtd's documentation.
 
 The derivations shown in the maths chapter are produced by symdtd itself at
-build time (see ``_write_generated``), and so are the API pages, from the
+build time (see ``_write_generated``), and so are its figures and the user
+guide's (``_write_figures``) and the API pages, from the
 packages' export tables (see ``_write_api_pages``): neither can drift from the
 code.
 """
@@ -65,6 +66,31 @@ def _write_generated():
         report = verify(derivation)
         text = derivation.to_markdown() + "\n\n" + report.to_markdown()
         (target / f"derivation-{stem}.md").write_text(text + "\n", encoding="utf-8")
+
+
+def _write_figures():
+    """Draw the figures of the maths chapter and the user guide with symdtd itself.
+
+    They go to ``_generated/figures`` (ignored by git, like the derivations);
+    ``docs/images`` holds only the committed pictures of the README, which
+    GitHub shows without a build (``symdtd demo`` writes the same files).
+    """
+    from symdtd import compare, examples, propagate, render
+    from symdtd.real import load_digits_data
+    from symdtd.see.flow import write
+    from symdtd.see.plotting import plot_root_search, save_figure
+
+    folder = HERE / "_generated" / "figures"
+    folder.mkdir(parents=True, exist_ok=True)
+    figure = plot_root_search([((1, -1), -0.25, (1.5, 0.5)), ((-0.5, 1), -0.25, (0.5, 1.0))],
+                              rules=["w2", "z+", "zB"], box=(0, 2))
+    save_figure(figure, folder / "root-search.png")
+    net = examples.figure3()
+    explanation = propagate(net, examples.example_inputs("figure3")[0], arithmetic="exact")
+    write(render(net, explanation), folder / "flow-figure3.svg")
+    X, _ = load_digits_data()
+    result = compare("mlp", X[:4], aopc_inputs=X[:100], steps=16)
+    save_figure(result.figure, folder / "compare-mlp.png")
 
 
 def _copy_tutorials():
@@ -194,5 +220,6 @@ numpydoc_validation_exclude = {
 }
 
 _write_generated()
+_write_figures()
 _write_api_pages()
 _copy_tutorials()

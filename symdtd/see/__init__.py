@@ -18,6 +18,11 @@ _EXPORTS = {
     "plot_pixel_flipping": "plotting",
     "find_root": "plotting",
     "save_figure": "plotting",
+    "root_search_widget": "widgets",
+    "root_search_view": "widgets",
+    "flow_widget": "widgets",
+    "flow_view": "widgets",
+    "RootSearchView": "widgets",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
