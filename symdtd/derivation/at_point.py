@@ -38,8 +38,8 @@ def _number(value, what):
 
 def _row(values, what, n=None):
     """A scalar or a sequence as a list of SymPy numbers (length *n* when given)."""
-    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
-        if n is None:
+    if isinstance(values, (str, bytes)) or not (hasattr(values, "__len__") and hasattr(values, "__iter__")):
+        if n is None or what in ("w", "x"):
             raise TypeError(f"{what} must be a sequence of numbers, one per input, got "
                             f"{type(values).__name__}")
         return [_number(values, what)] * n

@@ -189,7 +189,7 @@ class Derivation:
         ...
         ValueError: x has 1 values, but this derivation is for fan-in 2
         """
-        if isinstance(x, (str, bytes)) or not isinstance(x, Sequence):
+        if isinstance(x, (str, bytes)) or not (hasattr(x, "__len__") and hasattr(x, "__iter__")):
             raise TypeError(f"x must be a sequence of numbers, one per input, got {type(x).__name__}")
         if self.n is not None and len(x) != self.n:
             raise ValueError(f"x has {len(x)} values, but this derivation is for fan-in {self.n}")
