@@ -156,10 +156,12 @@ def root_search_widget(w: Sequence[float] = (1, -1), b: float = -0.25, x: Sequen
 
     Parameters
     ----------
-    w, x : pair of numbers
-        The starting weights and data point.
+    w : pair of numbers
+        The starting weights.
     b : number
         The starting bias.
+    x : pair of numbers
+        The starting data point.
     rule : str
         The starting rule (:data:`WIDGET_RULES`).
     gamma : number
