@@ -136,7 +136,7 @@ def _check_domain(derivation, xs, values):
 
 def _show(value) -> str:
     """An exact number as SymPy writes it (``3/4``), a float with 6 significant digits."""
-    value = sp.sympify(value)
+    value = sp.sympify(value, strict=True)
     if value.is_Rational:
         return str(value)
     text = f"{float(value):.6g}"
@@ -338,8 +338,8 @@ class PointDerivation:
             parts.append(display.latex(line.formula).replace(r"Σvw", r"\sum_i v_i w_i"))
         if isinstance(line.value, str):
             parts.append(f"\\text{{{display.latex_escape(line.value)}}}")
-        elif sp.sympify(line.value).is_Rational:
-            parts.append(sp.latex(sp.sympify(line.value)))
+        elif sp.sympify(line.value, strict=True).is_Rational:
+            parts.append(sp.latex(sp.sympify(line.value, strict=True)))
         else:
             parts.append(self._value(line))
         return f"{line.latex_lhs} {'&=' if align else '='} " + " = ".join(parts)
