@@ -161,8 +161,23 @@ class Flattens(nn.Module):
         return self.fc(flat)
 
 
+class CeilPools(nn.Module):
+    """ceil_mode=True pooling that adds partial windows (torchvision's GoogLeNet max-pools so)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 3, 3)
+        self.avg1 = nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True)
+        self.avg2 = nn.AvgPool2d(2, stride=2, ceil_mode=True, count_include_pad=False)
+        self.fc = nn.Linear(3 * 2 * 2, 3)
+
+    def forward(self, x):
+        h = F.max_pool2d(torch.relu(self.conv(x)), 3, 2, ceil_mode=True)     # 8×8 → 4×4 (floor: 3×3)
+        return self.fc(self.avg2(self.avg1(h)).flatten(1))                  # → 3×3 (2×2) → 2×2 (1×1)
+
+
 MODELS = {"convnet": (ConvNet, (2, 7, 7)), "resnet": (TinyResNet, (2, 8, 8)),
-          "inception": (Inception, (2, 6, 6))}
+          "inception": (Inception, (2, 6, 6)), "ceil": (CeilPools, (2, 10, 10))}
 
 
 def sample(shape, n, domain, seed=1):
@@ -200,6 +215,15 @@ def test_flatten_variants(how):
     assert kinds == ["InputLayer", "Conv2d", "Conv2d", "Flatten", "Dense"], kinds
     assert net.layer("bn0").groups == 2 and net.layer("bn0").activation == "relu"
     assert net.layer("conv").activation == "relu"
+
+
+def test_ceil_mode_adds_partial_windows():
+    net = layers_from_torch(randomized(CeilPools()), (2, 10, 10), Box(0, 1))
+    shapes = [net.layer(n).shape for n in ("max_pool2d", "avg1", "avg2")]
+    assert shapes == [(3, 4, 4), (3, 3, 3), (3, 2, 2)]       # floor mode: 3×3, 2×2, 1×1
+    # the last window of avg1 covers rows 3..4 of the 4 + 1 padded rows: 2 of 3 (count_include_pad)
+    assert net.layer("avg1").divisors()[2].tolist() == [6.0, 6.0, 4.0]
+    assert net.layer("avg2").divisors().tolist() == [[4.0, 2.0], [2.0, 1.0]]
 
 
 def test_names_fusion_and_reuse():
@@ -397,8 +421,8 @@ class Functional(nn.Module):
     (Functional(lambda h: h * 2), (2, 4, 4), TypeError, r"fx node 'mul' \(function operator\.mul\)"),
     (Functional(lambda h: h + 1), (2, 4, 4), TypeError, r"fx node 'add'.*only tensor \+ tensor"),
     (Functional(lambda h: torch.cat([h, h], 2)), (2, 4, 4), TypeError, r"fx node 'cat'.*dim=2"),
-    (Functional(lambda h: F.max_pool2d(h, 3, 2, ceil_mode=True)), (2, 4, 4), TypeError,
-     r"fx node 'max_pool2d'.*ceil_mode=True adds partial windows here \(output 2×2, not 1×1\)"),
+    (Functional(lambda h: F.max_pool2d(h, 3, 2, padding=2)), (2, 4, 4), TypeError,
+     r"fx node 'max_pool2d'.*padding \(2, 2\) more than half the kernel"),
     (Functional(lambda h: F.dropout(h, 0.5)), (2, 4, 4), TypeError, "training=True"),
     (Functional(lambda h: h.view(4, -1)), (2, 4, 4), TypeError, "fixes the batch size|only"),
     (Functional(lambda h: h + h), (2, 4, 4), ValueError, "a source is listed twice"),

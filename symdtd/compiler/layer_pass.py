@@ -231,8 +231,7 @@ class CompiledLayerNetwork:
                 pre[name] = z = layer.linear(0, inputs[0], ops=self.ops)
                 values[name] = layer.activate(z + layer.bias.reshape((-1,) + (1,) * (z.ndim - 2)))
             elif isinstance(layer, MaxPool2d):
-                values[name], winners[name] = layer_ops.window_argmax(
-                    inputs[0], layer.kernel, layer.stride, layer.padding)
+                values[name], winners[name] = layer.argmax(inputs[0])
             else:
                 values[name] = layer.forward(inputs, ops=self.ops)
         return values, pre, winners

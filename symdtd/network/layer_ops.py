@@ -47,13 +47,23 @@ def pair(value, what, minimum=0):
     return int(items[0]), int(items[1])
 
 
-def output_size(size, kernel, stride, padding, dilation=1):
-    """Output length along one axis (PyTorch's floor rule).
+def output_size(size, kernel, stride, padding, dilation=1, ceil_mode=False):
+    """Output length along one axis (PyTorch's floor rule, or its ``ceil_mode`` rule).
+
+    With ``ceil_mode`` a last, partial window is added when the windows do not
+    cover the padded input, as long as it starts inside the input or its left
+    padding (PyTorch's pooling).
 
     >>> output_size(28, 5, 1, 0), output_size(8, 3, 2, 1), output_size(7, 3, 1, 0, dilation=2)
     (24, 4, 3)
+    >>> output_size(112, 3, 2, 0), output_size(112, 3, 2, 0, ceil_mode=True)
+    (55, 56)
     """
-    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+    span = size + 2 * padding - dilation * (kernel - 1) - 1
+    if not ceil_mode:
+        return span // stride + 1
+    out = -(-span // stride) + 1
+    return out - 1 if (out - 1) * stride >= size + padding else out
 
 
 def dense(x, weight):
@@ -165,21 +175,23 @@ def conv2d_t(s, weight, input_hw, stride=1, padding=0, dilation=1, groups=1):
     return grad[:, ph:ph + H, pw:pw + W, :].transpose(0, 3, 1, 2)
 
 
-def _windows(x, kernel, stride, padding, fill):
-    """A ``(batch, C, Ho, Wo, kh·kw)`` array of the windows (padded with *fill*)."""
+def _windows(x, kernel, stride, padding, fill, ceil_mode=False):
+    """A ``(batch, C, Ho, Wo, kh·kw)`` array of the windows (padded with *fill*; partial
+    windows at the bottom and right with ``ceil_mode``)."""
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
     B, C, H, W = x.shape
-    xp = np.full((B, C, H + 2 * ph, W + 2 * pw), fill, dtype=x.dtype)
+    Ho, Wo = output_size(H, kh, sh, ph, ceil_mode=ceil_mode), output_size(W, kw, sw, pw, ceil_mode=ceil_mode)
+    xp = np.full((B, C, max(H + 2 * ph, (Ho - 1) * sh + kh), max(W + 2 * pw, (Wo - 1) * sw + kw)), fill,
+                 dtype=x.dtype)
     xp[:, :, ph:ph + H, pw:pw + W] = x
-    Ho, Wo = output_size(H, kh, sh, ph), output_size(W, kw, sw, pw)
     b, c, r, t = xp.strides
     view = as_strided(xp, (B, C, Ho, Wo, kh, kw), (b, c, r * sh, t * sw, r, t), writeable=False)
     return view.reshape(B, C, Ho, Wo, kh * kw)
 
 
-def window_sum(x, kernel, stride, padding):
+def window_sum(x, kernel, stride, padding, ceil_mode=False):
     """``Σ`` over each pooling window (zero padding): ``(batch, C, Ho, Wo)``."""
-    return _windows(x, kernel, stride, padding, 0.0).sum(axis=-1)
+    return _windows(x, kernel, stride, padding, 0.0, ceil_mode).sum(axis=-1)
 
 
 def window_sum_t(s, input_hw, kernel, stride, padding):
@@ -187,14 +199,15 @@ def window_sum_t(s, input_hw, kernel, stride, padding):
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
     B, C, Ho, Wo = s.shape
     H, W = input_hw
-    grad = np.zeros((B, C, H + 2 * ph, W + 2 * pw), dtype=s.dtype)
+    grad = np.zeros((B, C, max(H + 2 * ph, (Ho - 1) * sh + kh), max(W + 2 * pw, (Wo - 1) * sw + kw)),
+                    dtype=s.dtype)
     for p in range(kh):  # one slice-add per window offset
         for q in range(kw):
             grad[:, :, p:p + sh * (Ho - 1) + 1:sh, q:q + sw * (Wo - 1) + 1:sw] += s
     return grad[:, :, ph:ph + H, pw:pw + W]
 
 
-def window_argmax(x, kernel, stride, padding):
+def window_argmax(x, kernel, stride, padding, ceil_mode=False):
     """Each window's maximum and the flat index (into one ``H×W`` image) of its first maximiser.
 
     Padded cells are ``-inf``, so they never win; ties go to the first cell in
@@ -202,7 +215,7 @@ def window_argmax(x, kernel, stride, padding):
     """
     kw, (sh, sw), (ph, pw) = kernel[1], stride, padding
     B, C, H, W = x.shape
-    V = _windows(x, kernel, stride, padding, -np.inf)
+    V = _windows(x, kernel, stride, padding, -np.inf, ceil_mode)
     slot = V.argmax(axis=-1)
     value = np.take_along_axis(V, slot[..., None], axis=-1)[..., 0]
     Ho, Wo = slot.shape[2:]

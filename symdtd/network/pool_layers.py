@@ -53,10 +53,14 @@ class WindowPool(Layer):
     ----------
     kernel_size, stride, padding : int or pair
         Padding at most half the kernel (as PyTorch).
+    ceil_mode : bool
+        PyTorch's ``ceil_mode``: a last, partial window at the bottom and
+        right where the windows do not cover the padded input.
     """
 
-    def __init__(self, kernel_size, stride=None, padding=0, *, rule=None):
+    def __init__(self, kernel_size, stride=None, padding=0, *, ceil_mode=False, rule=None):
         super().__init__(rule)
+        self.ceil_mode = bool(ceil_mode)
         self.kernel = pair(kernel_size, "kernel_size", 1)
         self.stride = self.kernel if stride is None else pair(stride, "stride", 1)
         self.padding = pair(padding, "padding")
@@ -65,8 +69,8 @@ class WindowPool(Layer):
 
     def infer_shape(self, input_shapes):
         C, H, W = self.image(input_shapes[0])
-        Ho = output_size(H, self.kernel[0], self.stride[0], self.padding[0])
-        Wo = output_size(W, self.kernel[1], self.stride[1], self.padding[1])
+        Ho = output_size(H, self.kernel[0], self.stride[0], self.padding[0], ceil_mode=self.ceil_mode)
+        Wo = output_size(W, self.kernel[1], self.stride[1], self.padding[1], ceil_mode=self.ceil_mode)
         if Ho < 1 or Wo < 1:
             raise self.error(f"a {self.kernel[0]}×{self.kernel[1]} window does not fit the "
                              f"{H}×{W} input")
@@ -83,7 +87,7 @@ class WindowPool(Layer):
     def linear(self, source, F, g=identity, gamma=None, ops=layer_ops):
         """``g(c) ⊙ Σ_window F``: the window sum with modified weights."""
         return np.asarray(g(self.window_weight(), gamma), float) * window_sum(
-            F, self.kernel, self.stride, self.padding)
+            F, self.kernel, self.stride, self.padding, self.ceil_mode)
 
     def linear_t(self, source, S, g=identity, gamma=None, ops=layer_ops):
         """The transposed map: ``g(c) ⊙ S`` added back onto each window's cells."""
@@ -131,17 +135,18 @@ class SumPool2d(WindowPool):
 class AvgPool2d(WindowPool):
     """Average pooling, as PyTorch's ``AvgPool2d``.
 
-    The divisor is *divisor* when given (``divisor_override``), else ``kh·kw``
-    (``count_include_pad=True``) or the number of the window's cells inside
-    the input (``count_include_pad=False``: the windows at a padded border
-    have fewer), so the weight ``1/n[u, v]`` may depend on the position.
+    The divisor is *divisor* when given (``divisor_override``); else, with
+    ``count_include_pad=True``, the window's cells inside the padded input
+    (``kh·kw`` but for ``ceil_mode``'s partial windows), with
+    ``count_include_pad=False`` its cells inside the input. So the weight
+    ``1/n[u, v]`` may depend on the position.
     """
 
     neuron_kind = "relu"
 
     def __init__(self, kernel_size, stride=None, padding=0, *, divisor=None, count_include_pad=True,
-                 rule=None):
-        super().__init__(kernel_size, stride, padding, rule=rule)
+                 ceil_mode=False, rule=None):
+        super().__init__(kernel_size, stride, padding, ceil_mode=ceil_mode, rule=rule)
         self.divisor, self.count_include_pad = divisor, bool(count_include_pad)
         if divisor is not None and not divisor > 0:
             raise ValueError(f"divisor must be positive, got {divisor!r}")
@@ -150,10 +155,19 @@ class AvgPool2d(WindowPool):
         """The divisor of each output position: a number, or an ``(Ho, Wo)`` array."""
         if self.divisor is not None:
             return self.divisor
-        if self.count_include_pad or self.padding == (0, 0):
-            return self.kernel[0] * self.kernel[1]
-        ones = np.ones((1, 1) + tuple(self.input_shapes[0][1:]))
-        return window_sum(ones, self.kernel, self.stride, self.padding)[0, 0]
+        kh, kw = self.kernel
+        if self.count_include_pad and not self.ceil_mode:
+            return kh * kw
+        H, W = self.input_shapes[0][1:]
+        if self.count_include_pad:   # cells inside the padded input
+            rows, cols = (np.minimum(np.arange(n) * s - p + k, size + p) - (np.arange(n) * s - p)
+                          for n, s, p, k, size in zip(self.shape[1:], self.stride, self.padding,
+                                                      self.kernel, (H, W)))
+            counts = np.outer(rows, cols).astype(float)
+        else:
+            ones = np.ones((1, 1, H, W))
+            counts = window_sum(ones, self.kernel, self.stride, self.padding, self.ceil_mode)[0, 0]
+        return kh * kw if (counts == kh * kw).all() else counts
 
     def window_weight(self):
         divisor = self.divisors()
@@ -181,11 +195,15 @@ class MaxPool2d(WindowPool):
     neuron_kind = "maxpool"
 
     def forward(self, inputs, ops=layer_ops):
-        return window_argmax(inputs[0], self.kernel, self.stride, self.padding)[0]
+        return self.argmax(inputs[0])[0]
 
     def winners(self, x):
         """The flat index (in one ``H×W`` plane) of each window's first maximum."""
-        return window_argmax(x, self.kernel, self.stride, self.padding)[1]
+        return self.argmax(x)[1]
+
+    def argmax(self, x):
+        """``(maxima, winners)``: each window's maximum and the flat index of its first maximiser."""
+        return window_argmax(x, self.kernel, self.stride, self.padding, self.ceil_mode)
 
     def expression(self):
         term, *limits = self.window_term()

@@ -33,8 +33,6 @@ Examples
 ...         h = torch.relu(self.conv(x) + x)
 ...         return self.fc(torch.flatten(torch.nn.functional.adaptive_avg_pool2d(h, 1), 1))
 >>> net = layers_from_torch(Block().eval(), (2, 5, 5), Box(0, 1))
->>> [type(net.layer(name)).__name__ for name in net.order()]
-['InputLayer', 'Conv2d', 'Add', 'AdaptiveAvgPool2d', 'Flatten', 'Dense']
 >>> net.order()
 ['x', 'conv', 'add', 'adaptive_avg_pool2d', 'flatten', 'fc']
 >>> net.layer("conv").activation, net.layer("add").activation
@@ -50,13 +48,14 @@ import numpy as np
 from ..core.domains import Domain, Real
 from ..network.join_layers import Add, Concat, Flatten
 from ..network.layer_graph import LayerNetwork
-from ..network.layer_ops import output_size, pair
+from ..network.layer_ops import pair
 from ..network.layers import Conv2d, Dense, fold_batchnorm
 from ..network.pool_layers import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .fx_graph import BATCH, FX_SUPPORTED, FxGraph
 from .torch_modules import batchnorm_stats, conv_padding, eval_mode, require_extra, to_array, warn_training
 
 __all__ = ["layers_from_torch", "FX_SUPPORTED"]
+
 
 def layers_from_torch(model: object, input_shape: Sequence[int], input_domain: Domain | None = None, *,
                       maxpool: str = "winner") -> LayerNetwork:
@@ -302,34 +301,27 @@ class _Reader(FxGraph):
 
     def on_maxpool(self, node, args):
         src = self.tensor(args["input"], node)
-        kernel, stride, padding = self.window(node, args, src)
         if pair(args["dilation"], "dilation", 1) != (1, 1) or args["return_indices"]:
             raise self.unsupported(node, "max-pooling with dilation or return_indices")
-        self.env[node] = self.add(node, MaxPool2d(kernel, stride, padding), [src])
+        self.env[node] = self.add(node, MaxPool2d(**self.window(node, args)), [src])
 
     def on_avgpool(self, node, args):
         src = self.tensor(args["input"], node)
-        kernel, stride, padding = self.window(node, args, src)
-        layer = AvgPool2d(kernel, stride, padding, divisor=args["divisor_override"],
+        layer = AvgPool2d(**self.window(node, args), divisor=args["divisor_override"],
                           count_include_pad=args["count_include_pad"])
         self.env[node] = self.add(node, layer, [src])
 
-    def window(self, node, args, src):
-        """Kernel, stride and padding of a pooling; ``ceil_mode`` only where it changes nothing."""
+    def window(self, node, args):
+        """``kernel_size``, ``stride``, ``padding`` and ``ceil_mode`` of a pooling, checked."""
         try:
             kernel = pair(args["kernel_size"], "kernel_size", 1)
             stride = kernel if args["stride"] in (None, [], ()) else pair(args["stride"], "stride", 1)
             padding = pair(args["padding"], "padding")
         except ValueError as err:
             raise self.unsupported(node, str(err)) from None
-        if args["ceil_mode"] and len(self.shape(src)) == 3:
-            floor = [output_size(n, k, s, p) for n, k, s, p in zip(self.shape(src)[1:], kernel, stride, padding)]
-            ceil = [_ceil_size(n, k, s, p) for n, k, s, p in zip(self.shape(src)[1:], kernel, stride, padding)]
-            if floor != ceil:
-                raise self.unsupported(node, f"ceil_mode=True adds partial windows here (output "
-                                             f"{ceil[0]}×{ceil[1]}, not {floor[0]}×{floor[1]}); "
-                                             "not supported")
-        return kernel, stride, padding
+        if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
+            raise self.unsupported(node, f"padding {padding} more than half the kernel {kernel}")
+        return dict(kernel_size=kernel, stride=stride, padding=padding, ceil_mode=bool(args["ceil_mode"]))
 
     def on_adaptive(self, node, args):
         src = self.tensor(args["input"], node)
@@ -421,9 +413,3 @@ def _folded(layer, bn):
         return layer
     module, where = bn
     return fold_batchnorm(layer, *batchnorm_stats(module, where))
-
-
-def _ceil_size(size, kernel, stride, padding):
-    """PyTorch's pooling output length with ``ceil_mode=True``."""
-    out = -(-(size + 2 * padding - kernel) // stride) + 1
-    return out - 1 if (out - 1) * stride >= size + padding else out
