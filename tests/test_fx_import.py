@@ -242,6 +242,34 @@ def test_names_fusion_and_reuse():
     assert net.output == "fc"
 
 
+class InPlace(nn.Module):
+    """An in-place ReLU on a tensor read before and after it; the sum of two linear maps."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 2, 1)
+        self.fc1, self.fc2 = nn.Linear(32, 2), nn.Linear(32, 2)
+
+    def forward(self, x):
+        h = self.conv(x)
+        a = self.fc1(h.flatten(1))          # h before the ReLU
+        F.relu(h, inplace=True)             # h is max(0, h) from here on
+        return self.fc2(h.flatten(1)) + a
+
+
+@pytest.mark.filterwarnings("ignore::symdtd.NegativeOutputWarning")
+def test_in_place_relu_changes_what_later_readers_see():
+    model = randomized(InPlace(), seed=12)
+    X = sample((2, 4, 4), 4, "real", seed=13)
+    net = layers_from_torch(model, (2, 4, 4))
+    np.testing.assert_allclose(net.forward(X), torch_forward(model, X), atol=1e-12, rtol=0)
+    assert net.layer("relu").activation == "relu" and net.layer("relu").sources == ["conv"]
+    assert net.layer("conv").activation == "linear" and net.layer("add").activation == "linear"
+    mine = compile_layers(net).explain(X, 1)
+    theirs = symdtd.compile(net.neurons()).explain(X.reshape(4, -1), 1)
+    np.testing.assert_allclose(mine.relevance.reshape(4, -1), theirs.relevance, atol=1e-10, rtol=0)
+
+
 def test_sequential_nesting_and_training_mode():
     model = randomized(nn.Sequential(nn.Sequential(nn.Linear(4, 3), nn.ReLU()), nn.Dropout(),
                                      nn.Identity(), nn.Linear(3, 2)))

@@ -52,7 +52,7 @@ from ..network.layer_ops import pair
 from ..network.layers import Conv2d, Dense, fold_batchnorm
 from ..network.pool_layers import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .fx_graph import BATCH, FX_SUPPORTED, FxGraph
-from .torch_modules import batchnorm_stats, conv_padding, eval_mode, require_extra, to_array, warn_training
+from .torch_modules import batchnorm_stats, conv_padding, eval_mode, require_extra, warn_training, weight_view
 
 __all__ = ["layers_from_torch", "FX_SUPPORTED"]
 
@@ -240,7 +240,7 @@ class _Reader(FxGraph):
     # ------------------------------------------------------------ layers
     def on_linear(self, node, args):
         m = args["module"]
-        weight, bias = to_array(m.weight), None if m.bias is None else to_array(m.bias)
+        weight, bias = weight_view(m.weight), None if m.bias is None else weight_view(m.bias)
         self.fused(node, [self.tensor(args["input"], node)],
                    lambda bn, act: _folded(Dense(weight, bias, activation=act), bn),
                    self.torch.nn.BatchNorm1d)
@@ -250,7 +250,7 @@ class _Reader(FxGraph):
         if m.padding_mode != "zeros":
             raise self.unsupported(node, f"padding_mode={m.padding_mode!r} (only zero padding)")
         padding = conv_padding(m.padding, m.kernel_size, m.stride, m.dilation, where)
-        weight, bias = to_array(m.weight), None if m.bias is None else to_array(m.bias)
+        weight, bias = weight_view(m.weight), None if m.bias is None else weight_view(m.bias)
         self.fused(node, [self.tensor(args["input"], node)],
                    lambda bn, act: _folded(Conv2d(weight, bias, stride=m.stride, padding=padding,
                                                   dilation=m.dilation, groups=m.groups, activation=act), bn),
