@@ -60,7 +60,7 @@ def test_layer_pass_equals_the_neuron_level_compile(domain, maxpool):
     np.testing.assert_allclose(mine.relevance.reshape(4, -1), theirs.relevance, atol=1e-10, rtol=0)
     rules = {"box": "zB", "positive": "z+", "real": "w2"}
     assert compile_layers(net).rules["c1"] == rules[domain]
-    assert compile_layers(net).rules["mp"] == ("winner" if maxpool == "winner" else "z")
+    assert compile_layers(net).rules["mp"] == maxpool  # the neuron-level compile names it so too
 
 
 @pytest.mark.parametrize("domain", ["box", "real"])

@@ -3,7 +3,7 @@
 :class:`TorchOps` has the functions of :mod:`symdtd.network.layer_ops` that a
 layer's dense and convolution maps call (``dense``, ``dense_t``, ``conv2d``,
 ``conv2d_t``), run by ``torch.nn.functional`` (``linear``, ``conv2d``,
-``conv_transpose2d``) in float64 on a device; arrays go in and come out as
+``conv_transpose2d``) in float64 or float32 (the arrays' type) on a device; arrays go in and come out as
 NumPy. The rest of the pass (pooling, the rule factors) stays in NumPy.
 
 Examples
@@ -47,9 +47,10 @@ class TorchOps:
         self.device = torch.device(device or "cpu")
 
     def tensor(self, a):
-        """A float64 tensor on the device."""
+        """A tensor on the device, float32 if *a* is, else float64."""
+        dtype = np.float32 if np.asarray(a).dtype == np.float32 else np.float64
         # writable and C-ordered (a broadcast view is neither): torch shares the memory on CPU
-        return self.torch.from_numpy(np.require(a, np.float64, ["C", "W"])).to(self.device)
+        return self.torch.from_numpy(np.require(a, dtype, ["C", "W"])).to(self.device)
 
     def array(self, t):
         return t.detach().cpu().numpy()
@@ -84,7 +85,7 @@ class TorchOps:
             output_padding=out_pad, groups=groups, dilation=dilation))
         H, W = input_hw
         if out.shape[2:] != (H, W):
-            full = np.zeros(out.shape[:2] + (H, W))
+            full = np.zeros(out.shape[:2] + (H, W), out.dtype)
             full[:, :, :out.shape[2], :out.shape[3]] = out
             out = full
         return out

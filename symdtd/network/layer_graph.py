@@ -11,13 +11,15 @@ field) as a :class:`~symdtd.network.graph.Network` built through its public
 API, so that ``propagate``, ``verify`` and ``render`` work on it
 (:mod:`symdtd.network.layer_neurons`).
 
-The rule of a layer's neurons is chosen as :meth:`Network.rule_for
-<symdtd.network.graph.Network.rule_for>` chooses it for a neuron, from the
-value classes of its sources (:meth:`LayerNetwork.input_class`): z⁺ on ≥ 0
+The rule of a layer's neurons is chosen by the same composites as a
+neuron's (:meth:`LayerNetwork.rule_for`, :mod:`symdtd.network.layer_rules`):
+by default :class:`~symdtd.network.composites.PaperDefault`, from the value
+classes of its sources (:meth:`LayerNetwork.input_class`): z⁺ on ≥ 0
 sources, zᴮ on a box input, w² on real-valued ones, the per-input rule
-``mixed`` when real and bounded sources meet; sum and average pooling use z
-(proportional), max-pooling winner-take-all or z (``maxpool=``). A layer's
-``rule`` overrides it, as ``add_neuron(rule=...)`` does.
+``mixed`` when real and bounded sources meet; sum-pooling z, average pooling
+z⁺ (its neurons are ReLU neurons on ≥ 0 inputs), max-pooling winner-take-all
+or proportional (``maxpool=``). A layer's ``rule`` overrides it, as
+``add_neuron(rule=...)`` does.
 
 Examples
 --------
@@ -50,12 +52,11 @@ import networkx as nx
 import numpy as np
 
 from ..core.domains import Box, Domain, Positive, Real
-from ..core.rules import get_rule
 from .kinds import MAXPOOL_MODES
 from .layer_base import Layer
 from .layer_neurons import expand, neuron_expression
+from .layer_rules import layer_rule
 from .pool_layers import AdaptiveAvgPool2d, WindowPool
-from .pooling import WINNER_TAKE_ALL
 
 __all__ = ["LayerNetwork", "InputLayer", "EDGE_LIMIT"]
 
@@ -251,35 +252,17 @@ class LayerNetwork:
             return self.base_input(layer.sources[0])
         return None
 
-    def rule_for(self, name, maxpool=None):
-        """The rule of layer *name*'s neurons: a Rule, or :data:`~symdtd.network.pooling.WINNER_TAKE_ALL`.
+    def rule_for(self, name, composite=None, *, maxpool=None):
+        """The rule of layer *name*'s neurons: a Rule, or a pooling rule such as
+        :data:`~symdtd.network.pooling.WINNER_TAKE_ALL`.
 
-        Mirrors :meth:`Network.rule_for <symdtd.network.graph.Network.rule_for>`
-        on each of its neurons; *maxpool* overrides the network's mode.
+        The layer's own ``rule``, else *composite*'s choice, else
+        :class:`~symdtd.network.composites.PaperDefault`'s, decided by
+        :func:`symdtd.network.rule_choice.rule_for` on the one-neuron-per-layer
+        network of :func:`~symdtd.network.layer_rules.skeleton` (see
+        :mod:`symdtd.network.layer_rules`). *maxpool* overrides the network's mode.
         """
-        layer = self.layer(name)
-        if layer.neuron_kind in ("input", "view"):
-            raise ValueError(f"layer {name!r} is a{'n input' if layer.neuron_kind == 'input' else ' view'}; "
-                             "it has no rule")
-        rule = layer.rule
-        if layer.neuron_kind == "maxpool":
-            mode = rule if rule in MAXPOOL_MODES else (maxpool or self.maxpool) if rule is None else None
-            if mode == "winner":
-                return WINNER_TAKE_ALL
-            if mode == "proportional":
-                return get_rule("z")
-        if rule == "proportional":
-            return get_rule("z")
-        if rule is not None:
-            return get_rule(rule)
-        if layer.neuron_kind == "sumpool":
-            return get_rule("z")
-        classes = {self.input_class(s) for s in layer.sources}
-        if classes == {"real"}:
-            return get_rule("w2")
-        if "real" in classes:
-            return get_rule("mixed")
-        return get_rule("zB" if "box" in classes else "z+")
+        return layer_rule(self, name, composite, maxpool=maxpool)
 
     # ------------------------------------------------------------------- run
     def forward(self, X, *, activations=False):
@@ -304,8 +287,15 @@ class LayerNetwork:
                 values[name] = layer.forward([values[s] for s in layer.sources])
         return values if activations else values[self.output]
 
-    def check_inputs(self, X):
-        """``{input name: float64 array (batch, *shape)}``; ValueError naming the input at fault."""
+    def check_inputs(self, X, dtype=np.float64):
+        """``{input name: array (batch, *shape)}`` in *dtype* (float64 or float32).
+
+        Raises
+        ------
+        ValueError
+            A missing or unknown input, a wrong shape, NaN or inf (the message
+            names the input).
+        """
         inputs = self.inputs
         if not inputs:
             raise ValueError("the network has no inputs")
@@ -318,7 +308,8 @@ class LayerNetwork:
         values = {}
         for name in inputs:
             shape = self.layer(name).shape
-            arr = np.asarray(X[name], dtype=np.float64)
+            with np.errstate(over="ignore"):
+                arr = np.asarray(X[name], dtype=dtype)
             n = int(np.prod(shape))
             if arr.ndim == 2 and arr.shape[1] == n and len(shape) > 1:
                 arr = arr.reshape((len(arr),) + shape)

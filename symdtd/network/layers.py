@@ -87,15 +87,16 @@ class Dense(Layer):
         return (self.weight.shape[0],)
 
     def forward(self, inputs, ops=layer_ops):
-        return self.activate(self.linear(0, inputs[0], ops=ops) + self.bias)
+        z = self.linear(0, inputs[0], ops=ops)
+        return self.activate(z + self.bias.astype(z.dtype))
 
     def linear(self, source, F, g=identity, gamma=None, ops=layer_ops):
         """``T_{g(W)} F``: the linear map with weights ``g(W)`` (no bias)."""
-        return ops.dense(F, np.asarray(g(self.weight, gamma), float))
+        return ops.dense(F, np.asarray(g(self.weight, gamma), F.dtype))
 
     def linear_t(self, source, S, g=identity, gamma=None, ops=layer_ops):
         """``Tᵀ_{g(W)} S``: the transposed map."""
-        return ops.dense_t(S, np.asarray(g(self.weight, gamma), float))
+        return ops.dense_t(S, np.asarray(g(self.weight, gamma), S.dtype))
 
     def expression(self):
         (j,) = self.index_symbols()
@@ -170,16 +171,17 @@ class Conv2d(Layer):
         return C_out, Ho, Wo
 
     def forward(self, inputs, ops=layer_ops):
-        return self.activate(self.linear(0, inputs[0], ops=ops) + self.bias[:, None, None])
+        z = self.linear(0, inputs[0], ops=ops)
+        return self.activate(z + self.bias[:, None, None].astype(z.dtype))
 
     def linear(self, source, F, g=identity, gamma=None, ops=layer_ops):
         """``T_{g(W)} F``: the convolution with kernel ``g(W)`` (no bias)."""
-        w = np.broadcast_to(np.asarray(g(self.weight, gamma), float), self.weight.shape)
+        w = np.broadcast_to(np.asarray(g(self.weight, gamma), F.dtype), self.weight.shape)
         return ops.conv2d(F, w, **self.options())
 
     def linear_t(self, source, S, g=identity, gamma=None, ops=layer_ops):
         """``Tᵀ_{g(W)} S``: the transposed convolution with kernel ``g(W)``."""
-        w = np.broadcast_to(np.asarray(g(self.weight, gamma), float), self.weight.shape)
+        w = np.broadcast_to(np.asarray(g(self.weight, gamma), S.dtype), self.weight.shape)
         return ops.conv2d_t(S, w, self.input_shapes[0][1:], **self.options())
 
     def expression(self):

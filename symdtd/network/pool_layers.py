@@ -86,12 +86,12 @@ class WindowPool(Layer):
 
     def linear(self, source, F, g=identity, gamma=None, ops=layer_ops):
         """``g(c) ⊙ Σ_window F``: the window sum with modified weights."""
-        return np.asarray(g(self.window_weight(), gamma), float) * window_sum(
+        return np.asarray(g(self.window_weight(), gamma), F.dtype) * window_sum(
             F, self.kernel, self.stride, self.padding, self.ceil_mode)
 
     def linear_t(self, source, S, g=identity, gamma=None, ops=layer_ops):
         """The transposed map: ``g(c) ⊙ S`` added back onto each window's cells."""
-        scaled = np.asarray(g(self.window_weight(), gamma), float) * S
+        scaled = np.asarray(g(self.window_weight(), gamma), S.dtype) * S
         return window_sum_t(scaled, self.input_shapes[0][1:], self.kernel, self.stride,
                             self.padding)
 
@@ -247,13 +247,15 @@ class AdaptiveAvgPool2d(Layer):
 
     def linear(self, source, F, g=identity, gamma=None, ops=layer_ops):
         Ah, Aw = self.matrices()
-        return np.asarray(g(self.window_weight(), gamma), float) * np.einsum(
+        Ah, Aw = Ah.astype(F.dtype), Aw.astype(F.dtype)
+        return np.asarray(g(self.window_weight(), gamma), F.dtype) * np.einsum(
             "ir,bcrs,js->bcij", Ah, F, Aw, optimize=True)
 
     def linear_t(self, source, S, g=identity, gamma=None, ops=layer_ops):
         Ah, Aw = self.matrices()
-        scaled = np.asarray(g(self.window_weight(), gamma), float) * S
-        return np.einsum("ir,bcij,js->bcrs", Ah, scaled, Aw, optimize=True)
+        scaled = np.asarray(g(self.window_weight(), gamma), S.dtype) * S
+        return np.einsum("ir,bcij,js->bcrs", Ah.astype(S.dtype), scaled, Aw.astype(S.dtype),
+                         optimize=True)
 
     def forward(self, inputs, ops=layer_ops):
         return self.linear(0, inputs[0])
