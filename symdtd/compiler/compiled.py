@@ -54,6 +54,7 @@ from ..core import progress
 from ..core.numbers import RealLike
 from ..network.composites import Composite, WithParameters
 from ..network.graph import Network
+from ..network.layer_graph import LayerNetwork
 from ..network.rule_choice import as_composite
 from .batch import (
     BatchExplanation,
@@ -67,6 +68,7 @@ from .batch import (
 )
 from .blocks import DENSE_THRESHOLD, NetworkBlocks
 from .kernels import Pass
+from .layer_pass import CompiledLayerNetwork, compile_layers
 from .rule_kernels import RuleKernel, lambdify, rule_kernel
 from .segments import accumulate
 from .separable import Term, split_separable
@@ -79,14 +81,23 @@ __all__ = ["compile", "CompiledNetwork", "BatchExplanation", "ConservationReport
 CHUNK_ELEMENTS = 2 ** 20
 
 
-def compile(network: Network, dtype: DTypeLike = np.float64, *, composite: Composite | None = None,
-            maxpool: str | None = None, parameters: Mapping[str, RealLike] | None = None,
-            dense_threshold: float = DENSE_THRESHOLD) -> CompiledNetwork:
+def compile(network: Network | LayerNetwork, dtype: DTypeLike = np.float64, *,
+            composite: Composite | None = None, maxpool: str | None = None,
+            parameters: Mapping[str, RealLike] | None = None,
+            dense_threshold: float = DENSE_THRESHOLD, backend: str = "numpy",
+            device: str | None = None) -> CompiledNetwork | CompiledLayerNetwork:
     """Compile *network* to batched NumPy forward and explanation passes.
+
+    One network, two granularities: a neuron-level
+    :class:`~symdtd.network.graph.Network` compiles to a
+    :class:`CompiledNetwork`; a :class:`~symdtd.network.layer_graph.LayerNetwork`
+    to the layer-level pass, ``compile_layers(network, backend=, device=,
+    composite=, maxpool=, parameters=, dtype=)``
+    (:class:`~symdtd.compiler.layer_pass.CompiledLayerNetwork`).
 
     Parameters
     ----------
-    network : Network
+    network : Network or LayerNetwork
         Numeric weights and biases (numbers or exact ``Rational``).
     dtype : {numpy.float64, numpy.float32}
         The floating-point type of every array.
@@ -101,18 +112,42 @@ def compile(network: Network, dtype: DTypeLike = np.float64, *, composite: Compo
         them: a shortcut for ``composite=WithParameters(parameters, composite)``.
     dense_threshold : float
         Density (edges / matrix entries) from which a block's weights are
-        stored as a dense matrix rather than a sparse one.
+        stored as a dense matrix rather than a sparse one (neuron level only).
+    backend : {"numpy", "torch"}
+        What runs a layer network's dense and convolution maps (layer networks only).
+    device : str, optional
+        The torch device of the torch backend (layer networks only).
 
     Returns
     -------
-    CompiledNetwork
+    CompiledNetwork or CompiledLayerNetwork
 
     Raises
     ------
     ValueError
         A symbolic weight or bias, a cycle, a neuron without inputs, a rule
-        parameter missing, a box rule on an input with a symbolic ``Box()``.
+        parameter missing, a box rule on an input with a symbolic ``Box()``;
+        ``backend``/``device`` other than the defaults for a neuron-level network.
+
+    Examples
+    --------
+    >>> from symdtd import Box
+    >>> from symdtd.network import LayerNetwork
+    >>> from symdtd.network.layers import Dense
+    >>> net = LayerNetwork()
+    >>> _ = net.add_input("x", (2,), Box(0, 1))
+    >>> _ = net.add_layer("y", Dense([[1.0, 1.0]], activation="linear"))
+    >>> compile(net)
+    CompiledLayerNetwork(LayerNetwork(2 layers, inputs=['x'], output='y'), numpy, float64)
+    >>> compile(net.neurons())
+    CompiledNetwork(2 inputs, 1 outputs, 1 generations, 1 blocks, float64)
     """
+    if isinstance(network, LayerNetwork):
+        return compile_layers(network, backend=backend, device=device, composite=composite,
+                              maxpool=maxpool, parameters=parameters, dtype=dtype)
+    if backend != "numpy" or device is not None:
+        raise ValueError("backend= and device= are for layer networks (symdtd.network.LayerNetwork); "
+                         "a neuron-level Network compiles to NumPy")
     return CompiledNetwork(network, dtype, composite=composite, maxpool=maxpool,
                            parameters=parameters, dense_threshold=dense_threshold)
 

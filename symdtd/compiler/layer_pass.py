@@ -137,8 +137,8 @@ def compile_layers(net: LayerNetwork, *, backend: str = "numpy", device: str | N
     >>> _ = net.add_input("x", (2,), Positive())
     >>> _ = net.add_layer("y", Dense([[1.0, -1.0]], activation="linear"))
     >>> model = compile_layers(net, composite=GammaAbove(1), dtype="float32")
-    >>> model.rules, model.explain([[2.0, 1.0]]).relevance
-    ({'y': 'gamma'}, array([[ 2., -1.]], dtype=float32))
+    >>> model.rules, model.explain([[2.0, 1.0]]).relevance  # q = 2·(1 + 1), 1·(−1): x_f = 1 split 4/3, −1/3
+    ({'y': 'gamma'}, array([[ 1.3333334 , -0.33333334]], dtype=float32))
     """
     return CompiledLayerNetwork(net, backend=backend, device=device, composite=composite,
                                 maxpool=maxpool, parameters=parameters, dtype=dtype,
@@ -205,10 +205,9 @@ class CompiledLayerNetwork:
             bias = getattr(layer, "bias", None)
             if layer.neuron_kind in ("relu", "linear") and bias is not None and (bias > 0).any():
                 self.positive_bias.append(name)
-                if self.absorb_bias:
-                    shape = (-1,) + (1,) * (len(layer.shape) - 1)
-                    bplus = np.maximum(bias, 0).reshape(shape).astype(self.dtype)
-                    self._bplus[name] = np.broadcast_to(bplus, layer.shape)
+                shape = (-1,) + (1,) * (len(layer.shape) - 1)
+                bplus = np.maximum(bias, 0).reshape(shape).astype(self.dtype)
+                self._bplus[name] = np.broadcast_to(bplus, layer.shape)
 
     def _source_plan(self, name, source, rule):
         """``[(mask or None, RuleKernel, l, h, γ)]``: a source's entries grouped by the binding of their bounds."""
@@ -244,6 +243,9 @@ class CompiledLayerNetwork:
                          high[None].astype(self.dtype), gamma))
         return plan
 
+    def __repr__(self):
+        return f"CompiledLayerNetwork({self.net!r}, {self.backend}, {self.dtype})"
+
     # ------------------------------------------------------------------- run
     def forward(self, X, *, activations=False):
         """The output layer's values (or ``{layer: values}``) for a batch, on the backend."""
@@ -270,7 +272,8 @@ class CompiledLayerNetwork:
                 values[name] = layer.forward(inputs, ops=self.ops)
         return values, pre, winners
 
-    def explain(self, X, target=None, *, output=None, return_layers=False, batch_size=None):
+    def explain(self, X, target=None, *, output=None, return_layers=False, batch_size=None,
+                absorb_bias=None):
         """Deep Taylor decomposition of one neuron of the *output* layer per row.
 
         Parameters
@@ -289,6 +292,8 @@ class CompiledLayerNetwork:
             Rows propagated at a time, so that working memory is bounded by the
             chunk (only the results grow with the batch); the results are those
             of one pass over all rows. Default: all rows at once.
+        absorb_bias : bool, optional
+            Overrides the ``absorb_bias`` given to :func:`compile_layers`.
 
         Returns
         -------
@@ -308,14 +313,15 @@ class CompiledLayerNetwork:
         n_out = int(np.prod(net.layer(output).shape))
         t = check_target(target, B, [f"{output}[{k}]" for k in range(n_out)])
         step = B if batch_size is None else rows_per_chunk(batch_size, 1, 1)
+        absorb = self.absorb_bias if absorb_bias is None else bool(absorb_bias)
         if step >= B:
-            return self._explain(values, t, output, return_layers)
+            return self._explain(values, t, output, return_layers, absorb)
         parts = ((rows, self._explain({k: v[rows] for k, v in values.items()}, t[rows], output,
-                                      return_layers))
+                                      return_layers, absorb))
                  for rows in (slice(a, a + step) for a in range(0, B, step)))
         return join_explanations(parts, B)
 
-    def _explain(self, values, t, output, return_layers):
+    def _explain(self, values, t, output, return_layers, absorb):
         """:meth:`explain` of checked rows, all at once."""
         net = self.net
         A, pre, winners = self._run(values)
@@ -332,7 +338,7 @@ class CompiledLayerNetwork:
             if layer.neuron_kind == "input":
                 continue
             shares, lost[name], absorbed[name] = self._backward(layer, Rl, A, pre.get(name),
-                                                                winners.get(name))
+                                                                winners.get(name), absorb)
             passed[name] = sum(s.reshape(B, -1).sum(axis=1, dtype=float) for s in shares)
             for source, share in zip(layer.sources, shares):
                 R[source] = share if source not in R else R[source] + share
@@ -352,7 +358,7 @@ class CompiledLayerNetwork:
                 raise ValueError(f"input {name!r}: values outside {self.net.layer(name).domain!r} "
                                  f"in rows {rows[:10].tolist()}")
 
-    def _backward(self, layer, R, A, pre, winners):
+    def _backward(self, layer, R, A, pre, winners, absorb):
         """*layer*'s relevance *R* on its sources (one array each), and the relevance
         it lost and absorbed per row."""
         sources = [A[s] for s in layer.sources]
@@ -363,9 +369,9 @@ class CompiledLayerNetwork:
             return layer.split(R), none, none
         if layer.name in self._winner:
             return [layer_ops.scatter_winners(R, winners, sources[0].shape[2:])], none, none
-        return self._rule_backward(layer, R, sources, pre)
+        return self._rule_backward(layer, R, sources, pre, absorb)
 
-    def _rule_backward(self, layer, R, sources, pre):
+    def _rule_backward(self, layer, R, sources, pre, absorb):
         ops, parts, factors, const = self.ops, [], [], None
         dtype, B = self.dtype, len(R)
         for s, (x, plan) in enumerate(zip(sources, self._plans[layer.name])):
@@ -392,7 +398,7 @@ class CompiledLayerNetwork:
         Z = np.broadcast_to(Z, R.shape)
         mag = sum(np.abs(p) for p in parts) if len(parts) > 1 else None
         count = layer.fan_in + len(parts)
-        bplus = self._bplus.get(layer.name)
+        bplus = self._bplus.get(layer.name) if absorb else None
         if bplus is not None:         # as the neuron-level compile: b⁺ is one more part
             Z = Z + bplus
             mag, count = (None, count) if mag is None else (mag + bplus, count + 1)

@@ -56,9 +56,10 @@ from .kinds import MAXPOOL_MODES
 from .layer_base import Layer
 from .layer_neurons import expand, neuron_expression
 from .layer_rules import layer_rule
+from .norm_layers import LocalResponseNorm
 from .pool_layers import AdaptiveAvgPool2d, WindowPool
 
-__all__ = ["LayerNetwork", "InputLayer", "EDGE_LIMIT"]
+__all__ = ["LayerNetwork", "InputLayer", "EDGE_LIMIT", "neuron_network"]
 
 #: the most neuron-level edges :meth:`LayerNetwork.neurons` builds unless told otherwise
 EDGE_LIMIT = 10 ** 6
@@ -169,6 +170,12 @@ class LayerNetwork:
             if not all(self._nonnegative(s) for s in sources):
                 layer.name = None
                 raise ValueError(f"layer {name!r}: pooling needs inputs ≥ 0; add a ReLU before it")
+        if isinstance(layer, LocalResponseNorm) and classes != {"positive"}:
+            layer.name = None
+            raise ValueError(f"layer {name!r}: LocalResponseNorm needs inputs ≥ 0 from a ReLU or "
+                             f"pooling layer (its source is {sorted(classes)[0]}-valued); "
+                             "relevance passes it unchanged, which keeps the next rule's domain "
+                             "only for ≥ 0 values")
         if layer.neuron_kind == "view" and len(classes) > 1:
             layer.name = None
             raise ValueError(f"layer {name!r}: sources of different value classes {sorted(classes)} "
@@ -362,3 +369,52 @@ class LayerNetwork:
     def __repr__(self):
         return (f"LayerNetwork({len(self.graph)} layers, inputs={self.inputs}, "
                 f"output={self.output!r})")
+
+
+def neuron_network(network, caller, limit=EDGE_LIMIT):
+    """*network* at neuron level: itself, or a :class:`LayerNetwork`'s whole neuron view.
+
+    The entry points that work neuron by neuron (:func:`symdtd.propagate`,
+    :func:`symdtd.verify_network`, :func:`symdtd.render`) call this, so a layer
+    network is expanded by :meth:`LayerNetwork.neurons` when its neuron view
+    has at most *limit* edges, and refused otherwise.
+
+    Parameters
+    ----------
+    network : Network or LayerNetwork
+    caller : str
+        The entry point's name, for the error message.
+    limit : int
+
+    Returns
+    -------
+    Network
+
+    Raises
+    ------
+    ValueError
+        The neuron view would need more than *limit* edges, or the network
+        has a layer without a neuron-level form; the message points to
+        ``net.neurons(window=...)`` and to the layer-level ``symdtd.compile(net)``.
+
+    Examples
+    --------
+    >>> from symdtd.network.layers import Dense
+    >>> net = LayerNetwork()
+    >>> _ = net.add_input("x", (2,))
+    >>> _ = net.add_layer("y", Dense([[1.0, 2.0]], activation="linear"))
+    >>> neuron_network(net, "propagate").graph.number_of_edges()
+    2
+    >>> neuron_network(net, "propagate", limit=1)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: propagate works neuron by neuron: the window needs 2 edges, ... net.neurons(window=...), ...
+    """
+    if not isinstance(network, LayerNetwork):
+        return network
+    try:
+        return network.neurons(limit=limit)
+    except ValueError as exc:
+        raise ValueError(f"{caller} works neuron by neuron: {exc}. Pass a window of it, "
+                         "net.neurons(window=...), or explain the whole network at layer level "
+                         "with symdtd.compile(net)") from None

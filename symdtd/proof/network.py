@@ -25,6 +25,7 @@ import sympy as sp
 
 from ..network.composites import Composite
 from ..network.graph import Network
+from ..network.layer_graph import LayerNetwork, neuron_network
 from ..network.rule_choice import as_composite, rule_for
 from ..network.rule_fit import rule_domain_mismatch
 from ..propagation.backward import ARITHMETIC, propagate
@@ -179,7 +180,7 @@ class NetworkReport:
                           r"\end{tabular}"])
 
 
-def verify_network(network: Network, inputs: Mapping[str, object] | None = None,
+def verify_network(network: Network | LayerNetwork, inputs: Mapping[str, object] | None = None,
                    output: str | None = None, *, arithmetic: str | None = None,
                    at: Mapping[str, object] | None = None, absorb_bias: bool = False,
                    composite: Composite | None = None, maxpool: str | None = None) -> NetworkReport:
@@ -187,7 +188,9 @@ def verify_network(network: Network, inputs: Mapping[str, object] | None = None,
 
     Parameters
     ----------
-    network : Network
+    network : Network or LayerNetwork
+        A layer network is verified on its neuron view, as
+        :func:`~symdtd.propagation.backward.propagate` expands it.
     inputs : dict, optional
         As for :func:`~symdtd.propagation.backward.propagate`. ``None`` or symbolic
         values: symbolic proof; numbers: exact proof.
@@ -205,6 +208,7 @@ def verify_network(network: Network, inputs: Mapping[str, object] | None = None,
     -------
     NetworkReport
     """
+    network = neuron_network(network, "verify_network")
     if arithmetic is None:
         symbolic = inputs is None or any(isinstance(v, sp.Basic) and not v.is_number
                                          for v in inputs.values())

@@ -53,6 +53,7 @@ from ..core.numbers import to_sympy
 from ..network.composites import Composite
 from ..network.graph import Network
 from ..network.kind_registry import kind_named, positive_bias
+from ..network.layer_graph import LayerNetwork, neuron_network
 from ..network.neurons import is_unbounded
 from ..network.pooling import PoolingRule, WinnerTakeAll
 from ..network.rule_choice import as_composite, rule_for
@@ -133,7 +134,7 @@ def _numerator(rule, ar):
 
 
 # -------------------------------------------------------------------- backward
-def propagate(network: Network, inputs: Mapping[str, object] | None = None, output: str | None = None,
+def propagate(network: Network | LayerNetwork, inputs: Mapping[str, object] | None = None, output: str | None = None,
               arithmetic: str = "symbolic", *, at: Mapping[str, object] | None = None,
               absorb_bias: bool = False, composite: Composite | None = None,
               maxpool: str | None = None) -> Explanation:
@@ -141,7 +142,10 @@ def propagate(network: Network, inputs: Mapping[str, object] | None = None, outp
 
     Parameters
     ----------
-    network : Network
+    network : Network or LayerNetwork
+        A layer network is expanded into its neuron view
+        (:func:`~symdtd.network.layer_graph.neuron_network`), or refused when that
+        is larger than 10⁶ edges: propagate a window, ``net.neurons(window=...)``.
     inputs : dict, optional
         ``{input name: value}``: numbers, fraction strings (``"3/4"``) or, in
         symbolic arithmetic, SymPy symbols. ``None`` (symbolic only) uses
@@ -193,6 +197,7 @@ def propagate(network: Network, inputs: Mapping[str, object] | None = None, outp
         raise ValueError(f"arithmetic must be one of {ARITHMETICS}, got {arithmetic!r}")
     ar = ARITHMETIC[arithmetic]
     composite = as_composite(composite, maxpool)
+    network = neuron_network(network, "propagate")
     G = network.graph
     network._sync()  # notices direct edits of the graph (and checks them)
     f = network._output_name(output)

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from ..network.graph import Network
 from ..network.kind_registry import kind_named
+from ..network.layer_graph import LayerNetwork, neuron_network
 from ..propagation.explanation import Explanation
 from . import colors
 from .flowgraph import INSTALL_HINT, FlowGraph, GraphvizNotFoundError, dot_text, format_value, legend_label, write
@@ -43,7 +44,7 @@ _MIN_WIDTH, _MAX_WIDTH = 0.4, 6.0   # edge penwidth range (points)
 _FADE = "40"                        # alpha suffix for what a highlight pushes back
 
 
-def render(network: Network, relevance: Explanation | Mapping | None = None, *, top_k: int | None = None,
+def render(network: Network | LayerNetwork, relevance: Explanation | Mapping | None = None, *, top_k: int | None = None,
            hide_inactive: bool = False, collapse_above: int | str | None = "auto", keep_top: int = 0,
            highlight: str | None = None, show_messages: bool = True, show_weights: bool = False,
            explained_only: bool = True, rankdir: str = "LR", digits: int = 3, max_label: int = 40,
@@ -52,8 +53,9 @@ def render(network: Network, relevance: Explanation | Mapping | None = None, *, 
 
     Parameters
     ----------
-    network : Network
-        The network to draw.
+    network : Network or LayerNetwork
+        The network to draw (a layer network: its neuron view, refused above
+        10⁶ edges; draw a window, ``net.neurons(window=...)``).
     relevance : Explanation or dict, optional
         The result of :func:`~symdtd.propagation.backward.propagate` (relevance, messages and
         activations are shown), or a dict ``{node: relevance}``; None draws
@@ -105,6 +107,7 @@ def render(network: Network, relevance: Explanation | Mapping | None = None, *, 
     >>> "legend" in g.source
     True
     """
+    network = neuron_network(network, "render")
     values = FlowValues.of(network, relevance)
     collapse_above = check_options(network, values, top_k=top_k, hide_inactive=hide_inactive,
                                    collapse_above=collapse_above, keep_top=keep_top, highlight=highlight)
