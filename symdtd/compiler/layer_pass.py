@@ -291,7 +291,9 @@ class CompiledLayerNetwork:
         batch_size : int, optional
             Rows propagated at a time, so that working memory is bounded by the
             chunk (only the results grow with the batch); the results are those
-            of one pass over all rows. Default: all rows at once.
+            of one pass over all rows, up to the last bit of a matrix product
+            (BLAS may order a product's sums by its number of rows). Default:
+            all rows at once.
         absorb_bias : bool, optional
             Overrides the ``absorb_bias`` given to :func:`compile_layers`.
 
