@@ -19,6 +19,7 @@ array([1, 1, 1])
 """
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass, field
 
@@ -43,7 +44,7 @@ def check_inputs(X, inputs, domains, low, high, dtype, domain=True):
     ...
     ValueError: X has values outside the input domains in rows [0]: X[0, 1] = 2.0 ...
     """
-    arr = np.asarray(X)
+    arr = X if type(X) is np.ndarray else np.asarray(X)
     if arr.dtype.kind not in "iuf":
         raise ValueError(f"X must be a real numeric array (float or int), got dtype {arr.dtype}")
     if arr.ndim == 1:
@@ -53,12 +54,19 @@ def check_inputs(X, inputs, domains, low, high, dtype, domain=True):
         raise ValueError(f"X must have shape (batch, {n}), one column per input "
                          f"{_few(inputs)}, got shape {np.shape(X)}")
     given = arr
-    with np.errstate(over="ignore"):
-        arr = np.ascontiguousarray(arr, dtype=dtype)
-    lo, hi = arr.min(axis=0), arr.max(axis=0)
-    ok = np.isfinite(lo).all() and np.isfinite(hi).all()
-    if ok and domain:
-        ok = (lo >= low).all() and (hi <= high).all()
+    if arr.dtype != dtype or not arr.flags.c_contiguous:
+        with np.errstate(over="ignore"):
+            arr = np.ascontiguousarray(arr, dtype=dtype)
+    if domain and type(low) is float and type(high) is float and math.isfinite(low) \
+            and math.isfinite(high):
+        # one finite box for every input (the common case): two reductions decide it all,
+        # since NaN fails both comparisons and ±inf lies outside the box
+        ok = bool(arr.min() >= low) and bool(arr.max() <= high)
+    else:
+        lo, hi = arr.min(axis=0), arr.max(axis=0)
+        ok = np.isfinite(lo).all() and np.isfinite(hi).all()
+        if ok and domain:
+            ok = (lo >= low).all() and (hi <= high).all()
     if not ok:
         bad, what = ~np.isfinite(arr), "NaN or inf"
         if not bad.any():
@@ -85,6 +93,9 @@ def check_target(target, batch, outputs):
             raise ValueError(f"target is required: the network has {n} outputs "
                              f"{_few(outputs)}")
         return np.zeros(batch, dtype=np.int64)
+    if type(target) is np.ndarray and target.dtype.kind in "iu" and target.shape == (batch,) \
+            and batch and 0 <= int(target.min()) and int(target.max()) < n:
+        return target.astype(np.int64)   # the common case: one valid index per row
     arr = np.asarray(target)
     if arr.dtype.kind in "UO":
         index = {o: k for k, o in enumerate(outputs)}
@@ -303,8 +314,9 @@ def warn_negative_outputs(x_f, target, outputs, stacklevel=3):
     >>> print(caught[0].message)  # doctest: +ELLIPSIS
     x_f < 0 in rows [1] (outputs ['y2']): the root search assumes x_f > 0, ...
     """
-    rows = np.flatnonzero(x_f < 0)
-    if len(rows):
+    negative = x_f < 0
+    if negative.any():
+        rows = np.flatnonzero(negative)
         names = sorted({outputs[t] for t in np.asarray(target)[rows].tolist()})
         warnings.warn(f"x_f < 0 in rows {_few(rows)} (outputs {_few(names)}): the root search "
                       "assumes x_f > 0, so their relevance redistributes a negative value",

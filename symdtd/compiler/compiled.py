@@ -200,6 +200,15 @@ class CompiledNetwork:
         self._domains = [network.graph.nodes[p]["domain"] for p in self.inputs]
         self._low = np.array([numeric_bound(d, 0) for d in self._domains])
         self._high = np.array([numeric_bound(d, 1) for d in self._domains])
+        if len(self._low) and (self._low == self._low[0]).all() and (self._high == self._high[0]).all():
+            self._low, self._high = float(self._low[0]), float(self._high[0])  # one box: scalars
+        # per-network plans, so that an explain call does no bookkeeping of its own
+        self._sizes = [len(n) for n in self._names]
+        self._width = sum(self._sizes)                    # values per row (chunk_rows)
+        out_gens = np.unique(self._out[:, 0])
+        self._out_gen = int(out_gens[0]) if len(out_gens) == 1 else None
+        self._labels = [(f"generation {b.gen}: {b.name} ({len(b.cols)} neurons)", b)
+                        for gen in self._gens for b in gen.blocks]
 
     # ------------------------------------------------------------------- run
     def forward(self, X, *, chunk_size=None):
@@ -291,32 +300,38 @@ class CompiledNetwork:
         >>> compile(examples.xor()).chunk_rows(), compile(examples.xor()).chunk_rows(100)
         (209715, 100)
         """
-        width = sum(len(n) for n in self._names) + (self.n_edges if return_edges else 0)
+        width = self._width + (self.n_edges if return_edges else 0)
         return rows_per_chunk(chunk_size, width, CHUNK_ELEMENTS)
 
     def _explain(self, X, t, *, return_neurons, return_edges, absorb_bias):
         """:meth:`explain` on checked rows, all at once."""
         A, P, slots = self._forward(X)
-        sizes = [len(n) for n in self._names]
+        sizes = self._sizes
         ps = Pass(A, P, slots, sizes, self.n_edges if return_edges else None, absorb_bias)
         batch = len(X)
-        og, oc = self._out[t, 0], self._out[t, 1]
-        x_f = np.empty(batch, self.dtype)
-        for g in np.unique(og):
-            rows = np.flatnonzero(og == g)
-            x_f[rows] = A[g][rows, oc[rows]]
+        oc = self._out[t, 1]
+        if self._out_gen is not None:     # every output in one generation: no grouping of rows
+            g, rows = self._out_gen, np.arange(batch)
+            x_f = A[g][rows, oc]
             ps.R[g] = np.zeros((batch, sizes[g]), self.dtype)
-            ps.R[g][rows, oc[rows]] = x_f[rows]
+            ps.R[g][rows, oc] = x_f
+        else:
+            og = self._out[t, 0]
+            x_f = np.empty(batch, self.dtype)
+            for g in np.unique(og):
+                rows = np.flatnonzero(og == g)
+                x_f[rows] = A[g][rows, oc[rows]]
+                ps.R[g] = np.zeros((batch, sizes[g]), self.dtype)
+                ps.R[g][rows, oc[rows]] = x_f[rows]
         totals = {}
         for gen in reversed(self._gens):
             Rg = ps.R[gen.index]
             for block in gen.blocks:
                 Rb = None if Rg is None else Rg if block.full else Rg[:, block.cols]
-                totals[block] = np.zeros(batch) if Rb is None else Rb.sum(axis=1, dtype=float)
-                if Rb is not None and Rb.any():
+                totals[block] = total = np.zeros(batch) if Rb is None else Rb.sum(axis=1, dtype=float)
+                if Rb is not None and (total.any() or Rb.any()):  # signed relevance may sum to 0
                     block.run(ps, Rb)
-        blocks = [(f"generation {b.gen}: {b.name} ({len(b.cols)} neurons)", totals[b])
-                  for gen in self._gens for b in gen.blocks]
+        blocks = [(label, totals[b]) for label, b in self._labels]
         R = [r if r is not None else np.zeros((batch, n), self.dtype) for r, n in zip(ps.R, sizes)]
         report = ConservationReport(R[0].sum(axis=1, dtype=float) - x_f, x_f.astype(float), ps.lost,
                                     ps.zero_count, ps.absorbed, blocks,

@@ -59,22 +59,24 @@ class Pass:
             self.R[gen] = np.zeros((len(self.A[0]), self.sizes[gen]), self.dtype)
         self.R[gen][rows] += part
 
-    def scale(self, Rb, Z, bplus, rows=slice(None), mag=None, count=1):
+    def scale(self, Rb, Z, bplus, rows=slice(None), mag=None, count=1, number=None):
         """``S = R / Z`` with 0 where ``Z`` is zero; tallies lost and absorbed relevance.
 
         *mag* (``Σ |part|`` of the *count* roundings that formed ``Z``) lets
         :func:`~symdtd.propagation.arithmetic.zero_denominator` tell a rounding residue of
         parts that cancel from a real denominator; without it ``Z`` must be 0.
+        *number* is the name of ``Z``'s float type (default: read from ``Z``).
         """
         if self.absorb and bplus is not None:
             Z += bplus
             mag, count = (None, count) if mag is None else (mag + bplus, count + 1)
         if mag is None:
-            zero = Z == 0
+            nonzero = Z != 0
         else:
-            zero = zero_denominator(Z, mag, count, Z.dtype.name)
-        S = np.divide(Rb, Z, out=np.zeros_like(Z), where=~zero)
-        if zero.any():
+            nonzero = ~zero_denominator(Z, mag, count, number or Z.dtype.name)
+        S = np.divide(Rb, Z, out=np.zeros(Z.shape, Z.dtype), where=nonzero)
+        if not nonzero.all():
+            zero = ~nonzero
             held = np.where(zero, Rb, 0)
             self.lost[rows] += held.sum(axis=1)
             self.zero_count[rows] += np.count_nonzero(held, axis=1)
@@ -102,6 +104,8 @@ class Block:
         self.separable = all(s.kernel.separable for s in segments)
         zc = sum(s.zc for s in segments if s.zc is not None)
         self.zc = None if np.isscalar(zc) else zc.astype(dtype)
+        self.zc_abs = None if self.zc is None else np.abs(self.zc)   # its part of Σ |part|
+        self.number = np.dtype(dtype).name
         self.bplus = bplus.astype(dtype) if bplus is not None and bplus.any() else None
         # the most products summed into one Z: bounds its rounding error
         fan_in = np.zeros(len(cols), np.int64)
@@ -125,19 +129,27 @@ class Block:
             P = ps.P[self.gen]
             parts.append(P if self.full else P[:, self.cols])  # P is not needed afterwards
         F = [s.f_values(ps.A[s.src]) for s in self.segments]
-        parts += [p for s, f in zip(self.segments, F) for p in s.z_parts(f)]
-        if self.zc is not None:
-            parts.append(self.zc)
+        for s, f in zip(self.segments, F):
+            parts += s.z_parts(f)
+        n_parts = len(parts) + (self.zc is not None)
         # parts computed apart can cancel (x·w against −l·w⁺ − h·w⁻ at a box corner):
         # their magnitude tells a rounding residue from a real denominator
-        mag = sum(np.abs(p) for p in parts) if len(parts) > 1 else None
-        if parts and parts[0].ndim == 2:
-            Z, rest = parts[0], parts[1:]
+        mag = None
+        if n_parts > 1:
+            mag = np.abs(parts[0]) if parts else np.zeros(Rb.shape, Rb.dtype)
+            for p in parts[1:]:
+                mag += np.abs(p)
+            if self.zc is not None:
+                mag += self.zc_abs
+        if parts:
+            Z = parts[0]
+            for p in parts[1:]:
+                Z += p
         else:  # only constant parts, or none at all (a block whose weights are all 0)
-            Z, rest = np.zeros(Rb.shape, Rb.dtype), parts
-        for p in rest:
-            Z += p
-        S = ps.scale(Rb, Z, self.bplus, mag=mag, count=self.fan_in + len(parts))
+            Z = np.zeros(Rb.shape, Rb.dtype)
+        if self.zc is not None:
+            Z += self.zc
+        S = ps.scale(Rb, Z, self.bplus, mag=mag, count=self.fan_in + n_parts, number=self.number)
         for s, f in zip(self.segments, F):
             ps.add(s.src, s.backward(f, S))
             if ps.edges is not None:
