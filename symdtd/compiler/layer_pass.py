@@ -331,7 +331,7 @@ class CompiledLayerNetwork:
         x_f = A[output].reshape(B, -1)[np.arange(B), t]
         R = {output: np.zeros(A[output].shape, self.dtype)}
         R[output].reshape(B, -1)[np.arange(B), t] = x_f
-        totals, passed, lost, absorbed = {}, {}, {}, {}
+        totals, passed, lost, absorbed, flows = {}, {}, {}, {}, {}
         for name in reversed(net.order()):
             if name not in R:
                 continue
@@ -341,7 +341,10 @@ class CompiledLayerNetwork:
                 continue
             shares, lost[name], absorbed[name] = self._backward(layer, Rl, A, pre.get(name),
                                                                 winners.get(name), absorb)
-            passed[name] = sum(s.reshape(B, -1).sum(axis=1, dtype=float) for s in shares)
+            sums = [s.reshape(B, -1).sum(axis=1, dtype=float) for s in shares]
+            passed[name] = sum(sums)
+            for source, part in zip(layer.sources, sums):   # a source read twice: both parts
+                flows[(source, name)] = flows[(source, name)] + part if (source, name) in flows else part
             for source, share in zip(layer.sources, shares):
                 R[source] = share if source not in R else R[source] + share
         inputs = {name: R.get(name, np.zeros_like(A[name])) for name in net.inputs}
@@ -349,7 +352,7 @@ class CompiledLayerNetwork:
         zero = np.zeros(B)
         return LayerExplanation(relevance, x_f, t, totals, sum(lost.values(), zero), passed,
                                 R if return_layers else None, sum(absorbed.values(), zero),
-                                lost, absorbed, self.dtype)
+                                lost, absorbed, self.dtype, flows=flows)
 
     def _check_domains(self, A):
         for name in self.net.inputs:

@@ -131,6 +131,9 @@ class LayerExplanation:
         ``{layer: (batch,)}``: :attr:`lost` and :attr:`absorbed` layer by layer.
     dtype : numpy.dtype
         The float type the pass computed in.
+    flows : dict
+        ``{(source, layer): (batch,) relevance layer passed to source}``, one
+        entry per edge of the layer DAG; a layer's flows sum to its ``passed``.
     """
 
     relevance: object
@@ -144,6 +147,7 @@ class LayerExplanation:
     layer_lost: dict = field(default_factory=dict, repr=False)
     layer_absorbed: dict = field(default_factory=dict, repr=False)
     dtype: np.dtype = field(default=np.dtype(np.float64), repr=False)
+    flows: dict = field(default_factory=dict, repr=False)
 
     def conservation(self):
         """Conservation layer by layer: a :class:`LayerConservation`.

@@ -12,6 +12,7 @@ _EXPORTS = {
     "render": "flow",
     "render_to_files": "flow",
     "FlowGraph": "flowgraph",
+    "render_layers": "layer_flow",
     "heatmap": "plotting",
     "heatmap_grid": "plotting",
     "plot_root_search": "plotting",
