@@ -27,9 +27,9 @@ dot:
 	  fi; \
 	fi
 
-# optional extras (scikit-learn, PyTorch, ipywidgets) for the importer and slider tests; CI installs them
+# optional extras (scikit-learn, PyTorch, ipywidgets, Pillow) for the importer, slider and picture tests; CI installs them
 extras: $(STAMP)
-	$(PY) -m pip install --quiet -e ".[sklearn,torch,widgets]"
+	$(PY) -m pip install --quiet -e ".[sklearn,torch,widgets,images]"
 
 # ruff, configured in pyproject.toml; `make test` runs it first
 lint: $(STAMP)

@@ -14,6 +14,8 @@ _EXPORTS = {
     "layers_from_torch": "fx_import",
     "positive_biases": "interop",
     "load_model": "models",
+    "load_image": "photos",
+    "sample_image": "photos",
     "load_digits_data": "models",
     "model_info": "models",
     "evaluate_models": "comparison",

@@ -1,9 +1,17 @@
-"""The one diverging colour scale of symdtd: negative blue, white at 0, positive red.
+"""The colour scales of symdtd: the diverging scale of graphs and grids, and the hot scale of photographs.
 
-The relevance-flow graphs (:mod:`symdtd.see.flow`) and the heatmaps
-(:mod:`symdtd.see.plotting`) use the same three anchor colours, so a value looks
-the same in both. Graphviz needs hex strings; matplotlib gets a colormap
-built from the same anchors.
+The relevance-flow graphs (:mod:`symdtd.see.flow`, :mod:`symdtd.see.layer_flow`)
+and the heatmaps (:mod:`symdtd.see.plotting`) use the same three anchor
+colours, negative blue, white at 0, positive red, so a value looks the same in
+all of them. Graphviz needs hex strings; matplotlib gets a colormap built from
+the same anchors.
+
+Heatmaps over photographs (:mod:`symdtd.see.pictures`) use :func:`hot_cmap`
+instead, the look of the seed paper's Figure 1 and of the deep Taylor
+heatmaps of ImageNet models: black where there is no relevance, so that the
+relevant pixels glow; positive relevance in matplotlib's ``afmhot`` (dark red,
+orange, yellow, white at the maximum), negative relevance in the same ramp
+with red and blue swapped (dark blue, light blue, white at the minimum).
 
 Examples
 --------
@@ -20,7 +28,7 @@ from __future__ import annotations
 import math
 
 __all__ = ["NEGATIVE", "ZERO", "POSITIVE", "NEUTRAL", "diverging_hex", "sign_hex",
-           "text_color", "diverging_cmap"]
+           "text_color", "diverging_cmap", "hot_cmap"]
 
 #: colour of the most negative value (and of negative edges)
 NEGATIVE = "#2166ac"
@@ -89,3 +97,28 @@ def diverging_cmap():
 
     # an odd number of entries puts pure white exactly at the centre
     return LinearSegmentedColormap.from_list("symdtd", [NEGATIVE, ZERO, POSITIVE], N=257)
+
+
+def hot_cmap():
+    """The colormap of photograph heatmaps: black at 0, ``afmhot`` above, its blue mirror below.
+
+    Meant for values normalised symmetrically to ``[-1, 1]`` and mapped to
+    ``[0, 1]`` (``-max |R|`` at 0, zero at 0.5, ``max |R|`` at 1).
+
+    >>> cmap = hot_cmap()
+    >>> [round(float(c), 3) for c in cmap(0.5)[:3]], [float(c) for c in cmap(1.0)[:3]]
+    ([0.0, 0.0, 0.0], [1.0, 1.0, 1.0])
+    >>> r, g, b, _ = cmap(0.75)       # half the maximum: a hot red-orange
+    >>> bool(r > g > b)
+    True
+    >>> r, g, b, _ = cmap(0.25)       # half the minimum: the same, red and blue swapped
+    >>> bool(b > g > r)
+    True
+    """
+    import matplotlib
+    import numpy as np
+    from matplotlib.colors import ListedColormap
+
+    hot = matplotlib.colormaps["afmhot"](np.linspace(0, 1, 128))
+    cold = hot[::-1][:, [2, 1, 0, 3]]   # negative side: afmhot read from white to black, R and B swapped
+    return ListedColormap(np.concatenate([cold, [[0.0, 0.0, 0.0, 1.0]], hot[1:]]), name="symdtd-hot")
