@@ -78,6 +78,10 @@ def _default_inputs(network_argument, values):
 
 
 def _explain(args) -> int:
+    from .model_explain import is_model_file, refuse_model_options, run_model_explain
+    if is_model_file(args.network):
+        return run_model_explain(args)
+    refuse_model_options(args)
     from ..proof.network import explain_command
     network = load_network_argument(args.network)
     inputs = _default_inputs(args.network, parse_inputs(args.input, network))
@@ -167,12 +171,14 @@ def _plot_root(args) -> int:
     return 0
 
 
-def _network_options(parser, arithmetic="exact"):
+def _network_options(parser, arithmetic="exact", models=False):
     parser.add_argument("network", help="network JSON file or built-in example "
-                                        "(figure3, xor, skip_dag)")
+                                        "(figure3, xor, skip_dag)" +
+                                        ("; or a saved torch model MODEL.pt (see below)" if models else ""))
     parser.add_argument("--input", nargs="+", metavar="NAME=VALUE",
                         help="input values, e.g. x1=3/4 x2=0.5 (default for examples: "
-                             "the example's first input)")
+                             "the example's first input)" +
+                             ("; for MODEL.pt: image files (PNG, JPEG)" if models else ""))
     parser.add_argument("--output-neuron", default=None,
                         help="which output neuron to explain (needed when there are several)")
     parser.add_argument("--arithmetic", choices=("exact", "float", "symbolic"),
@@ -180,10 +186,16 @@ def _network_options(parser, arithmetic="exact"):
 
 
 def _register_explain(sub, make):
-    p = make(sub, "explain", "propagate relevance through a network and prove conservation",
-             "symdtd explain xor --input x1=1 x2=0")
-    _network_options(p)
-    p.add_argument("-o", "--output", default=None, help="write the table to this file")
+    from .model_explain import add_model_options
+    p = make(sub, "explain", "propagate relevance through a network and prove conservation; "
+             "or write heatmaps of a saved torch model on images",
+             "symdtd explain xor --input x1=1 x2=0\n"
+             "  symdtd explain model.pt --input cat.png --target 3 -o heatmap.png")
+    _network_options(p, models=True)
+    p.add_argument("-o", "--output", default=None,
+                   help="write the table to this file; for MODEL.pt the heatmap PNG "
+                        "(default heatmap.png; several images: heatmap-1.png, heatmap-2.png, …)")
+    add_model_options(p)
     p.set_defaults(run=_explain)
 
 

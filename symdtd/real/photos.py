@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["load_image", "resize_crop", "sample_image", "SAMPLE_IMAGES"]
+__all__ = ["load_image", "resize_crop", "sample_image", "normalise", "pixel_box", "SAMPLE_IMAGES"]
 
 #: the photographs shipped with scikit-learn (``sklearn.datasets.load_sample_image``)
 SAMPLE_IMAGES = ("china.jpg", "flower.jpg")
@@ -195,3 +195,86 @@ def sample_image(name: str = "china.jpg", size: int | tuple[int, int] | None = 2
     if size is None:
         return np.ascontiguousarray(pixels.transpose(2, 0, 1), dtype=np.float64) / 255.0
     return resize_crop(pixels, size)
+
+
+def _per_channel(values, channels, what):
+    arr = np.atleast_1d(np.asarray(values, dtype=np.float64))
+    if arr.ndim != 1 or len(arr) not in (1, channels):
+        raise ValueError(f"{what} needs 1 or {channels} values (one per channel), got {len(arr)}")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{what} must be finite")
+    return np.broadcast_to(arr, (channels,)).reshape(channels, 1, 1)
+
+
+def normalise(pixels: ArrayLike, mean: ArrayLike | None = None, std: ArrayLike | None = None) -> np.ndarray:
+    """``(pixels − mean) / std`` per channel, as ``torchvision.transforms.Normalize`` does.
+
+    Parameters
+    ----------
+    pixels : array-like
+        ``(C, H, W)`` or ``(batch, C, H, W)`` in [0, 1].
+    mean, std : array-like, optional
+        One value, or one per channel (default 0 and 1: unchanged).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, the shape of *pixels*.
+
+    Raises
+    ------
+    ValueError
+        The wrong number of values, or a std ≤ 0.
+
+    Examples
+    --------
+    >>> normalise(np.ones((2, 1, 1)), mean=[0.5, 0.25], std=0.5).ravel().tolist()
+    [1.0, 1.5]
+    """
+    arr = np.asarray(pixels, dtype=np.float64)
+    channels = arr.shape[-3]
+    m = _per_channel(0.0 if mean is None else mean, channels, "mean")
+    s = _per_channel(1.0 if std is None else std, channels, "std")
+    if (s <= 0).any():
+        raise ValueError(f"std must be > 0, got {s.ravel().tolist()}")
+    return (arr - m) / s
+
+
+def pixel_box(shape: tuple[int, int, int], mean: ArrayLike | None = None, std: ArrayLike | None = None):
+    """The input domain of pixels in [0, 1] after :func:`normalise`: a per-channel box.
+
+    Without *mean* and *std* it is ``Box(0, 1)``; with them every entry of
+    channel ``c`` lies in ``[(0 − mean_c) / std_c, (1 − mean_c) / std_c]``, so
+    the zᴮ rule at the input uses these bounds.
+
+    Parameters
+    ----------
+    shape : (int, int, int)
+        ``(C, H, W)`` of one image.
+    mean, std : array-like, optional
+        As for :func:`normalise`.
+
+    Returns
+    -------
+    symdtd.core.domains.Box
+        Scalar bounds, or per-entry bounds in flat ``(c, u, v)`` order.
+
+    Raises
+    ------
+    ValueError
+        As :func:`normalise`.
+
+    Examples
+    --------
+    >>> pixel_box((3, 8, 8))
+    Box(low=0, high=1)
+    >>> box = pixel_box((2, 1, 2), mean=[0.5, 0.0], std=[0.5, 2.0])
+    >>> box.bounds(4)
+    ([-1.0, -1.0, 0.0, 0.0], [1.0, 1.0, 0.5, 0.5])
+    """
+    from ..core.domains import Box
+
+    if mean is None and std is None:
+        return Box(0, 1)
+    ends = normalise(np.stack([np.zeros(shape), np.ones(shape)]), mean, std)
+    return Box(ends[0].ravel().tolist(), ends[1].ravel().tolist())
