@@ -6,7 +6,8 @@ network: each node gives the layer's name, type, shape and rule and, with a
 :class:`~symdtd.compiler.layer_pass.LayerExplanation`, the total relevance
 ``ΣR`` that reached the layer and its conservation residual ``ΣR − passed``
 (what it received minus what it passed on to its sources: 0 up to rounding,
-except where a zero denominator kept relevance back). Nodes are filled on the
+shown as 0 below 10⁻¹² of the largest ``|ΣR|``, except where a zero
+denominator kept relevance back). Nodes are filled on the
 one diverging scale of :mod:`symdtd.see.colors` (red > 0, white 0, blue < 0,
 limits ``±max |ΣR|``); each edge ``source → reader`` carries the relevance the
 reader sent back to that source, with width ∝ its magnitude, its colour by
@@ -51,6 +52,7 @@ from .flowgraph import FlowGraph, dot_text, format_value, legend_label
 __all__ = ["render_layers", "layer_shape_text"]
 
 _MIN_WIDTH, _MAX_WIDTH = 0.6, 8.0   # edge penwidth range (points), as in flow.render
+_ROUNDING = 1e-12                   # residuals below this share of max |ΣR| are shown as 0
 
 
 def layer_shape_text(shape: tuple) -> str:
@@ -153,7 +155,9 @@ def render_layers(net: LayerNetwork, explanation: LayerExplanation | None = None
         if name in totals:
             lines.append(f"ΣR = {fmt(totals[name])}")
             if name in passed:
-                lines.append(f"ΣR − passed = {fmt(totals[name] - passed[name])}")
+                residual = totals[name] - passed[name]
+                residual = 0.0 if abs(residual) <= _ROUNDING * vmax else residual
+                lines.append(f"ΣR − passed = {fmt(residual)}")
         fill = colors.diverging_hex(totals.get(name, 0.0), vmax)
         attrs.update(fillcolor=fill, fontcolor=colors.text_color(totals.get(name, 0.0), vmax))
         if name == net.output:
