@@ -35,8 +35,10 @@ Examples
 >>> g = render_layers(net, e)
 >>> g.node_ids
 {'x': 'L0', 'h': 'L1', 'y': 'L2'}
->>> print(next(line.strip() for line in g.source.splitlines() if line.strip().startswith("L1 [")))
-L1 [label="h\\nDense 2\\nrule zB\\nΣR = 1.5\\nΣR − passed = 0" fillcolor="#b2182b" fontcolor="#ffffff" shape=box style="rounded,filled"]
+>>> line = next(x.strip() for x in g.source.splitlines() if x.strip().startswith("L1 ["))
+>>> print(line.replace(" fill", "\\n    fill"))
+L1 [label="h\\nDense 2\\nrule zB\\nΣR = 1.5\\nΣR − passed = 0"
+    fillcolor="#b2182b" fontcolor="#ffffff" shape=box style="rounded,filled"]
 """
 from __future__ import annotations
 
