@@ -27,6 +27,20 @@ def tiny_model(seed=0, channels=3):
     return model.double().eval()
 
 
+class Residual(torch.nn.Module):
+    """Not a Sequential: a skip connection, traced by torch.fx."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(3, 3, 3, padding=1)
+        self.conv2 = torch.nn.Conv2d(3, 3, 3, padding=1)
+        self.head = torch.nn.Linear(3 * 6 * 6, 4)
+
+    def forward(self, x):
+        y = torch.relu(self.conv2(torch.relu(self.conv1(x))) + x)
+        return self.head(torch.flatten(torch.nn.functional.max_pool2d(y, 2), 1))
+
+
 @pytest.fixture
 def files(tmp_path):
     rng = np.random.default_rng(0)
@@ -78,7 +92,7 @@ def test_target_normalisation_and_the_torch_backend(files, capsys):
     R = np.load(tmp / "r.npy")
     np.testing.assert_allclose(R, python_api(model, X, [4], pixel_box((3, 12, 12), mean, std)),
                                rtol=1e-9, atol=1e-12)
-    assert R.sum() == pytest.approx(float(model(torch.from_numpy(X))[0, 4]), rel=1e-9)
+    assert R.sum() == pytest.approx(float(model(torch.from_numpy(X)).detach()[0, 4]), rel=1e-9)
     assert "class 4," in capsys.readouterr().out
 
 
@@ -91,6 +105,26 @@ def test_torchscript_sequential_gives_the_same_relevance(files, capsys):
     assert main(["explain", str(tmp / "model.ts"), *args, "-o", str(tmp / "b.png"),
                  "--save-relevance", str(tmp / "b.npy")]) == 0
     np.testing.assert_array_equal(np.load(tmp / "a.npy"), np.load(tmp / "b.npy"))
+
+
+def test_a_residual_model_and_a_class_that_cannot_be_imported(files, capsys, monkeypatch):
+    import sys
+    tmp, pixels = files
+    torch.manual_seed(1)
+    model = Residual().double().eval()
+    with torch.no_grad():
+        for m in (model.conv1, model.conv2, model.head):
+            m.bias.copy_(-m.bias.abs())
+    torch.save(model, tmp / "residual.pt")
+    assert main(["explain", str(tmp / "residual.pt"), "--input", str(tmp / "img0.png"), "--target", "3",
+                 "-o", str(tmp / "h.png"), "--save-relevance", str(tmp / "r.npy")]) == 0
+    R = np.load(tmp / "r.npy")
+    np.testing.assert_allclose(R, python_api(model, pixels[0][None], [3]), rtol=1e-12, atol=1e-14)
+    assert R.sum() == pytest.approx(float(model(torch.from_numpy(pixels[0][None])).detach()[0, 3]), rel=1e-9)
+    capsys.readouterr()
+    monkeypatch.delattr(sys.modules[__name__], "Residual")
+    assert "class cannot be imported" in bad(capsys, tmp / "residual.pt", "--input", tmp / "img0.png",
+                                              "-o", tmp / "h.png")
 
 
 def test_progress_bar_over_batches(files, capsys, monkeypatch):
