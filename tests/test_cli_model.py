@@ -158,6 +158,10 @@ def test_bad_input_is_one_line(files, capsys):
     torch.jit.save(torch.jit.trace(tiny_model(), torch.zeros(1, 3, 12, 12, dtype=torch.float64)),
                    tmp / "traced.pt")
     assert "torch.save(model, path)" in bad(capsys, tmp / "traced.pt", "--input", img)
+    torch.jit.save(torch.jit.script(torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Tanh())), tmp / "tanh.ts")
+    assert "layer '1' is a scripted Tanh" in bad(capsys, tmp / "tanh.ts", "--input", img)
+    torch.jit.save(torch.jit.script(Residual()), tmp / "residual.ts")
+    assert "TorchScript of class Residual" in bad(capsys, tmp / "residual.ts", "--input", img)
     (tmp / "bad.png").write_text("not an image")
     assert "bad.png" in bad(capsys, model, "--input", tmp / "bad.png", "-o", tmp / "h.png")
     assert "image file" in bad(capsys, model, "--input", tmp / "nope.png", "-o", tmp / "h.png")
