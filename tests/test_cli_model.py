@@ -127,6 +127,20 @@ def test_a_residual_model_and_a_class_that_cannot_be_imported(files, capsys, mon
                                               "-o", tmp / "h.png")
 
 
+def test_the_input_size_of_a_linear_model_is_inferred(files, capsys):
+    tmp, _ = files
+    torch.manual_seed(2)
+    mlp = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 4 * 4, 6), torch.nn.ReLU(),
+                              torch.nn.Linear(6, 2)).double().eval()
+    torch.save(mlp, tmp / "mlp.pt")
+    assert main(["explain", str(tmp / "mlp.pt"), "--input", str(tmp / "img0.png"), "--target", "0",
+                 "-o", str(tmp / "h.png"), "--save-relevance", str(tmp / "r.npy")]) == 0
+    assert np.load(tmp / "r.npy").shape == (1, 3, 4, 4)       # 48 = 3 channels × 4 × 4
+    assert Image.open(tmp / "h.png").size == (4, 4)
+    torch.save(torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(50, 2)), tmp / "odd.pt")
+    assert "pass --size" in bad(capsys, tmp / "odd.pt", "--input", tmp / "img0.png", "-o", tmp / "h.png")
+
+
 def test_progress_bar_over_batches(files, capsys, monkeypatch):
     from symdtd.core import progress
     monkeypatch.setattr(progress, "ENABLED", True)

@@ -192,3 +192,17 @@ def test_bad_input():
         compile_layers(net, backend="jax")
     with pytest.raises(ValueError, match="gamma must be a finite number ≥ 0"):
         compile_layers(every_layer_net(Box(-1, 1), gamma=True), parameters={"gamma": -1})
+
+
+def test_a_dense_layer_on_a_flattened_box_input():
+    """The box bounds take the shape of the view the layer reads (regression: broadcast error)."""
+    rng = np.random.default_rng(4)
+    net = LayerNetwork()
+    net.add_input("x", (2, 3, 3), Box(-1, 1))
+    net.add_layer("fl", Flatten())
+    net.add_layer("h", Dense(rng.normal(size=(4, 18)), -rng.uniform(0, 0.3, 4)))
+    net.add_layer("y", Dense(np.abs(rng.normal(size=(2, 4))), activation="linear"))
+    X = rng.uniform(-1, 1, size=(3, 2, 3, 3))
+    mine = compile_layers(net).explain(X, [0, 1, 0])
+    theirs = symdtd.compile(net.neurons()).explain(X.reshape(3, -1), [0, 1, 0])
+    np.testing.assert_allclose(mine.relevance.reshape(3, -1), theirs.relevance, atol=1e-10, rtol=0)

@@ -222,7 +222,7 @@ class CompiledLayerNetwork:
         shape = self.net.layer(source).shape
         kind = self.net.input_class(source)
         if kind == "box":
-            low, high = self.net.base_input(source).bounds()
+            low, high = (b.reshape(shape) for b in self.net.base_input(source).bounds())   # a view: its shape
             lx, hx = np.isinf(low), np.isinf(high)
             low, high = np.where(lx, 0.0, low), np.where(hx, 0.0, high)
         else:
