@@ -137,6 +137,7 @@ def test_the_input_size_of_a_linear_model_is_inferred(files, capsys):
                  "-o", str(tmp / "h.png"), "--save-relevance", str(tmp / "r.npy")]) == 0
     assert np.load(tmp / "r.npy").shape == (1, 3, 4, 4)       # 48 = 3 channels × 4 × 4
     assert Image.open(tmp / "h.png").size == (4, 4)
+    capsys.readouterr()
     torch.save(torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(50, 2)), tmp / "odd.pt")
     assert "pass --size" in bad(capsys, tmp / "odd.pt", "--input", tmp / "img0.png", "-o", tmp / "h.png")
 
