@@ -289,6 +289,6 @@ def run_model_explain(args) -> int:
         print(f"wrote {args.save_relevance}")
     if compiled.positive_bias:
         print(f"note: layers with positive biases ({', '.join(compiled.positive_bias[:5])}"
-              f"{', …' if len(compiled.positive_bias) > 5 else ''}): ΣR is not f(x) there",
-              file=sys.stderr)
+              f"{', …' if len(compiled.positive_bias) > 5 else ''}): the biases' share of f(x) "
+              "does not reach the pixels, so ΣR differs from f(x)", file=sys.stderr)
     return 0
