@@ -289,6 +289,7 @@ def run_model_explain(args) -> int:
         print(f"wrote {args.save_relevance}")
     if compiled.positive_bias:
         print(f"note: layers with positive biases ({', '.join(compiled.positive_bias[:5])}"
-              f"{', …' if len(compiled.positive_bias) > 5 else ''}): the biases' share of f(x) "
-              "does not reach the pixels, so ΣR differs from f(x)", file=sys.stderr)
+              f"{', …' if len(compiled.positive_bias) > 5 else ''}): their rules assume b ≤ 0, "
+              "so the deep Taylor root point leaves the input domain there (relevance is still "
+              "passed on in full)", file=sys.stderr)
     return 0
