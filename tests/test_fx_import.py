@@ -270,6 +270,32 @@ def test_in_place_relu_changes_what_later_readers_see():
     np.testing.assert_allclose(mine.relevance.reshape(4, -1), theirs.relevance, atol=1e-10, rtol=0)
 
 
+class WithLRN(nn.Module):
+    """Local response normalisation, as a module and as a function (AlexNet, GoogLeNet)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 4, 3)
+        self.lrn = nn.LocalResponseNorm(3, alpha=0.5, beta=0.75, k=1.0)
+        self.fc = nn.Linear(16, 3)
+
+    def forward(self, x):
+        h = self.lrn(torch.relu(self.conv(x)))
+        h = F.local_response_norm(F.max_pool2d(h, 2), 2, alpha=0.3)
+        return self.fc(h.flatten(1))
+
+
+def test_local_response_norm_is_the_identity_on_relevance():
+    model = randomized(WithLRN(), seed=14)
+    X = sample((2, 6, 6), 3, "box", seed=15)
+    net = layers_from_torch(model, (2, 6, 6), Box(0, 1))
+    assert [type(net.layer(n)).__name__ for n in ("lrn", "local_response_norm")] == ["LocalResponseNorm"] * 2
+    np.testing.assert_allclose(net.forward(X), torch_forward(model, X), atol=1e-10, rtol=0)
+    e = compile_layers(net).explain(X, 0, return_layers=True)
+    np.testing.assert_array_equal(e.layers["conv"], e.layers["lrn"])      # R_in = R_out
+    np.testing.assert_array_equal(e.layers["max_pool2d"], e.layers["local_response_norm"])
+
+
 def test_sequential_nesting_and_training_mode():
     model = randomized(nn.Sequential(nn.Sequential(nn.Linear(4, 3), nn.ReLU()), nn.Dropout(),
                                      nn.Identity(), nn.Linear(3, 2)))

@@ -32,7 +32,8 @@ FX_SUPPORTED = (
     "AvgPool2d / F.avg_pool2d", "AdaptiveAvgPool2d / F.adaptive_avg_pool2d / Tensor.mean over (2, 3)",
     "Flatten / torch.flatten(x, 1) / Tensor.view or reshape(batch, -1)",
     "tensor + tensor / torch.add", "torch.cat along channels (dim=1)",
-    "Dropout / Identity (identities in eval mode)")
+    "Dropout / Identity (identities in eval mode)",
+    "LocalResponseNorm / F.local_response_norm (the identity on relevance)")
 
 
 class _Batch:
@@ -59,6 +60,7 @@ def _mean(input, dim=None, keepdim=False, dtype=None): ...
 def _dropout(input, p=0.5, training=True, inplace=False): ...
 def _size(input, dim=None): ...
 def _reshape(input, *shape): ...
+def _lrn(input, size, alpha=1e-4, beta=0.75, k=1.0): ...
 def _one(input, *rest): ...
 
 
@@ -76,7 +78,7 @@ def _functions(torch):
              F.adaptive_avg_pool2d: ("adaptive", _adaptive), torch.flatten: ("flatten", _flatten),
              operator.add: ("add", _add), operator.iadd: ("add", _add), torch.add: ("add", _add),
              torch.mean: ("mean", _mean), getattr: ("getattr", None),
-             operator.getitem: ("getitem", None)}
+             operator.getitem: ("getitem", None), F.local_response_norm: ("lrn", _lrn)}
     for name in ("cat", "concat", "concatenate"):
         if hasattr(torch, name):
             table[getattr(torch, name)] = ("cat", _cat)
@@ -90,7 +92,7 @@ def _modules(nn):
     """``(module class, kind)`` in the order they are tried."""
     return [(nn.Linear, "linear"), (nn.Conv2d, "conv"), ((nn.BatchNorm1d, nn.BatchNorm2d), "batchnorm"),
             (nn.ReLU, "relu"), (nn.MaxPool2d, "maxpool"), (nn.AvgPool2d, "avgpool"),
-            (nn.AdaptiveAvgPool2d, "adaptive"), (nn.Flatten, "flatten"),
+            (nn.AdaptiveAvgPool2d, "adaptive"), (nn.Flatten, "flatten"), (nn.LocalResponseNorm, "lrn"),
             ((nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout,
               nn.FeatureAlphaDropout, nn.Identity), "identity")]
 
@@ -99,7 +101,8 @@ _MODULE_OPTIONS = {
     "relu": ("inplace",), "maxpool": ("kernel_size", "stride", "padding", "dilation", "ceil_mode",
                                       "return_indices"),
     "avgpool": ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override"),
-    "adaptive": ("output_size",), "flatten": ("start_dim", "end_dim")}
+    "adaptive": ("output_size",), "flatten": ("start_dim", "end_dim"),
+    "lrn": ("size", "alpha", "beta", "k")}
 
 
 class FxGraph:

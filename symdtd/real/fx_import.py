@@ -50,6 +50,7 @@ from ..network.join_layers import Add, Concat, Flatten
 from ..network.layer_graph import LayerNetwork
 from ..network.layer_ops import pair
 from ..network.layers import Conv2d, Dense, fold_batchnorm
+from ..network.norm_layers import LocalResponseNorm
 from ..network.pool_layers import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .fx_graph import BATCH, FX_SUPPORTED, FxGraph
 from .torch_modules import batchnorm_stats, conv_padding, eval_mode, require_extra, warn_training, weight_view
@@ -329,6 +330,10 @@ class _Reader(FxGraph):
         size = (size, size) if isinstance(size, int) or size is None else tuple(size)
         size = tuple(n if s is None else s for s, n in zip(size, self.shape(src)[1:]))
         self.env[node] = self.add(node, AdaptiveAvgPool2d(size), [src])
+
+    def on_lrn(self, node, args):
+        layer = LocalResponseNorm(args["size"], alpha=args["alpha"], beta=args["beta"], k=args["k"])
+        self.env[node] = self.add(node, layer, [self.tensor(args["input"], node)])
 
     def on_mean(self, node, args):
         src = self.tensor(args["input"], node)
