@@ -191,7 +191,9 @@ class ByLayer(_Mapping):
                                  f"{count} (0 is the inputs)")
 
     def key(self, network, node):
-        version = network._sync()
+        # layers depend on the structure only: the network's own changes and the
+        # graph's count of structural edits mark it (a full _sync per neuron is quadratic)
+        version = (network._version, network.graph._edits)
         cached = self._layers.get(network)
         if cached is None or cached[0] != version:
             cached = (version, {n: k for k, layer in enumerate(network.layers()) for n in layer})
