@@ -27,9 +27,9 @@ dot:
 	  fi; \
 	fi
 
-# optional extras (scikit-learn, PyTorch, ipywidgets, Pillow) for the importer, slider and picture tests; CI installs them
+# optional extras (scikit-learn, PyTorch, ipywidgets, Pillow, Dask) for the importer, slider, picture and selection tests; CI installs them
 extras: $(STAMP)
-	$(PY) -m pip install --quiet -e ".[sklearn,torch,widgets,images]"
+	$(PY) -m pip install --quiet -e ".[sklearn,torch,widgets,images,dask]"
 
 # ruff, configured in pyproject.toml; `make test` runs it first
 lint: $(STAMP)

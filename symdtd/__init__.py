@@ -60,6 +60,8 @@ _EXPORTS = {
     "load_model": "real.models", "load_digits_data": "real.models", "model_info": "real.models",
     "evaluate_models": "real.comparison", "write_evaluation_figures": "real.comparison",
     "compare": "real.side_by_side",
+    "select": "real.selection", "SearchSpace": "real.selection_space",
+    "explain_dataset": "real.dataset",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ..core.numbers import parse_number
+from .select_command import register_select
 
 __all__ = ["REGISTRY", "load_network_argument", "parse_inputs"]
 
@@ -274,4 +275,4 @@ def _register_evaluate(sub, make):
     p.set_defaults(run=_evaluate, output_is_folder=True)
 
 
-REGISTRY = [_register_explain, _register_render, _register_plot_root, _register_evaluate]
+REGISTRY = [_register_explain, _register_render, _register_plot_root, _register_evaluate, register_select]

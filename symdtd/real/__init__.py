@@ -29,6 +29,12 @@ _EXPORTS = {
     "compare": "side_by_side",
     "Comparison": "side_by_side",
     "default_composites": "side_by_side",
+    "select": "selection",
+    "Selection": "selection",
+    "SearchSpace": "selection_space",
+    "Candidate": "selection_space",
+    "explain_dataset": "dataset",
+    "DatasetExplanation": "dataset",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

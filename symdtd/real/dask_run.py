@@ -11,8 +11,9 @@ of them and returns their results in task order:
   threaded scheduler;
 * ``client=`` a :class:`dask.distributed.Client` — the cluster behind it.
 
-Every path calls the same task function on the same chunks, so the per-row
-values are the same floats; :class:`Tally` then reduces them exactly
+Every path calls the same task function on the same chunks, with BLAS on
+one thread per task (as Dask's workers run it), so the per-row values are
+the same floats; :class:`Tally` then reduces them exactly
 (:func:`math.fsum` sums and counts, never means of means). A failed task —
 a worker lost more often than the cluster allows, a bug — raises a
 ``RuntimeError`` naming the candidate: a result is whole or absent.
@@ -31,6 +32,7 @@ array([1.])
 """
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable, Sequence
 
@@ -147,6 +149,17 @@ def _distributed(tasks, client, progress):
     return results
 
 
+def _one_blas_thread():
+    """BLAS on one thread while tasks run here, as on Dask's workers (whose nannies set
+    ``OMP_NUM_THREADS=1``): a matrix product's rounding can depend on the thread count,
+    and the paths must give the same floats. A no-op without threadpoolctl."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def run_tasks(tasks: Sequence[tuple], *, scheduler: str | None = None, client: object = None,
               workers: int | None = None,
               progress: Callable[[int, int, str], object] | None = None) -> list[dict]:
@@ -197,12 +210,14 @@ def run_tasks(tasks: Sequence[tuple], *, scheduler: str | None = None, client: o
             import dask  # noqa: F401
         except ImportError:
             raise ImportError("scheduler='threads' needs Dask: pip install 'symdtd[dask]'") from None
-        return _threaded(tasks, workers, progress)
+        with _one_blas_thread():
+            return _threaded(tasks, workers, progress)
     results = []
-    for k, t in enumerate(tasks, 1):
-        results.append(score_chunk(*t))
-        if progress:
-            progress(k, len(tasks), "select")
+    with _one_blas_thread():
+        for k, t in enumerate(tasks, 1):
+            results.append(score_chunk(*t))
+            if progress:
+                progress(k, len(tasks), "select")
     return results
 
 

@@ -77,8 +77,12 @@ def split_rows(n: int, y: ArrayLike | None = None, fraction: float = 0.5,
 
     Examples
     --------
-    >>> split_rows(6, [0, 0, 1, 1, 2, 2])
-    (array([1, 3, 5]), array([0, 2, 4]))
+    >>> y = np.array([0, 0, 1, 1, 2, 2])
+    >>> selection, held_out = split_rows(6, y)
+    >>> y[selection].tolist(), y[held_out].tolist()     # one of each class on each side
+    ([0, 1, 2], [0, 1, 2])
+    >>> sorted(selection.tolist() + held_out.tolist())
+    [0, 1, 2, 3, 4, 5]
     """
     if not 0 < fraction < 1:
         raise ValueError(f"split fraction must lie strictly between 0 and 1, got {fraction!r}")
@@ -180,7 +184,9 @@ def check_rows(X: object, width: int) -> np.ndarray:
 class Selection:
     """What :func:`select` measured; ``str()`` prints the report.
 
-    Attributes
+    Its fields are the constructor's parameters.
+
+    Parameters
     ----------
     candidates : list of Candidate
         Every candidate scored, in the order tried.

@@ -233,6 +233,10 @@ class Candidate:
         """
         return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
 
+    def __reduce__(self):
+        # through the JSON form: composites hold weak caches, which do not pickle
+        return (type(self).from_dict, (self.to_dict(),))
+
     def __eq__(self, other):
         return isinstance(other, Candidate) and self.to_dict() == other.to_dict()
 
