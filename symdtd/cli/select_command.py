@@ -81,6 +81,10 @@ def run_select(args: argparse.Namespace) -> int:
     space = SearchSpace(gammas=tuple(args.gammas), per_layer=args.per_layer,
                         absorb_bias=(False, True) if args.bias == "both" else (args.bias == "absorb",))
     X, y = load_digits_data()
+    if args.n is not None:
+        if args.n > len(X):
+            raise ValueError(f"--n must be at most {len(X)} (the held-out digits), got {args.n}")
+        X, y = X[:args.n], y[:args.n]
     options = {"space": space, "baselines": {"blank": 0.0, "mean": digits_train_mean()},
                "baseline": args.baseline, "split": args.split, "seed": args.seed, "steps": args.steps,
                "chunk_rows": args.chunk_rows, "progress": None if args.quiet else _bar}
@@ -95,7 +99,7 @@ def run_select(args: argparse.Namespace) -> int:
                 result = select(args.model, X, y, client=client, **options)
     else:
         result = select(args.model, X, y, **options)
-    print(f"symdtd select {args.model}: {len(X)} held-out digits of the shipped data, "
+    print(f"symdtd select {args.model}: {len(X)} of the shipped held-out digits, "
           f"split {len(result.selection_rows)} / {len(result.held_out_rows)}; {result.seconds:.1f} s\n")
     print(result)
     if args.output:
@@ -131,6 +135,7 @@ def register_select(sub: object, make: object) -> None:
                    help="pixel-flipping baseline whose AOPC chooses (both are reported)")
     p.add_argument("--split", type=_fraction, default=0.5, help="share of rows for selection (default 0.5)")
     p.add_argument("--seed", type=int, default=0, help="seed of the stratified split (default 0)")
+    p.add_argument("--n", type=_count, default=None, help="use the first N of the 450 digits")
     p.add_argument("--steps", type=_count, default=None, help="pixel-flipping steps (default: all 64)")
     p.add_argument("--chunk-rows", type=_count, default=64, help="rows per task (default 64)")
     p.add_argument("-o", "--output", default=None, help="write the winner (composite and bias) as JSON")

@@ -107,7 +107,7 @@ def _labels(tasks):
     return [f"{t[1].label} rows {len(t[2])}" for t in tasks]
 
 
-def _threaded(tasks, workers, progress):
+def _threaded(tasks, workers, progress, label):
     import dask
     from dask.callbacks import Callback
 
@@ -118,14 +118,14 @@ def _threaded(tasks, workers, progress):
     def posttask(key, result, dsk, state, worker_id):
         if key in keys:
             done[0] += 1
-            progress(done[0], len(tasks), "select")
+            progress(done[0], len(tasks), label)
 
     callback = Callback(posttask=posttask) if progress else Callback()
     with callback:
         return list(dask.compute(*delayed, scheduler="threads", num_workers=workers))
 
 
-def _distributed(tasks, client, progress):
+def _distributed(tasks, client, progress, label):
     from distributed import as_completed
 
     networks = {}
@@ -142,7 +142,7 @@ def _distributed(tasks, client, progress):
                                    f"failed on the cluster: {future.exception()!r}; no partial "
                                    "result is returned")
             if progress:
-                progress(done, len(tasks), "select")
+                progress(done, len(tasks), label)
         results = client.gather(futures)
     finally:
         client.cancel(futures)
@@ -162,7 +162,8 @@ def _one_blas_thread():
 
 def run_tasks(tasks: Sequence[tuple], *, scheduler: str | None = None, client: object = None,
               workers: int | None = None,
-              progress: Callable[[int, int, str], object] | None = None) -> list[dict]:
+              progress: Callable[[int, int, str], object] | None = None,
+              label: str = "tasks") -> list[dict]:
     """Run :func:`score_chunk` tasks; their results in task order, all or none.
 
     Parameters
@@ -178,6 +179,8 @@ def run_tasks(tasks: Sequence[tuple], *, scheduler: str | None = None, client: o
         Threads of the threaded scheduler (default: Dask's, the CPU count).
     progress : callable, optional
         Called as ``progress(done, total, label)`` as tasks finish.
+    label : str
+        What the progress calls name.
 
     Returns
     -------
@@ -196,7 +199,7 @@ def run_tasks(tasks: Sequence[tuple], *, scheduler: str | None = None, client: o
     if client is not None:
         if scheduler is not None:
             raise ValueError("give scheduler= or client=, not both")
-        return _distributed(tasks, client, progress)
+        return _distributed(tasks, client, progress, label)
     if scheduler is None:
         try:
             import dask  # noqa: F401
@@ -211,13 +214,13 @@ def run_tasks(tasks: Sequence[tuple], *, scheduler: str | None = None, client: o
         except ImportError:
             raise ImportError("scheduler='threads' needs Dask: pip install 'symdtd[dask]'") from None
         with _one_blas_thread():
-            return _threaded(tasks, workers, progress)
+            return _threaded(tasks, workers, progress, label)
     results = []
     with _one_blas_thread():
         for k, t in enumerate(tasks, 1):
             results.append(score_chunk(*t))
             if progress:
-                progress(k, len(tasks), "select")
+                progress(k, len(tasks), label)
     return results
 
 

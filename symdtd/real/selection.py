@@ -305,6 +305,16 @@ def _network(model):
     return model
 
 
+def _check_domains(network, X):
+    """ValueError naming the rows of *X* outside the input domains (the explanation needs them in)."""
+    from ..compiler.batch import check_inputs, numeric_bound
+
+    domains = [network.graph.nodes[p]["domain"] for p in network.inputs]
+    low = np.array([numeric_bound(d, 0) for d in domains])
+    high = np.array([numeric_bound(d, 1) for d in domains])
+    check_inputs(X, network.inputs, domains, low, high, np.float64)
+
+
 def _baselines(baselines, X_selection, width):
     if baselines is None:
         baselines = {"blank": 0.0, "mean": X_selection.mean(axis=0)}
@@ -384,7 +394,8 @@ def select(model: object, X: ArrayLike, y: ArrayLike | None = None, *, space: Se
     ------
     ValueError
         Before any work: an empty space, a misfit with ``on_misfit="refuse"``,
-        overlapping splits, NaN in *X*, an unknown metric or baseline.
+        overlapping splits, NaN in *X* or values outside the input domains, an
+        unknown metric or baseline.
     RuntimeError
         A task failed on the cluster (no partial result).
     """
@@ -393,6 +404,7 @@ def select(model: object, X: ArrayLike, y: ArrayLike | None = None, *, space: Se
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
     X = check_rows(X, len(network.inputs))
+    _check_domains(network, X)
     chunk_rows = check_positive_int(chunk_rows, "chunk_rows")
     if steps is not None:
         check_positive_int(steps, "steps")
@@ -414,21 +426,21 @@ def select(model: object, X: ArrayLike, y: ArrayLike | None = None, *, space: Se
          else np.asarray(y, dtype=np.int64))
     run = {"scheduler": scheduler, "client": client, "workers": workers, "progress": progress}
 
-    def score(cands, rows):
+    def score(cands, rows, label):
         tasks, spans = [], []
         for c in cands:
             for s in chunk_slices(len(rows), chunk_rows):
                 r = rows[s]
                 tasks.append((network, c, X[r], t[r], base, steps))
                 spans.append((c.label, s))
-        return _tallies(run_tasks(tasks, **run), spans)
+        return _tallies(run_tasks(tasks, label=label, **run), spans)
 
-    scores = score(found, sel)
+    scores = score(found, sel, "selection split")
     best = max(found, key=lambda c: scores[c.label, baseline].mean)  # ties: the first tried
     default = Candidate("paper default (zB, z+)", PaperDefault())
     gxi = Candidate(GRADIENT_X_INPUT, None, method=GRADIENT_X_INPUT)
     held_out = score([Candidate(f"winner: {best.label}", best.composite, best.absorb_bias),
-                      default, gxi], held)
+                      default, gxi], held, "held-out split")
     held_out = {(best.label if k[0].startswith("winner: ") else k[0], k[1]): v
                 for k, v in held_out.items()}
     comparisons = {(other.label, b): Tally([held_out[best.label, b].values
