@@ -45,7 +45,7 @@ def test_every_subcommand_help_has_an_example():
     parser = build_parser()
     subparsers = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
     assert set(subparsers.choices) == {"derive", "verify", "explain", "render", "plot-root",
-                                       "evaluate", "demo", "compare"}
+                                       "evaluate", "demo", "compare", "select"}
     for name, sub in subparsers.choices.items():
         text = sub.format_help()
         assert f"example:\n  symdtd {name}" in text, name

@@ -111,6 +111,9 @@ def _threaded(tasks, workers, progress, label):
     import dask
     from dask.callbacks import Callback
 
+    for t in tasks:  # compiled once here (cached per network): threads do not compile it twice
+        if t[1].method != GRADIENT_X_INPUT:
+            compiled(t[0], composite=t[1].composite)
     delayed = [dask.delayed(score_chunk, pure=False)(*t) for t in tasks]
     keys = {d.key for d in delayed}
     done = [0]
@@ -132,7 +135,15 @@ def _distributed(tasks, client, progress, label):
     for t in tasks:  # each network is sent once to every worker
         if id(t[0]) not in networks:
             networks[id(t[0])] = client.scatter(t[0], broadcast=True, hash=False)
-    futures = [client.submit(score_chunk, networks[id(t[0])], *t[1:], pure=False) for t in tasks]
+    # a candidate's chunks prefer one worker, which then compiles it once; any other
+    # worker may take them (a lost worker's tasks go elsewhere)
+    addresses = sorted(client.scheduler_info()["workers"]) or [None]
+    home = {}
+    for t in tasks:
+        home.setdefault(t[1], addresses[len(home) % len(addresses)])
+    futures = [client.submit(score_chunk, networks[id(t[0])], *t[1:], pure=False,
+                             workers=None if home[t[1]] is None else [home[t[1]]],
+                             allow_other_workers=True) for t in tasks]
     where = {f.key: k for k, f in enumerate(futures)}
     try:
         for done, future in enumerate(as_completed(futures), 1):
