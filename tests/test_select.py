@@ -139,6 +139,32 @@ def test_candidates_of_a_space_fit_the_layers_or_are_skipped_or_refused():
     assert len(result.candidates) == 4 and len(result.skipped) == 4 and "skipped 4" in str(result)
 
 
+def test_a_layer_network_is_searched_through_its_neuron_view_with_the_max_pooling_modes():
+    from symdtd.network import LayerNetwork
+    from symdtd.network.join_layers import Flatten
+    from symdtd.network.layers import Conv2d, Dense
+    from symdtd.network.pool_layers import MaxPool2d
+
+    rng = np.random.default_rng(0)
+    net = LayerNetwork()
+    net.add_input("x", (1, 6, 6), Box(0, 1))
+    net.add_layer("conv", Conv2d(rng.normal(size=(2, 1, 3, 3)), bias=[-0.1, -0.2]))
+    net.add_layer("pool", MaxPool2d(2))
+    net.add_layer("flat", Flatten())
+    net.add_layer("y", Dense(np.abs(rng.normal(size=(3, 8))), activation="linear"))
+    space = SearchSpace(input_rules=("zB",), rules=("z+",), absorb_bias=(False,),
+                        maxpool=("winner", "proportional"))
+    result = select(net, rng.uniform(size=(24, 36)), space=space, scheduler="sync")
+    assert [c.label for c in result.candidates] == ["zB | z+ | maxpool winner", "zB | z+ | maxpool proportional"]
+    view = net.neurons()
+    X = rng.uniform(size=(3, 36))
+    for c in result.candidates:   # the composite carries the pooling mode: the winner's max is its relevance
+        e = compile(view, composite=c.composite).explain(X, 0)
+        assert e.relevance.shape == (3, 36)
+    assert (compile(view, composite=result.candidates[0].composite).rules
+            != compile(view, composite=result.candidates[1].composite).rules)
+
+
 def _no_work(monkeypatch):
     import symdtd.real.selection as selection
 

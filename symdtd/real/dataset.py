@@ -141,8 +141,9 @@ def explain_dataset(model: object, X: ArrayLike, *, composite: Composite | None 
 
     Parameters
     ----------
-    model : Network or {"mlp", "cnn"}
-        The network (or a shipped digits model's name).
+    model : Network, LayerNetwork or {"mlp", "cnn"}
+        The network (a LayerNetwork through its neuron view), or a shipped
+        digits model's name.
     X : array-like or dask.array.Array, shape (rows, n_inputs)
         The rows; a NumPy array is chunked by *chunk_rows*, a dask array
         keeps its row chunks unless *chunk_rows* is given.
@@ -173,12 +174,9 @@ def explain_dataset(model: object, X: ArrayLike, *, composite: Composite | None 
         import dask.array as da
     except ImportError:
         raise ImportError("explain_dataset needs Dask: pip install 'symdtd[dask]'") from None
-    from .selection import check_rows
+    from .selection import as_network, check_rows
 
-    network = model
-    if isinstance(model, str):
-        from .models import load_model
-        network = load_model(model)
+    network = as_network(model)
     if composite is not None and not isinstance(composite, Composite):
         raise TypeError(f"composite must be a Composite, got {type(composite).__name__}")
     width = len(network.inputs)

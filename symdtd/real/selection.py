@@ -43,7 +43,7 @@ from ..network.composites import PaperDefault
 from .dask_run import Tally, chunk_slices, run_tasks
 from .selection_space import GRADIENT_X_INPUT, Candidate, SearchSpace, candidates
 
-__all__ = ["select", "Selection", "split_rows", "check_splits", "check_rows"]
+__all__ = ["select", "Selection", "split_rows", "check_splits", "check_rows", "as_network"]
 
 #: the metrics :func:`select` measures
 METRICS = ("aopc",)
@@ -296,12 +296,43 @@ def _cell(tally):
     return f"{tally.mean:9.4f} [{lo:.4f}, {hi:.4f}]".rjust(26)
 
 
-def _network(model):
+def as_network(model: object) -> object:
+    """The neuron-level network of *model*: a Network, a shipped model's name or a LayerNetwork.
+
+    A :class:`~symdtd.network.layer_graph.LayerNetwork` is taken through its
+    neuron view (:meth:`~symdtd.network.layer_graph.LayerNetwork.neurons`),
+    whose inputs are its pixels in flat order.
+
+    Parameters
+    ----------
+    model : Network, LayerNetwork or {"mlp", "cnn"}
+        The model.
+
+    Returns
+    -------
+    Network
+
+    Raises
+    ------
+    TypeError
+        Anything else.
+
+    Examples
+    --------
+    >>> len(as_network("mlp").inputs)
+    64
+    """
+    from ..network.graph import Network
+    from ..network.layer_graph import LayerNetwork
+
     if isinstance(model, str):
         from .models import load_model
         return load_model(model)
-    if not (hasattr(model, "graph") and hasattr(model, "layers")):
-        raise TypeError(f"model must be a Network or a shipped model's name, got {type(model).__name__}")
+    if isinstance(model, LayerNetwork):
+        return model.neurons()
+    if not isinstance(model, Network):
+        raise TypeError(f"model must be a Network, a LayerNetwork or a shipped model's name, "
+                        f"got {type(model).__name__}")
     return model
 
 
@@ -348,8 +379,9 @@ def select(model: object, X: ArrayLike, y: ArrayLike | None = None, *, space: Se
 
     Parameters
     ----------
-    model : Network or {"mlp", "cnn"}
-        The network (or a shipped digits model's name).
+    model : Network, LayerNetwork or {"mlp", "cnn"}
+        The network (a LayerNetwork through its neuron view, see
+        :func:`as_network`), or a shipped digits model's name.
     X : array-like or dask.array.Array, shape (rows, n_inputs)
         The rows (in the input domains; no NaN).
     y : array-like, optional
@@ -400,7 +432,7 @@ def select(model: object, X: ArrayLike, y: ArrayLike | None = None, *, space: Se
         A task failed on the cluster (no partial result).
     """
     start = time.perf_counter()
-    network = _network(model)
+    network = as_network(model)
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
     X = check_rows(X, len(network.inputs))
