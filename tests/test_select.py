@@ -176,6 +176,7 @@ def _no_work(monkeypatch):
 @pytest.mark.parametrize("kwargs, message", [
     ({"space": SearchSpace(rules=())}, "rules is empty"),
     ({"space": SearchSpace(input_rules=("zB", "nope"))}, "unknown rule 'nope'"),
+    ({"space": SearchSpace(gammas=(0.5, 0.5))}, "gammas lists a choice twice"),
     ({"split": (np.arange(0, 20), np.arange(15, 30))}, "overlap in 5 row"),
     ({"split": 1.0}, "strictly between 0 and 1"),
     ({"metric": "auc"}, "metric must be one of"),

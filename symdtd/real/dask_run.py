@@ -137,7 +137,7 @@ def _distributed(tasks, client, progress, label):
             networks[id(t[0])] = client.scatter(t[0], broadcast=True, hash=False)
     # a candidate's chunks prefer one worker, which then compiles it once; any other
     # worker may take them (a lost worker's tasks go elsewhere)
-    addresses = sorted(client.scheduler_info()["workers"]) or [None]
+    addresses = sorted(client.nthreads()) or [None]
     home = {}
     for t in tasks:
         home.setdefault(t[1], addresses[len(home) % len(addresses)])

@@ -80,8 +80,8 @@ class SearchSpace:
         Raises
         ------
         ValueError
-            An empty list of choices (the space would be empty), an unknown
-            rule or pooling mode, a negative γ.
+            An empty list of choices (the space would be empty), a choice
+            listed twice, an unknown rule or pooling mode, a negative γ.
         TypeError
             A bias handling that is not a bool.
 
@@ -95,6 +95,10 @@ class SearchSpace:
         for field in ("input_rules", "rules", "absorb_bias", "maxpool"):
             if len(getattr(self, field)) == 0:
                 raise ValueError(f"SearchSpace: {field} is empty, so the space has no candidate")
+        for field in ("input_rules", "rules", "gammas", "absorb_bias", "maxpool"):
+            values = [repr(v) for v in getattr(self, field)]
+            if len(set(values)) != len(values):
+                raise ValueError(f"SearchSpace: {field} lists a choice twice: {getattr(self, field)!r}")
         for rule in (*self.input_rules, *self.rules):
             resolve_rule(rule, "SearchSpace: rule")
         if "gamma" in (*self.input_rules, *self.rules) and len(self.gammas) == 0:
