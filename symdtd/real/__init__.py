@@ -35,6 +35,10 @@ _EXPORTS = {
     "Candidate": "selection_space",
     "explain_dataset": "dataset",
     "DatasetExplanation": "dataset",
+    "vgg16": "architectures",
+    "resnet50": "architectures",
+    "googlenet": "architectures",
+    "dtd_reference": "torch_reference",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
