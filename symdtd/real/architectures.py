@@ -267,6 +267,8 @@ def _randomise(model, torch, nonpositive_bias):
 
     def linear_hook(m, inputs, out):
         scale = out.std()
+        if not scale > 0:                                  # a dead input (all zero): leave it
+            scale = torch.ones(())
         m.weight.div_(scale)
         out = out / scale
         if m.bias is None:

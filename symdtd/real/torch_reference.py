@@ -72,9 +72,9 @@ def _fold_pairs(model, nn):
 
 def _folded(conv, bn):
     """``(weight, bias)`` of *conv* with *bn* folded in."""
-    s = bn.weight / (bn.running_var + bn.eps).sqrt()
-    bias = conv.bias if conv.bias is not None else 0.0
-    return conv.weight * s.reshape(-1, 1, 1, 1), (bias - bn.running_mean) * s + bn.bias
+    s = bn.weight.detach() / (bn.running_var + bn.eps).sqrt()
+    bias = conv.bias.detach() if conv.bias is not None else 0.0
+    return conv.weight.detach() * s.reshape(-1, 1, 1, 1), (bias - bn.running_mean) * s + bn.bias.detach()
 
 
 def dtd_reference(model: object, x: object, target: object = None, *, low: object = 0.0,
@@ -143,7 +143,7 @@ def dtd_reference(model: object, x: object, target: object = None, *, low: objec
             inp = conv_inputs.pop(conv)
             weight = _folded(conv, module)[0]
         else:
-            weight = module.weight
+            weight = module.weight.detach()                # no gradient for the parameters
         if inp is x:
             if bounds:
                 raise ValueError("dtd_reference: two layers read the input; zB is for one")
