@@ -1,0 +1,158 @@
+"""Layer-level DTD of VGG-16, ResNet-50 and GoogLeNet at 224×224 against a hand-written torch reference.
+
+For each architecture (:mod:`symdtd.real.architectures`, random weights, biases ≤ 0)
+and batch (1 and 8), in float32, one process, 2 torch threads, prints:
+
+* **import + compile**: ``layers_from_torch(model, (3, 224, 224), Box(0, 1))``
+  then ``compile_layers(net, backend="torch", dtype="float32")`` (seconds);
+* **explain** with the NumPy and the torch backend, and the reference
+  :func:`symdtd.real.torch_reference.dtd_reference` (modified weights ×
+  gradient, what Zennit does), each the minimum of ``--runs`` runs (default 5),
+  with the ratios to the reference;
+* **peak memory** of one explain call and of one reference call: the growth of
+  the process's resident set high-water mark (``VmHWM`` in ``/proc/self/status``,
+  reset before each call by writing 5 to ``/proc/self/clear_refs``), which sees
+  NumPy and torch allocations alike; for the NumPy backend also the
+  ``tracemalloc`` peak (NumPy's allocations only);
+* the largest difference between symdtd's relevance (torch backend) and the
+  reference's, relative to the reference's largest entry.
+
+The composite is the paper's default with the z rule at residual additions
+(a layer rule ``"z"`` on each ``Add``), which is what the gradient through an
+addition computes in the reference and in Zennit. The explained class is each
+row's largest output.
+
+Targets (issue 12): torch-backend explain ≤ 1.0× the reference; import +
+compile of VGG-16 ≤ 5 s; peak memory of explain ≤ 1.5× the reference's.
+
+Run: ``python benchmarks/bench_real_scale.py`` (about an hour on two cores,
+mostly the NumPy backend on VGG-16), or ``--quick`` (batch 1, 2 runs,
+no NumPy backend on VGG-16).
+"""
+import argparse
+import gc
+import time
+import tracemalloc
+
+import numpy as np
+import torch
+
+from symdtd.compiler.layer_pass import compile_layers
+from symdtd.core.domains import Box
+from symdtd.network.join_layers import Add
+from symdtd.real.architectures import googlenet, resnet50, vgg16
+from symdtd.real.fx_import import layers_from_torch
+from symdtd.real.torch_reference import dtd_reference
+
+ARCHITECTURES = {"VGG-16": vgg16, "ResNet-50": resnet50, "GoogLeNet": googlenet}
+SHAPE = (3, 224, 224)
+
+
+def status(field):
+    """A ``/proc/self/status`` memory figure in MB."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def peak_rss(fn):
+    """Growth of the resident-set high-water mark while *fn* runs, MB."""
+    gc.collect()
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")                                   # resets VmHWM to the current RSS
+    before = status("VmRSS")
+    fn()
+    return status("VmHWM") - before
+
+
+def peak_traced(fn):
+    """``tracemalloc``'s peak while *fn* runs, MB (NumPy's allocations; not torch's)."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1] / 2 ** 20
+    finally:
+        tracemalloc.stop()
+
+
+def best(fn, runs):
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def residual_z(net):
+    """The z rule at residual additions (the gradient through a sum), as the reference."""
+    for name in net.order():
+        if isinstance(net.layer(name), Add):
+            net.layer(name).rule = "z"
+    return net
+
+
+def build(model, runs):
+    def once():
+        net = residual_z(layers_from_torch(model, SHAPE, Box(0, 1)))
+        return compile_layers(net, backend="torch", dtype="float32"), net
+    seconds = best(once, runs)
+    compiled, net = once()
+    return seconds, compiled, compile_layers(net, dtype="float32")
+
+
+def row(name, model, batch, runs, numpy_too, seconds, compiled_torch, compiled_numpy):
+    x = torch.rand((batch,) + SHAPE, generator=torch.Generator().manual_seed(batch))
+    with torch.no_grad():
+        target = model(x).argmax(dim=1).numpy()
+    X = x.numpy()
+    reference = lambda: dtd_reference(model, x, target.tolist(), low=0.0, high=1.0)   # noqa: E731
+    mine = lambda: compiled_torch.explain(X, target)                                   # noqa: E731
+    R = reference()[0].numpy()
+    diff = np.abs(mine().relevance - R).max() / np.abs(R).max()
+    t_ref, t_torch = best(reference, runs), best(mine, runs)
+    m_ref, m_torch = peak_rss(reference), peak_rss(mine)
+    out = dict(model=name, batch=batch, build=seconds, ref=t_ref, torch=t_torch, m_ref=m_ref,
+               m_torch=m_torch, diff=diff, numpy=np.nan, m_numpy=np.nan, traced=np.nan)
+    if numpy_too:
+        plain = lambda: compiled_numpy.explain(X, target)                              # noqa: E731
+        out.update(numpy=best(plain, runs), m_numpy=peak_rss(plain), traced=peak_traced(plain))
+    return out
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="batch 1, 2 runs, no NumPy backend on VGG-16")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--models", nargs="*", default=list(ARCHITECTURES), choices=list(ARCHITECTURES))
+    args = parser.parse_args()
+    runs = 2 if args.quick else args.runs
+    batches = (1,) if args.quick else (1, 8)
+    torch.set_num_threads(2)
+    header = ("| model | batch | import+compile s | explain torch s (× ref) | explain NumPy s (× ref) | "
+              "reference s | peak torch MB (× ref) | peak NumPy MB (× ref) [tracemalloc] | "
+              "reference MB | max rel. diff |")
+    print(f"float32, 224×224, min of {runs} runs, torch {torch.__version__}, "
+          f"{torch.get_num_threads()} threads; peak = growth of VmHWM (RSS high-water mark)\n")
+    print(header)
+    print("|" + "---|" * (header.count("|") - 1))
+    for name in args.models:
+        model = ARCHITECTURES[name](nonpositive_bias=True)
+        seconds, compiled_torch, compiled_numpy = build(model, runs)
+        for batch in batches:
+            numpy_too = not (args.quick and name == "VGG-16")
+            r = row(name, model, batch, runs, numpy_too, seconds, compiled_torch, compiled_numpy)
+            print(f"| {r['model']} | {r['batch']} | {r['build']:.2f} | {r['torch']:.2f} "
+                  f"({r['torch'] / r['ref']:.2f}×) | {r['numpy']:.2f} ({r['numpy'] / r['ref']:.2f}×) | "
+                  f"{r['ref']:.2f} | {r['m_torch']:.0f} ({r['m_torch'] / r['m_ref']:.2f}×) | "
+                  f"{r['m_numpy']:.0f} ({r['m_numpy'] / r['m_ref']:.2f}×) [{r['traced']:.0f}] | "
+                  f"{r['m_ref']:.0f} | {r['diff']:.1e} |", flush=True)
+        del compiled_torch, compiled_numpy, model
+        gc.collect()
+
+
+if __name__ == "__main__":
+    main()
