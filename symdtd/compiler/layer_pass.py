@@ -385,7 +385,9 @@ class CompiledLayerNetwork:
                     f = np.asarray(term.f_fn(x if term.batch else dtype.type(0), low, high), dtype)
                     if not term.batch and not f.any():
                         continue              # e.g. zB's −l·w⁺ with l = 0: nothing to add
-                    f = np.broadcast_to(f, x.shape if term.batch else (1,) + x.shape[1:])
+                    shape = x.shape if term.batch else (1,) + x.shape[1:]
+                    if f.shape != shape:  # a broadcast view is read-only: a torch backend would copy it
+                        f = np.broadcast_to(f, shape)
                     if mask is not None:
                         f = f * mask
                     factors.append((s, f, term.g_fn, gamma))

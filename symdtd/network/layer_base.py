@@ -169,6 +169,24 @@ class Layer:
         """
         raise TypeError(f"layer {self.name!r} ({type(self).__name__}) has no linear map")
 
+    def modified_weight(self, g, gamma, dtype):
+        """``g(weight, gamma)`` as a C-ordered array of *dtype* and the weight's shape, kept for reuse.
+
+        A layer's weights do not change once it is built, so each modified
+        weight array (``w⁺``, ``w⁻``, the weights in float32, …) is computed once
+        per ``(g, gamma, dtype)`` and kept on the layer (``modified_weights``):
+        repeated explain calls then run only the linear maps, and a torch
+        backend shares the array's memory instead of copying it.
+        """
+        key = (g, gamma, np.dtype(dtype).name)
+        cache = self.__dict__.setdefault("modified_weights", {})
+        if key not in cache:
+            w = np.asarray(g(self.weight, gamma), dtype=dtype)
+            if w.shape != self.weight.shape:
+                w = np.broadcast_to(w, self.weight.shape)
+            cache[key] = np.require(w, dtype, ["C", "W"])
+        return cache[key]
+
     def expression(self):
         """``Eq(out[indices], value)``: the generic neuron in index notation (``sympy.Eq``)."""
         raise NotImplementedError(f"{type(self).__name__} does not define expression")

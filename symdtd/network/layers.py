@@ -92,11 +92,11 @@ class Dense(Layer):
 
     def linear(self, source, F, g=identity, gamma=None, ops=layer_ops):
         """``T_{g(W)} F``: the linear map with weights ``g(W)`` (no bias)."""
-        return ops.dense(F, np.asarray(g(self.weight, gamma), F.dtype))
+        return ops.dense(F, self.modified_weight(g, gamma, F.dtype))
 
     def linear_t(self, source, S, g=identity, gamma=None, ops=layer_ops):
         """``Tᵀ_{g(W)} S``: the transposed map."""
-        return ops.dense_t(S, np.asarray(g(self.weight, gamma), S.dtype))
+        return ops.dense_t(S, self.modified_weight(g, gamma, S.dtype))
 
     def expression(self):
         (j,) = self.index_symbols()
@@ -176,13 +176,12 @@ class Conv2d(Layer):
 
     def linear(self, source, F, g=identity, gamma=None, ops=layer_ops):
         """``T_{g(W)} F``: the convolution with kernel ``g(W)`` (no bias)."""
-        w = np.broadcast_to(np.asarray(g(self.weight, gamma), F.dtype), self.weight.shape)
-        return ops.conv2d(F, w, **self.options())
+        return ops.conv2d(F, self.modified_weight(g, gamma, F.dtype), **self.options())
 
     def linear_t(self, source, S, g=identity, gamma=None, ops=layer_ops):
         """``Tᵀ_{g(W)} S``: the transposed convolution with kernel ``g(W)``."""
-        w = np.broadcast_to(np.asarray(g(self.weight, gamma), S.dtype), self.weight.shape)
-        return ops.conv2d_t(S, w, self.input_shapes[0][1:], **self.options())
+        return ops.conv2d_t(S, self.modified_weight(g, gamma, S.dtype), self.input_shapes[0][1:],
+                            **self.options())
 
     def expression(self):
         c, u, v = self.index_symbols()
