@@ -12,8 +12,10 @@ and batch (1 and 8), in float32, one process, 2 torch threads, prints:
 * **peak memory** of one explain call and of one reference call: the growth of
   the process's resident set high-water mark (``VmHWM`` in ``/proc/self/status``,
   reset before each call by writing 5 to ``/proc/self/clear_refs``), which sees
-  NumPy and torch allocations alike; for the NumPy backend also the
-  ``tracemalloc`` peak (NumPy's allocations only);
+  NumPy and torch allocations alike (the script re-runs itself with glibc told to
+  map every block of 64 kB or more on its own, so that freed memory leaves the
+  resident set); for the NumPy backend also the ``tracemalloc`` peak (NumPy's
+  allocations only);
 * the largest difference between symdtd's relevance (torch backend) and the
   reference's, relative to the reference's largest entry;
 * the first explain call's time (it also computes each layer's modified
@@ -34,6 +36,8 @@ no NumPy backend on VGG-16).
 """
 import argparse
 import gc
+import os
+import sys
 import time
 import tracemalloc
 
@@ -132,7 +136,15 @@ def row(name, model, batch, runs, numpy_too, seconds, compiled_torch, compiled_n
     return out
 
 
+#: glibc keeps freed blocks below its (growing) mmap threshold in the heap, so the resident set
+#: would not fall back after a call and the next call's peak would hide in it: every block of
+#: 64 kB or more is mapped and unmapped on its own instead (set before the interpreter starts)
+MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": "65536", "MALLOC_TRIM_THRESHOLD_": "65536"}
+
+
 def main():
+    if any(os.environ.get(k) != v for k, v in MALLOC_ENV.items()):
+        os.execve(sys.executable, [sys.executable] + sys.argv, {**os.environ, **MALLOC_ENV})
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="batch 1, 2 runs, no NumPy backend on VGG-16")
     parser.add_argument("--runs", type=int, default=5)
