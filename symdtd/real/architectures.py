@@ -17,15 +17,10 @@ literature are rebuilt with ``torch.nn`` in torchvision's structure:
   joined by ``torch.cat``, ``AdaptiveAvgPool2d((1, 1))``, Dropout and ``Linear``;
   no auxiliary heads, no input transform.
 
-Differences from torchvision, all chosen so that the models import into a
-:class:`~symdtd.network.layer_graph.LayerNetwork`:
+GoogLeNet's max-pools use ``ceil_mode=True`` as torchvision's do (a last,
+partial window at the bottom and right: 112 → 56 → 28 → 14 → 7 at 224×224).
+Differences from torchvision:
 
-* GoogLeNet's stride-2 max-pools use ``padding=1`` (``ceil_mode=False``)
-  where torchvision uses ``ceil_mode=True`` without padding. The shapes are
-  the same at 224×224 (112 → 56 → 28 → 14 → 7), but the windows start one
-  pixel earlier (a padded cell never wins a max). The 3×3 pool of each
-  inception block (stride 1, padding 1) is unchanged; the last 2×2 pool
-  needs neither.
 * GoogLeNet's third branch uses a 3×3 convolution as torchvision does (the
   paper has 5×5).
 * ReLUs are not in place, and residual additions are written ``out + identity``.
@@ -173,28 +168,28 @@ def _classes():
                                          BasicConv2d(ch3x3red, ch3x3, kernel_size=3, padding=1))
             self.branch3 = nn.Sequential(BasicConv2d(in_channels, ch5x5red, kernel_size=1),
                                          BasicConv2d(ch5x5red, ch5x5, kernel_size=3, padding=1))
-            self.branch4 = nn.Sequential(nn.MaxPool2d(3, stride=1, padding=1),
+            self.branch4 = nn.Sequential(nn.MaxPool2d(3, stride=1, padding=1, ceil_mode=True),
                                          BasicConv2d(in_channels, pool_proj, kernel_size=1))
 
         def forward(self, x):
             return torch.cat([self.branch1(x), self.branch2(x), self.branch3(x), self.branch4(x)], 1)
 
     class GoogLeNet(nn.Module):
-        """Inception v1 without auxiliary heads (torchvision's layout, padded stride-2 pools)."""
+        """Inception v1 without auxiliary heads (torchvision's layout)."""
 
         def __init__(self, num_classes, width):
             super().__init__()
             c = functools.partial(_channels, width=width)
             self.conv1 = BasicConv2d(3, c(64), kernel_size=7, stride=2, padding=3)
-            self.maxpool1 = nn.MaxPool2d(3, stride=2, padding=1)
+            self.maxpool1 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
             self.conv2 = BasicConv2d(c(64), c(64), kernel_size=1)
             self.conv3 = BasicConv2d(c(64), c(192), kernel_size=3, padding=1)
-            self.maxpool2 = nn.MaxPool2d(3, stride=2, padding=1)
+            self.maxpool2 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
             channels, pools = c(192), 2
             for block in GOOGLENET_BLOCKS:
                 if isinstance(block, str):
                     pools += 1
-                    pool = nn.MaxPool2d(3, stride=2, padding=1) if block == "M" else nn.MaxPool2d(2, stride=2)
+                    pool = nn.MaxPool2d(3 if block == "M" else 2, stride=2, ceil_mode=True)
                     setattr(self, f"maxpool{pools}", pool)
                     continue
                 name, *sizes = block
