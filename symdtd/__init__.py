@@ -44,6 +44,7 @@ _EXPORTS = {
     "Proportional": "network.pooling",
     "propagate": "propagation.backward", "Explanation": "propagation.explanation",
     "NegativeOutputWarning": "propagation.arithmetic",
+    "InexactFloatWarning": "propagation.floats",
     "compile": "compiler.compiled", "CompiledNetwork": "compiler.compiled",
     "BatchExplanation": "compiler.compiled", "ConservationReport": "compiler.compiled",
     "rule_kernel": "compiler.rule_kernels",

@@ -29,7 +29,9 @@ def test_errors_are_one_line_exit_2():
     result = subprocess.run([sys.executable, "-m", "symdtd.cli.app", "derive", "q+"],
                             capture_output=True, text=True)
     assert result.returncode == 2
-    assert result.stderr.strip() == "symdtd: error: unknown rule 'q+'; known rules: gamma, mixed, w2, z, z+, zB"
+    assert result.stderr.strip() == ("symdtd: error: unknown rule 'q+'; known rules: gamma, mixed, "
+                                     "w2, z, z+, zB (other spellings such as zb, zplus, w² are "
+                                     "accepted)")
     assert "Traceback" not in result.stderr
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 
 from ..core.errors import is_input_error, one_line, write_bug_report
@@ -32,6 +33,8 @@ from .output import emit
 __all__ = ["main", "build_parser"]
 
 _FORMATS = ("text", "latex", "markdown")
+_RULE_HELP = ("w2, z+, zB, z, gamma or a registered rule's name; other spellings such as "
+              "zb, zplus, z⁺, w², wsquare are accepted (symdtd.core.rules.ALIASES)")
 
 
 def _format_of(args) -> str:
@@ -76,7 +79,8 @@ def _add_format(parser) -> None:
                         help="output format (default: text)")
     parser.add_argument("--latex", action="store_true", help="same as --format latex")
     parser.add_argument("--markdown", action="store_true", help="same as --format markdown")
-    parser.add_argument("-o", "--output", help="write to this file instead of printing")
+    parser.add_argument("-o", "--output", help="write to this file instead of printing "
+                                               "(default: print on standard output)")
 
 
 def _fan_in(value: str):
@@ -131,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _subparser(sub, "derive", "derive a rule step by step from its search direction",
                    "symdtd derive z+ --markdown\n  symdtd derive z+ --at \"w=1,-1 b=-1/4 x=3/2,1/2\"")
-    p.add_argument("rule", help="w2, z+, zB, z or gamma")
+    p.add_argument("rule", help=_RULE_HELP)
     p.add_argument("-n", "--n", type=_fan_in, default=None,
                    help="fan-in (default: arbitrary n, with indexed sums)")
     p.add_argument("--at", metavar="POINT", default=None,
@@ -143,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = _subparser(sub, "verify", "prove or refute a rule's claims "
                    "(conservation, root on hyperplane, root in domain, positivity)",
                    "symdtd verify z+ --bias positive")
-    p.add_argument("rule", help="w2, z+, zB, z or gamma")
+    p.add_argument("rule", help=_RULE_HELP)
     p.add_argument("-n", "--n", type=_fan_in, default=None, help="fan-in (default: arbitrary)")
     p.add_argument("--bias", choices=("nonpositive", "real", "positive"), default=None,
                    help="assumption on the bias (default: the rule's own, b <= 0)")
@@ -152,7 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _subparser(sub, "demo", "derive, verify, propagate and draw; write files to a folder",
                    "symdtd demo -o demo-output")
-    p.add_argument("-o", "--output", default="demo-output", help="output folder")
+    p.add_argument("-o", "--output", default="demo-output",
+                   help="output folder (default: demo-output)")
     p.add_argument("--force", action="store_true",
                    help="replace files in the folder that the demo did not write, or that "
                         "were changed since it wrote them")
@@ -177,6 +182,11 @@ def _run(args) -> int:
     code = _limited(args.run)(args)   # with the --limit values in force
     sys.stdout.flush()   # a closed pipe shows here, not at interpreter exit
     return code
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """A warning as one line in the command's words: ``symdtd: warning: …``."""
+    print(f"symdtd: warning: {' '.join(str(message).split())}", file=sys.stderr)
 
 
 def _stdout_closed() -> int:
@@ -214,7 +224,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             args = parser.parse_args(argv)
         except SystemExit as stop:   # argparse already printed its message
             return int(stop.code or 0)
-        return _run(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return _run(args)
     except KeyboardInterrupt:
         print("symdtd: interrupted", file=sys.stderr)
         return 130

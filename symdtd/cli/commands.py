@@ -99,7 +99,10 @@ def _render(args) -> int:
     image_format(args.output)   # a wrong suffix stops before the work
     network = load_network_argument(args.network)
     inputs = _default_inputs(args.network, parse_inputs(args.input, network))
-    explanation = propagate(network, inputs, args.output_neuron, arithmetic=args.arithmetic)
+    if args.arithmetic == "symbolic":   # closed forms on the point's region, coloured at the point
+        explanation = propagate(network, None, args.output_neuron, arithmetic="symbolic", at=inputs)
+    else:
+        explanation = propagate(network, inputs, args.output_neuron, arithmetic=args.arithmetic)
     collapse = args.collapse_above if args.collapse_above is not None else "auto"
     graph = render(network, explanation, top_k=args.top_k, hide_inactive=args.hide_inactive,
                    collapse_above=collapse, highlight=args.highlight,
@@ -161,6 +164,7 @@ def _parse_neuron(text):
 
 def _plot_root(args) -> int:
     from ..see.plotting import figure_format, plot_root_search, save_figure
+    from ..see.rootplot import root_search_notes
     figure_format(args.output)   # a wrong suffix stops before the work
     neurons = [_parse_neuron(text) for text in args.neuron]
     low, high = args.box
@@ -169,6 +173,8 @@ def _plot_root(args) -> int:
     figure = plot_root_search(neurons, rules=args.rules, box=(low, high))
     path = save_figure(figure, args.output)
     print(f"wrote {path}")
+    for note in root_search_notes(neurons, rules=args.rules, box=(low, high)):
+        print(f"note: {note}")   # also written on the panel
     return 0
 
 
@@ -177,13 +183,16 @@ def _network_options(parser, arithmetic="exact", models=False):
                                         "(figure3, xor, skip_dag)" +
                                         ("; or a saved torch model MODEL.pt (see below)" if models else ""))
     parser.add_argument("--input", nargs="+", metavar="NAME=VALUE",
-                        help="input values, e.g. x1=3/4 x2=0.5 (default for examples: "
-                             "the example's first input)" +
+                        help="input values, e.g. x1=3/4 x2=0.5, read exactly (0.1 is 1/10) "
+                             "(default for examples: the example's first input)" +
                              ("; for MODEL.pt: image files (PNG, JPEG)" if models else ""))
     parser.add_argument("--output-neuron", default=None,
                         help="which output neuron to explain (needed when there are several)")
     parser.add_argument("--arithmetic", choices=("exact", "float", "symbolic"),
-                        default=arithmetic, help=f"number type (default: {arithmetic})")
+                        default=arithmetic,
+                        help="number type: exact (rationals; 0.1 is read as 1/10), float, or "
+                             "symbolic (closed forms valid on the point's activation region) "
+                             f"(default: {arithmetic})")
 
 
 def _register_explain(sub, make):
@@ -194,8 +203,9 @@ def _register_explain(sub, make):
              "  symdtd explain model.pt --input cat.png --target 3 -o heatmap.png")
     _network_options(p, models=True)
     p.add_argument("-o", "--output", default=None,
-                   help="write the table to this file; for MODEL.pt the heatmap PNG "
-                        "(default heatmap.png; several images: heatmap-1.png, heatmap-2.png, …)")
+                   help="write the table to this file (default: print it on standard output); "
+                        "for MODEL.pt the heatmap PNG (default heatmap.png; several images: "
+                        "heatmap-1.png, heatmap-2.png, …)")
     add_model_options(p)
     p.set_defaults(run=_explain)
 
@@ -205,10 +215,13 @@ def _register_render(sub, make):
              "symdtd render figure3 --input x1=1 x2=1/2 x3=1/4 -o flow.svg")
     _network_options(p)
     p.add_argument("-o", "--output", default="flow.svg",
-                   help="image file: .svg, .png, .pdf or .gv (DOT source)")
-    p.add_argument("--top-k", type=int, default=None, help="draw only the k strongest edges")
-    p.add_argument("--collapse-above", type=int, default=None,
-                   help="collapse layers wider than this into one summary node")
+                   help="image file: .svg, .png, .pdf or .gv (DOT source) (default: flow.svg)")
+    positive = _argument(_positive_int, "positive integer")
+    p.add_argument("--top-k", type=positive, default=None, metavar="K",
+                   help="draw only the K strongest edges, K >= 1 (default: all)")
+    p.add_argument("--collapse-above", type=positive, default=None, metavar="N",
+                   help="collapse layers wider than N (N >= 1) into one summary node "
+                        "(default: layers wider than 24 when the network has more than 100 nodes)")
     p.add_argument("--hide-inactive", action="store_true", help="leave out inactive neurons")
     p.add_argument("--highlight", default=None, help="highlight the paths of this input")
     p.add_argument("--show-weights", action="store_true", help="label edges with weights")
@@ -222,11 +235,13 @@ def _register_plot_root(sub, make):
     p.add_argument("--neuron", action="append", required=True, metavar="W1,W2:B:X1,X2",
                    help="weights, bias and data point of one neuron (repeat for more)")
     p.add_argument("--rules", nargs="+", default=["w2", "z+", "zB"],
-                   help="rules whose search to draw (default: w2 z+ zB)")
+                   help="rules whose search to draw, each in its own fixed colour "
+                        "(default: w2 z+ zB)")
     p.add_argument("--box", nargs=2, type=_argument(_box_bound, "number"), default=(0.0, 1.0),
                    metavar=("LOW", "HIGH"),
                    help="input box for zB (default: 0 1)")
-    p.add_argument("-o", "--output", default="root-search.png", help="image file (.png, .svg, .pdf)")
+    p.add_argument("-o", "--output", default="root-search.png",
+                   help="image file: .png, .svg or .pdf (default: root-search.png)")
     p.set_defaults(run=_plot_root)
 
 
@@ -249,6 +264,7 @@ def progress_bar(done: int, total: int, label: str, *, width: int = 30,
 def _evaluate(args) -> int:
     from ..real.comparison import evaluate_models, write_evaluation_figures
     baselines = {"zero": "zero", "mean": "train mean"}
+    _check_flipping(args.patch, args.steps)
     evaluation = evaluate_models(args.models, baselines=[baselines[b] for b in args.baseline],
                                  n=args.n, patch=args.patch, steps=args.steps,
                                  progress=None if args.quiet else progress_bar)
@@ -257,6 +273,18 @@ def _evaluate(args) -> int:
         for path in write_evaluation_figures(evaluation, args.output):
             print(f"wrote {path}")
     return 0
+
+
+def _check_flipping(patch, steps, side=8):
+    """``--patch`` and ``--steps`` against the shipped side × side digits, in the command's words."""
+    if patch is not None and patch > side:
+        raise ValueError(f"--patch {patch}: larger than the {side}x{side} digits; "
+                         f"use 1..{side}")
+    groups = side * side if patch is None else math.ceil(side / patch) ** 2
+    if steps is not None and steps > groups:
+        unit = "pixels" if patch is None else f"{patch}x{patch} patches"
+        raise ValueError(f"--steps {steps}: an {side}x{side} digit has only {groups} {unit}; "
+                         f"use 1..{groups}")
 
 
 def _register_evaluate(sub, make):
@@ -270,7 +298,9 @@ def _register_evaluate(sub, make):
     p.add_argument("--steps", type=positive, default=None, help="number of flipping steps")
     p.add_argument("--baseline", nargs="+", choices=("zero", "mean"), default=["zero", "mean"],
                    help="value a flipped pixel takes: 0 or the mean training image")
-    p.add_argument("-o", "--output", default=None, help="folder for heatmaps and curves (PNG)")
+    p.add_argument("-o", "--output", default=None,
+                   help="folder for heatmaps and curves (PNG) (default: none; only the table "
+                        "is printed)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_evaluate, output_is_folder=True)
 

@@ -17,6 +17,7 @@ _EXPORTS = {
     "get_rule": "rules",
     "register_rule": "rules",
     "rule_names": "rules",
+    "ALIASES": "rules",
     "NeuronSymbols": "symbols",
     "parse_number": "numbers",
     "LimitExceeded": "limits",

@@ -32,7 +32,7 @@ from .domains import Box, Domain, Positive, Real
 from .numbers import RealLike
 
 __all__ = ["Rule", "get_rule", "register_rule", "rule_names", "indicator", "check_parameters",
-           "PARAMETERS"]
+           "PARAMETERS", "ALIASES", "rule_reference"]
 
 #: names a local direction function may take, in this order
 LOCAL_ARGUMENTS = ("x", "w", "l", "h", "gamma", "unbounded")
@@ -223,6 +223,15 @@ def check_parameters(parameters: Mapping[str, Number | sp.Expr] | None, where: s
 
 
 _REGISTRY: dict[str, Rule] = {}
+#: other spellings of the built-in rules' names, matched without regard to case
+#: (``"ZB"``, ``"zplus"``, ``"w²"``): :func:`get_rule` and every command-line
+#: option that reads a rule name accept them; a registered name always wins
+ALIASES: dict[str, str] = {
+    "zb": "zB", "zᴮ": "zB", "z^b": "zB", "zbox": "zB", "z_b": "zB",
+    "zplus": "z+", "z⁺": "z+", "z^+": "z+", "z_plus": "z+",
+    "w²": "w2", "w^2": "w2", "wsquare": "w2", "wsquared": "w2", "w_square": "w2",
+    "γ": "gamma",
+}
 #: rules made by :meth:`Rule.with_parameters`, one per (template, values)
 _VARIANTS: dict = {}
 
@@ -288,7 +297,11 @@ def get_rule(rule: str | Rule) -> Rule:
     Parameters
     ----------
     rule : str or Rule
-        A registered rule's name, or a rule.
+        A registered rule's name, one of its other spellings (:data:`ALIASES`:
+        ``zb``, ``zplus``, ``w²``, ``wsquare`` …, in any case), a reference
+        ``"package.module:name"`` to a Rule defined at module level (the
+        module is imported, which runs its code: name only modules you
+        trust), or a rule.
 
     Returns
     -------
@@ -300,22 +313,102 @@ def get_rule(rule: str | Rule) -> Rule:
     TypeError
         If *rule* is neither a string nor a :class:`Rule`.
     ValueError
-        For an unknown name; the message lists the known ones.
+        For an unknown name (the message lists the known ones), a module that
+        cannot be imported, or a reference to something that is not a Rule.
 
     Examples
     --------
     >>> get_rule("z+").name
     'z+'
+    >>> get_rule("zb").name, get_rule("zplus").name, get_rule("W²").name   # see ALIASES
+    ('zB', 'z+', 'w2')
     """
     if isinstance(rule, Rule):
         return rule
     if not isinstance(rule, str):
         raise TypeError(f"rule must be a name or a Rule, got {type(rule).__name__}")
-    try:
+    if ":" in rule and rule not in _REGISTRY:
+        return _imported_rule(rule)
+    if rule in _REGISTRY:
         return _REGISTRY[rule]
-    except KeyError:
-        raise ValueError(
-            f"unknown rule {rule!r}; known rules: {', '.join(rule_names())}") from None
+    key = rule.strip().casefold()
+    name = ALIASES.get(key) or next((n for n in _REGISTRY if n.casefold() == key), None)
+    if name in _REGISTRY:
+        return _REGISTRY[name]
+    raise ValueError(f"unknown rule {rule!r}; known rules: {', '.join(rule_names())} "
+                     "(other spellings such as zb, zplus, w² are accepted)")
+
+
+def _imported_rule(reference):
+    """The Rule object named by ``"module:attribute"`` (the module is imported)."""
+    import importlib
+
+    module_name, _, attribute = reference.partition(":")
+    if not module_name or not attribute:
+        raise ValueError(f"rule reference {reference!r}: expected 'module:name'")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as err:
+        raise ValueError(f"rule reference {reference!r}: cannot import module "
+                         f"{module_name!r} ({err})") from None
+    value = module
+    for part in attribute.split("."):
+        if not hasattr(value, part):
+            raise ValueError(f"rule reference {reference!r}: module {module_name!r} has no "
+                             f"{attribute!r}")
+        value = getattr(value, part)
+    if not isinstance(value, Rule):
+        raise ValueError(f"rule reference {reference!r} names a {type(value).__name__}, "
+                         "not a symdtd Rule")
+    return value
+
+
+def rule_reference(rule: Rule) -> str | None:
+    """The text that names *rule* in a file: its name or ``"module:name"``.
+
+    A rule registered under its name is named by it when the registry holds
+    it from symdtd itself; a rule defined at module level (an attribute of
+    the module that defines its direction function) is named
+    ``"module:attribute"``, which :func:`get_rule` imports back, in any
+    process, to the same object.
+
+    Parameters
+    ----------
+    rule : Rule
+        The rule to name.
+
+    Returns
+    -------
+    str or None
+        The name or reference; None when neither exists (a rule made in
+        ``__main__`` or inside a function and not registered).
+
+    Examples
+    --------
+    >>> rule_reference(get_rule("zB"))
+    'zB'
+    >>> import sys, types
+    >>> module = sys.modules["my_rules"] = types.ModuleType("my_rules")
+    >>> exec("from symdtd import Positive, Rule; "
+    ...      "SQUARE = Rule('square', 'x² rule', Positive(), lambda x: x * x)", vars(module))
+    >>> rule_reference(module.SQUARE)
+    'my_rules:SQUARE'
+    >>> get_rule("my_rules:SQUARE") is module.SQUARE
+    True
+    >>> del sys.modules["my_rules"]
+    """
+    import sys
+
+    registered = _REGISTRY.get(rule.name) is rule
+    if registered and rule.direction.__module__ == __name__:
+        return rule.name   # a built-in rule
+    module_name = getattr(rule.direction, "__module__", None)
+    module = sys.modules.get(module_name)
+    if module is not None and module_name != "__main__":
+        for attribute, value in vars(module).items():
+            if value is rule:
+                return f"{module_name}:{attribute}"
+    return rule.name if registered else None
 
 
 def _w2(w):

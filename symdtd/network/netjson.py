@@ -21,6 +21,7 @@ Schema (version 1)::
          "bias": "-1/2",                    optional, default 0 (relu/linear)
          "rule": "z+"}                      optional: a registered rule name
       ],                                    (pools: also "winner"/"proportional")
+                                            or "module:name" of a Rule
       "outputs": ["y"]                      optional: output order
     }
 
@@ -33,6 +34,12 @@ building and raises a ``ValueError`` naming the field
 (``neurons[2].inputs.x1``): unknown fields, ``NaN``/``Infinity``, integers
 past :data:`symdtd.core.numbers.MAX_DIGITS` digits, a box without numeric
 bounds, text that is not UTF-8 or JSON nested too deeply.
+
+A neuron's rule that is not one of symdtd's own is saved as
+``"module:name"`` when the Rule is defined at module level
+(:func:`symdtd.core.rules.rule_reference`), or by its registered name.
+Loading a ``"module:name"`` rule imports that module, which runs its code:
+load such files only from sources you trust.
 
 Examples
 --------
@@ -62,7 +69,7 @@ import sympy as sp
 from ..core import numbers
 from ..core.domains import Box, Domain
 from ..core.files import atomic_write_text
-from ..core.rules import Rule, get_rule
+from ..core.rules import Rule, rule_reference
 from .graph import Network, as_weight
 from .kind_registry import kind_named, registered
 from .pooling import PoolingRule
@@ -105,14 +112,12 @@ def network_to_dict(network):
         if isinstance(rule, PoolingRule):
             rule = rule.name
         if isinstance(rule, Rule):
-            try:
-                is_registered = get_rule(rule.name) is rule
-            except ValueError:
-                is_registered = False
-            if not is_registered:
-                raise ValueError(f"neuron {name!r}: its Rule {rule.name!r} is not registered, "
-                                 "so it cannot be saved by name; register_rule it first")
-            rule = rule.name
+            reference = rule_reference(rule)
+            if reference is None:
+                raise ValueError(f"neuron {name!r}: its Rule {rule.name!r} has no name a file "
+                                 "can hold: define it at module level in an importable module "
+                                 "(saved as 'module:name') or register_rule it")
+            rule = reference
         if rule is not None:
             entry["rule"] = rule
         data["neurons"].append(entry)
@@ -196,7 +201,10 @@ def load_network(path: str | os.PathLike) -> Network:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise ValueError(f"{path}: not UTF-8 text (byte {err.start})") from None
+        what = " (a PNG image)" if raw.startswith(b"\x89PNG") else ""
+        raise ValueError(f"{path}: not a network JSON file{what}: it is not UTF-8 text "
+                         f"(byte {err.start}); a network file is JSON written by save_network"
+                         ) from None
     return network_from_dict(loads(text, str(path)))
 
 

@@ -12,6 +12,7 @@ _EXPORTS = {
     "propagate": "backward",
     "Explanation": "explanation",
     "NegativeOutputWarning": "arithmetic",
+    "InexactFloatWarning": "floats",
     "ARITHMETICS": "arithmetic",
     "forward_values": "arithmetic",
 }

@@ -59,6 +59,7 @@ from ..network.pooling import PoolingRule, WinnerTakeAll
 from ..network.rule_choice import as_composite, rule_for
 from .arithmetic import ARITHMETIC, ARITHMETICS, NegativeOutputWarning, ancestors_in_order, forward_values
 from .explanation import Explanation
+from .floats import warn_inexact_floats
 from .product_form import ProductForm
 
 # Explanation is defined in explanation.py; it stays importable from here
@@ -185,6 +186,10 @@ def propagate(network: Network | LayerNetwork, inputs: Mapping[str, object] | No
     NegativeOutputWarning
         The output is negative (e.g. a logit that did not win): the root
         search assumes ``x_f > 0``, and the map redistributes a negative value.
+    InexactFloatWarning
+        Exact or symbolic arithmetic reads a float that is not the decimal it
+        prints as (``0.1``): it uses the binary value; pass ``"0.1"`` for 1/10
+        (:mod:`symdtd.propagation.floats`).
 
     Examples
     --------
@@ -203,6 +208,8 @@ def propagate(network: Network | LayerNetwork, inputs: Mapping[str, object] | No
     f = network._output_name(output)
     order = ancestors_in_order(network, f)
     check_edges(sum(d for _, d in network.graph.in_degree(order)), arithmetic, f)
+    if arithmetic != "float":   # 0.1 is read as its binary value: say so once
+        warn_inexact_floats(network, at if at is not None else inputs, order)
     region = None
     if at is not None:
         if arithmetic != "symbolic":

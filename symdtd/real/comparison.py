@@ -227,8 +227,11 @@ def evaluate_models(models: Sequence[str] = MODEL_NAMES, methods: Sequence[str] 
         n = check_positive_int(n, "n")
         if n > len(X):
             raise ValueError(f"n must be at most {len(X)} (the held-out digits), got {n}")
-    if patch is not None:
-        ev.check_patch(patch)  # checked before any work
+    if patch is not None:   # checked before any work
+        ph, pw = ev.check_patch(patch)
+        if ph > DIGIT_SHAPE[0] or pw > DIGIT_SHAPE[1]:
+            raise ValueError(f"patch {ph}x{pw} is larger than the {DIGIT_SHAPE[0]}x"
+                             f"{DIGIT_SHAPE[1]} digits")
     if steps is not None:
         check_positive_int(steps, "steps")
     for m in models:

@@ -272,6 +272,9 @@ def _patches(n_features, patch, shape):
     if math.prod(shape) != n_features:
         raise ValueError(f"shape {tuple(shape)} does not hold {n_features} features")
     ph, pw = check_patch(patch)
+    if ph > shape[0] or pw > shape[1]:
+        raise ValueError(f"patch {ph}x{pw} is larger than the {shape[0]}x{shape[1]} image; "
+                         f"use at most {shape[0]}x{shape[1]}")
     grid = np.arange(n_features).reshape(shape)
     return [grid[i:i + ph, j:j + pw].ravel()
             for i in range(0, shape[0], ph) for j in range(0, shape[1], pw)]

@@ -21,6 +21,7 @@ _EXPORTS = {
     "plot_root_search": "plotting",
     "plot_pixel_flipping": "plotting",
     "find_root": "plotting",
+    "root_search_notes": "rootplot",
     "save_figure": "plotting",
     "root_search_widget": "widgets",
     "root_search_view": "widgets",

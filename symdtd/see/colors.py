@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["NEGATIVE", "ZERO", "POSITIVE", "NEUTRAL", "diverging_hex", "sign_hex",
-           "text_color", "diverging_cmap", "hot_cmap"]
+__all__ = ["NEGATIVE", "ZERO", "POSITIVE", "NEUTRAL", "RULE_COLORS", "diverging_hex", "sign_hex",
+           "text_color", "diverging_cmap", "hot_cmap", "rule_color"]
 
 #: colour of the most negative value (and of negative edges)
 NEGATIVE = "#2166ac"
@@ -38,6 +38,11 @@ ZERO = "#ffffff"
 POSITIVE = "#b2182b"
 #: colour of values that have no numeric value (symbolic) or are exactly 0 on edges
 NEUTRAL = "#9e9e9e"
+#: one fixed colour per built-in rule, the same in every figure (the root search, curves)
+RULE_COLORS = {"w2": "#1f77b4", "z+": "#2ca02c", "zB": "#9467bd", "z": "#ff7f0e",
+               "gamma": "#8c564b", "mixed": "#e377c2"}
+#: colours of other rules (user directions), in turn
+_OTHER_RULES = ("#17becf", "#bcbd22", "#d62728", "#7f7f7f")
 
 
 def _rgb(hex_color):
@@ -122,3 +127,36 @@ def hot_cmap():
     hot = matplotlib.colormaps["afmhot"](np.linspace(0, 1, 128))
     cold = hot[::-1][:, [2, 1, 0, 3]]   # negative side: afmhot read from white to black, R and B swapped
     return ListedColormap(np.concatenate([cold, [[0.0, 0.0, 0.0, 1.0]], hot[1:]]), name="symdtd-hot")
+
+
+def rule_color(name: str, index: int = 0) -> str:
+    """The colour of a rule in figures: fixed for a built-in rule, else the *index*-th spare.
+
+    Parameters
+    ----------
+    name : str
+        The rule's name (``"w2"``, ``"z+"``, ``"zB"``, …; other spellings
+        such as ``"zb"`` are read by :func:`symdtd.core.rules.get_rule`).
+    index : int
+        For a rule without a fixed colour (a user direction): which spare
+        colour to take (they repeat after four).
+
+    Returns
+    -------
+    str
+        ``"#rrggbb"``.
+
+    Examples
+    --------
+    >>> rule_color("w2") == RULE_COLORS["w2"] == rule_color("wsquare")
+    True
+    >>> rule_color("custom", 0) != rule_color("custom", 1)
+    True
+    """
+    from ..core.rules import get_rule
+
+    try:
+        name = get_rule(name).name
+    except (TypeError, ValueError):
+        pass
+    return RULE_COLORS.get(name) or _OTHER_RULES[index % len(_OTHER_RULES)]

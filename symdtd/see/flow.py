@@ -61,8 +61,8 @@ def render(network: Network | LayerNetwork, relevance: Explanation | Mapping | N
         activations are shown), or a dict ``{node: relevance}``; None draws
         the network alone (edges by weight).
     top_k : int, optional
-        Draw only the *k* edges with the largest ``|message|`` (``|weight|``
-        without an explanation); symbolic messages rank last.
+        Draw only the *k* edges (``k ≥ 1``) with the largest ``|message|``
+        (``|weight|`` without an explanation); symbolic messages rank last.
     hide_inactive : bool
         Leave out ReLU neurons whose activation is 0 (needs an explanation).
         Inputs and outputs are always shown.
@@ -235,7 +235,14 @@ def _draw_edges(graph, plan, values, fmt, *, show_messages, show_weights):
 
 def _draw_legend(graph, vmax, values, fmt):
     """Add the legend of the colour scale, below everything."""
-    scale = "scale" if vmax else ("symbolic" if values.relevance else "none")
+    if vmax:
+        scale = "scale"
+    elif not values.relevance:
+        scale = "none"
+    elif all(values.number(v) is not None for v in values.relevance.values()):
+        scale = "zero"   # numbers, all 0 (an output of 0 has nothing to redistribute)
+    else:
+        scale = "symbolic"
     graph.node("legend", label=legend_label(vmax, bool(values.messages), fmt, scale), shape="plaintext",
                style="", fontsize="10")
     with graph.subgraph(name="legend_rank") as sub:

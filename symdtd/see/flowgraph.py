@@ -149,7 +149,8 @@ def legend_label(vmax, use_messages, fmt, scale="scale"):
 
     *scale*: ``"scale"`` (five colour cells from ``-vmax`` to ``vmax``),
     ``"symbolic"`` (relevance without numbers: say why nothing is coloured)
-    or ``"none"`` (no relevance given: edges only).
+    ``"zero"`` (numbers, all 0: say so) or ``"none"`` (no relevance given:
+    edges only).
     """
     edge_text = ("edge width ∝ |message|, red &gt; 0, blue &lt; 0; arrows: relevance flow"
                  if use_messages else "edge width ∝ |weight|, red w &gt; 0, blue w &lt; 0")
@@ -160,9 +161,11 @@ def legend_label(vmax, use_messages, fmt, scale="scale"):
             f'<FONT COLOR="{colors.text_color(t * vmax, vmax)}">{_html(fmt(t * vmax))}</FONT></TD>'
             for t in (-1, -0.5, 0, 0.5, 1))
         rows = f'<TR><TD COLSPAN="5"><B>relevance R</B></TD></TR><TR>{cells}</TR>'
-    elif scale == "symbolic":
+    elif scale in ("symbolic", "zero"):
+        why = ("symbolic values (no point given): not coloured" if scale == "symbolic"
+               else "every relevance is 0 (the output is 0): nothing to colour")
         rows = ('<TR><TD COLSPAN="5"><B>relevance R</B></TD></TR><TR><TD COLSPAN="5">'
-                'symbolic values (no point given): not coloured</TD></TR>')
+                f'{why}</TD></TR>')
     return ('<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">'
             f'{rows}<TR><TD COLSPAN="5" BORDER="0">{edge_text}</TD></TR></TABLE>>')
 

@@ -149,8 +149,9 @@ def check_options(network: Network, values: FlowValues, *, top_k: int | None, hi
     G = network.graph
     if hide_inactive and not values.activations:
         raise ValueError("hide_inactive needs activations: pass the Explanation from propagate")
-    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 0):
-        raise ValueError(f"top_k must be a non-negative integer, got {top_k!r}")
+    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
+        raise ValueError(f"top_k must be a positive integer (the number of edges drawn) or None "
+                         f"(all), got {top_k!r}")
     if collapse_above == "auto":
         collapse_above = 24 if G.number_of_nodes() > 100 else None
     elif collapse_above is not None and (not isinstance(collapse_above, int) or collapse_above < 1):

@@ -16,6 +16,7 @@ Examples
 """
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -29,10 +30,11 @@ from ..core.numbers import RealLike, real_number, to_sympy
 from ..core.rules import Rule
 from ..derivation.taylor import Derivation, derive
 from ..proof.roots import in_domain
+from .colors import rule_color
+from .rootnotes import panel_notes
 
-__all__ = ["RootPoint", "find_root", "plot_root_search"]
+__all__ = ["RootPoint", "find_root", "plot_root_search", "root_search_notes"]
 
-_RULE_COLORS = ["C0", "C2", "C4", "C1", "C5", "C6", "C9"]
 _ACTIVE_COLOR = "#fdd49e"
 
 
@@ -308,11 +310,12 @@ def plot_root_search(neurons: Sequence | Mapping, rules: Sequence | Mapping = ("
 
     # derive each rule once (a user direction is not cached by derive)
     rule_items = [(lab, derive(r, n=2)) for lab, r in rule_items]
+    colors = _colors(rule_items)
     domains = {type(d.rule_def.domain) for _, d in rule_items}
     low, high = (np.array(v, dtype=float) for v in _box(box))
     box_label = (f"box [{_fmt(low[0])}, {_fmt(high[0])}]²" if low[0] == low[1] and high[0] == high[1]
                  else "box")
-    for a, (w, b, x) in zip(axes, items):
+    for panel, (a, (w, b, x)) in enumerate(zip(axes, items)):
         roots = [find_root(r, w, b, x, box=box, gamma=gamma, label=lab) for lab, r in rule_items]
         wf, bf, xf = np.array(w, dtype=float), float(b), np.array(x, dtype=float)
         points = [xf, np.zeros(2)] + [r.point for r in roots]
@@ -339,7 +342,7 @@ def plot_root_search(neurons: Sequence | Mapping, rules: Sequence | Mapping = ("
             p0 = -bf * wf / (wf @ wf)
             a.axline(p0, p0 + np.array([-wf[1], wf[0]]), color="k", lw=1.2, label="z = 0", gid="z=0")
         for k, r in enumerate(roots):
-            color = _RULE_COLORS[k % len(_RULE_COLORS)]
+            color = colors[k]
             if not r.found:
                 a.plot([], [], color=color, label=f"{r.label}: no root (Σ v·w = 0)")
                 continue
@@ -362,4 +365,43 @@ def plot_root_search(neurons: Sequence | Mapping, rules: Sequence | Mapping = ("
         a.set_title(f"w = ({_fmt(w[0])}, {_fmt(w[1])}), b = {_fmt(b)}{inactive}", fontsize="medium")
         a.legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.14),
                  markerscale=0.7, frameon=False)   # below the panel: never hides the geometry
+        notes = panel_notes(panel, w, b, x, rule_items, (low, high))
+        if notes:   # said in words on the panel (symdtd plot-root prints them too)
+            a.text(0.02, 0.98, "\n".join(textwrap.fill(n.split(": ", 1)[1], 48) for n in notes),
+                   transform=a.transAxes, va="top", fontsize="x-small", color="#8b0000",
+                   gid="notes", bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none"})
     return fig
+
+
+def _colors(derivations):
+    """One colour per rule: fixed for a built-in rule (:func:`symdtd.see.colors.rule_color`)."""
+    spare = iter(range(len(derivations)))
+    return [rule_color(d.rule_def.name, next(spare)) if d.rule_def.name == "custom"
+            else rule_color(d.rule_def.name) for _, d in derivations]
+
+
+def root_search_notes(neurons: Sequence | Mapping, rules: Sequence | Mapping = ("w2", "z+", "zB"), *,
+                      box: Sequence = (0, 1)) -> list[str]:
+    """The notes :func:`plot_root_search` writes on its panels (:func:`~symdtd.see.rootnotes.panel_notes`).
+
+    Parameters
+    ----------
+    neurons, rules, box
+        As for :func:`plot_root_search`.
+
+    Returns
+    -------
+    list of str
+        ``"neuron k: …"`` sentences; empty when the figure needs no word.
+
+    Examples
+    --------
+    >>> root_search_notes([((1, -1), -0.25, (1.5, 0.5))], rules=["z+"])
+    []
+    >>> len(root_search_notes([((1, -1), -0.25, (1.5, 0.5))], rules=["zB"], box=(0, 1)))
+    1
+    """
+    rule_items = [(lab, derive(r, n=2)) for lab, r in _rule_items(rules)]
+    bounds = _box(box)
+    return [note for k, (w, b, x) in enumerate(_neuron_items(neurons))
+            for note in panel_notes(k, w, b, x, rule_items, bounds)]
