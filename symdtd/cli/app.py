@@ -38,6 +38,11 @@ _RULE_HELP = ("w2, z+, zB, z, gamma or a registered rule's name; other spellings
 
 
 def _format_of(args) -> str:
+    if getattr(args, "standalone", False):
+        if args.markdown or args.format == "markdown":
+            raise ValueError("--standalone writes a LaTeX document; it does not go with "
+                             "--markdown")
+        return "latex"
     if getattr(args, "latex", False):
         return "latex"
     if getattr(args, "markdown", False):
@@ -50,6 +55,9 @@ def _emit_formatted(result, args) -> int:
     fmt = _format_of(args)
     text = {"text": str, "latex": lambda r: r.to_latex(),
             "markdown": lambda r: r.to_markdown()}[fmt](result)
+    if args.standalone:   # a whole document: compiles with pdflatex and standard packages
+        from ..derivation.printing import latex_document
+        text = latex_document(text)
     emit(text, args.output)
     return 0
 
@@ -79,6 +87,9 @@ def _add_format(parser) -> None:
                         help="output format (default: text)")
     parser.add_argument("--latex", action="store_true", help="same as --format latex")
     parser.add_argument("--markdown", action="store_true", help="same as --format markdown")
+    parser.add_argument("--standalone", action="store_true",
+                        help="write a complete LaTeX document (\\documentclass … \\end{document}, "
+                             "standard packages only) instead of a fragment; implies --latex")
     parser.add_argument("-o", "--output", help="write to this file instead of printing "
                                                "(default: print on standard output)")
 

@@ -19,7 +19,7 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
-__all__ = ["text", "latex", "text_eq", "latex_eq", "latex_escape"]
+__all__ = ["text", "latex", "text_eq", "latex_eq", "latex_escape", "latex_document"]
 
 
 def _zero_and_other(args):
@@ -173,7 +173,7 @@ def latex_escape(value: str) -> str:
              "{": r"\{", "}": r"\}", "ℝⁿ₊": r"$\mathbb{R}^n_+$", "ℝⁿ": r"$\mathbb{R}^n$",
              "⁺": r"$^+$", "ᴮ": r"$^B$", "²": r"$^2$", "γ": r"$\gamma$", "x̃": r"$\tilde{x}$",
              "Σ": r"$\Sigma$", "−": "-", "≤": r"$\leq$", "≥": r"$\geq$", "·": r"$\cdot$",
-             "⁻": r"$^-$", "…": r"\dots{}"}
+             "⁻": r"$^-$", "…": r"\dots{}", "≠": r"$\neq$", "∈": r"$\in$"}
     out = []
     i = 0
     while i < len(value):
@@ -186,3 +186,57 @@ def latex_escape(value: str) -> str:
             out.append(value[i])
             i += 1
     return "".join(out)
+
+
+#: the packages a standalone document uses: all in every LaTeX distribution
+DOCUMENT_PACKAGES = ("amsmath", "amssymb")
+
+
+def latex_document(*bodies: str) -> str:
+    r"""A complete LaTeX document around LaTeX fragments (``to_latex()`` outputs).
+
+    The preamble loads only standard packages (:data:`DOCUMENT_PACKAGES`,
+    ``inputenc`` and ``fontenc``); a character beyond Latin-1 that a
+    fragment still holds (from a user rule's title, say) is declared so the
+    document compiles with ``pdflatex`` (it prints as ``U+XXXX``).
+
+    Parameters
+    ----------
+    *bodies : str
+        Fragments, such as ``Derivation.to_latex()`` and ``Report.to_latex()``;
+        they are separated by a blank line.
+
+    Returns
+    -------
+    str
+        From ``\documentclass`` to ``\end{document}``.
+
+    Examples
+    --------
+    >>> doc = latex_document("\\begin{align*} x_j &= 1 \\end{align*}")
+    >>> print(doc)  # doctest: +ELLIPSIS
+    \documentclass{article}
+    \usepackage[utf8]{inputenc}
+    \usepackage[T1]{fontenc}
+    \usepackage{amsmath,amssymb}
+    ...
+    \begin{document}
+    \begin{align*} x_j &= 1 \end{align*}
+    \end{document}
+    <BLANKLINE>
+    """
+    body = "\n\n".join(bodies)
+    wide = sorted({c for c in body if ord(c) > 0xFF})
+    declared = [f"\\DeclareUnicodeCharacter{{{ord(c):04X}}}{{\\texttt{{U+{ord(c):04X}}}}}"
+                for c in wide]
+    return "\n".join([
+        "\\documentclass{article}",
+        "\\usepackage[utf8]{inputenc}",
+        "\\usepackage[T1]{fontenc}",
+        f"\\usepackage{{{','.join(DOCUMENT_PACKAGES)}}}",
+        *declared,
+        "\\setlength{\\parindent}{0pt}",
+        "\\begin{document}",
+        body,
+        "\\end{document}",
+        ""])
