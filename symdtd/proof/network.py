@@ -55,7 +55,9 @@ class NetworkReport:
         The residual equals minus what biases absorbed and zero-denominator
         neurons lost, so every bit of relevance is accounted for.
     layer_totals : list of (int, list, value)
-        Generation index, its nodes and the relevance they hold.
+        Generation index, its nodes and the relevance they hold. With skip
+        connections these totals differ from generation to generation: an
+        edge that jumps over a generation carries relevance past it.
     positive_bias : list of str
         The neurons with a positive bias (their root may leave the domain).
     zero_denominators : list of str
@@ -73,6 +75,12 @@ class NetworkReport:
     rule_mismatches : dict, optional
         ``neuron -> why`` for neurons whose rule assumes an input domain
         that does not contain their inputs' values (its proofs do not apply).
+    cut_totals : list of (int, value), optional
+        Per generation ``k``, the relevance crossing the cut above it: the
+        messages on the edges from generations ``≤ k`` to generations
+        ``> k`` (for the output's generation, its relevance). Every cut of
+        the DAG carries all of ``x_f`` (less what biases absorb and zero
+        denominators lose above it), skip connections or not.
 
     Examples
     --------
@@ -94,6 +102,7 @@ class NetworkReport:
     lost: dict
     explanation: object = field(repr=False)
     rule_mismatches: dict = field(default_factory=dict)
+    cut_totals: list = field(default_factory=list)
 
     def __bool__(self):
         return self.status == "proved"
@@ -152,10 +161,15 @@ class NetworkReport:
         if self.float_residual is not None:
             lines.append(f"  float residual: {self.float_residual:.3g}")
         lines.append("Relevance by topological generation:")
-        rows = [("gen", "total", "nodes")] + [(str(k), _short(total, 50), " ".join(nodes))
-                                               for k, nodes, total in self.layer_totals]
-        width = [max(len(r[c]) for r in rows) for c in range(2)]
-        lines += [f"  {a:<{width[0]}}  {b:<{width[1]}}  {c}" for a, b, c in rows]
+        cuts = dict(self.cut_totals)
+        rows = [("gen", "total", "across cut", "nodes")] + [
+            (str(k), _short(total, 50), _short(cuts[k], 50) if k in cuts else "", " ".join(nodes))
+            for k, nodes, total in self.layer_totals]
+        width = [max(len(r[c]) for r in rows) for c in range(3)]
+        lines += [f"  {a:<{width[0]}}  {b:<{width[1]}}  {c:<{width[2]}}  {d}" for a, b, c, d in rows]
+        lines.append("  (across cut: the messages from generations ≤ gen to those above; every "
+                     "cut carries x_f less what biases absorb and zero denominators lose, while "
+                     "skip connections make the generation totals differ)")
         roots = ("not checked (no numeric point)" if self.roots_outside is None
                  else _listing({n: f"t = {t}" for n, t in self.roots_outside.items()}))
         mismatches = "; ".join(f"{k}: {v}" for k, v in self.rule_mismatches.items())
@@ -246,7 +260,21 @@ def verify_network(network: Network | LayerNetwork, inputs: Mapping[str, object]
     roots = None if point is None else root_checks(network, point, e.output_node, composite)
     return NetworkReport(status, residual, float_residual, accounted, totals, e.positive_bias,
                          e.zero_denominators, roots, e.absorbed, e.lost, e,
-                         _rule_mismatches(network, e, composite))
+                         _rule_mismatches(network, e, composite), _cut_totals(network, e, totals, ar))
+
+
+def _cut_totals(network, e, totals, ar):
+    """``[(k, relevance crossing the cut above generation k)]`` (see :class:`NetworkReport`)."""
+    generation = {n: k for k, layer in enumerate(network.layers()) for n in layer}
+    top = generation[e.output_node]
+    cuts = []
+    for k, _, _ in totals:
+        if k >= top:
+            cuts.append((k, e.relevance[e.output_node]))
+            continue
+        crossing = [m for (i, j), m in e.messages.items() if generation[i] <= k < generation[j]]
+        cuts.append((k, ar.total(crossing)))
+    return cuts
 
 
 def _rule_mismatches(network, explanation, composite=None):
