@@ -78,8 +78,9 @@ def _rule_items(rules):
     """``[(label or None, rule), ...]`` from a list of rules or a dict label -> rule."""
     if isinstance(rules, Mapping):
         return list(rules.items())
-    if isinstance(rules, (str, tuple)) or callable(rules):
-        rules = [rules]
+    names = isinstance(rules, tuple) and all(isinstance(r, str) for r in rules)
+    if isinstance(rules, str) or callable(rules) or (isinstance(rules, tuple) and not names):
+        rules = [rules]   # one rule (a tuple of expressions is one direction)
     items = []
     for rule in rules:
         if isinstance(rule, tuple) and len(rule) == 2 and isinstance(rule[0], str):
