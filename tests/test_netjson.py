@@ -65,7 +65,7 @@ def test_refuses_to_save_symbols_and_unregistered_rules(tmp_path):
         save_network(net, tmp_path / "a.json")
     net = examples.xor()
     net.set_rule("h1", Rule("mine", "mine", Real(), lambda w: w))
-    with pytest.raises(ValueError, match="neuron 'h1': its Rule 'mine' is not registered"):
+    with pytest.raises(ValueError, match="neuron 'h1': its Rule 'mine' has no name a file can hold"):
         network_to_dict(net)
 
 
