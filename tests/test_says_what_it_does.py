@@ -279,3 +279,24 @@ def test_tutorial02_explains_the_generation_totals():
 def test_cli_module_keeps_json_loading_separate():
     # the binary-file message comes from the JSON loader, not from the explain command
     assert "not a network JSON file" not in Path(cli_commands.__file__).read_text()
+
+
+# ------------------------------------------------------- refuted verdicts
+@pytest.mark.parametrize("rule", ["w2", "z+", "zB", "z", "gamma"])
+@pytest.mark.parametrize("bias", ["nonpositive", "real", "positive"])
+def test_a_refuted_claim_names_the_sub_claim_its_witness_breaks(rule, bias):
+    for claim in verify(rule, bias=bias).claims:
+        if claim.verdict == "refuted" and claim.checks:
+            assert "refuted" in [verdict for _, verdict in claim.checks], (rule, bias, claim.detail())
+
+
+def test_the_gamma_witness_breaks_the_sub_claim_it_names():
+    claim = verify("gamma", bias="positive").claim("root in domain")
+    ce = {k: R(str(v)) for k, v in claim.counterexample.items()}
+    broken = [label for label, verdict in claim.checks if verdict == "refuted"]
+    # by hand: v_i = x_i·(1 + γ·1[w_i > 0]); t = z / Σ v·w; x̃ = x − t·v
+    x, w = [ce["x_1"], ce["x_2"]], [ce["w_1"], ce["w_2"]]
+    v = [xi * (1 + ce["gamma"] * (1 if wi > 0 else 0)) for xi, wi in zip(x, w)]
+    t = (x[0] * w[0] + x[1] * w[1] + ce["b_j"]) / (v[0] * w[0] + v[1] * w[1])
+    x_tilde = [xi - t * vi for xi, vi in zip(x, v)]
+    assert broken == ["x̃_i ≥ 0"] and min(x_tilde) < 0
