@@ -195,9 +195,13 @@ def _run(args) -> int:
     return code
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None):
-    """A warning as one line in the command's words: ``symdtd: warning: …``."""
-    print(f"symdtd: warning: {' '.join(str(message).split())}", file=sys.stderr)
+def _warning_printer(previous):
+    """symdtd's own warnings as one line ``symdtd: warning: …``; others as Python shows them."""
+    def show(message, category, filename, lineno, file=None, line=None):
+        if not category.__module__.startswith("symdtd"):
+            return previous(message, category, filename, lineno, file, line)
+        print(f"symdtd: warning: {' '.join(str(message).split())}", file=sys.stderr)
+    return show
 
 
 def _stdout_closed() -> int:
@@ -236,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except SystemExit as stop:   # argparse already printed its message
             return int(stop.code or 0)
         with warnings.catch_warnings():
-            warnings.showwarning = _show_warning
+            warnings.showwarning = _warning_printer(warnings.showwarning)
             return _run(args)
     except KeyboardInterrupt:
         print("symdtd: interrupted", file=sys.stderr)
