@@ -138,6 +138,7 @@ def register_select(sub: object, make: object) -> None:
     p.add_argument("--n", type=_count, default=None, help="use the first N of the 450 digits")
     p.add_argument("--steps", type=_count, default=None, help="pixel-flipping steps (default: all 64)")
     p.add_argument("--chunk-rows", type=_count, default=64, help="rows per task (default 64)")
-    p.add_argument("-o", "--output", default=None, help="write the winner (composite and bias) as JSON")
+    p.add_argument("-o", "--output", default=None, help="write the winner (composite and bias) as JSON "
+                   "(default: none written; only the table is printed)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=run_select)
