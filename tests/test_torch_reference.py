@@ -55,13 +55,20 @@ def test_reference_equals_the_exact_neuron_level_propagation(seed):
 
 def test_reference_conserves_with_nonpositive_biases_and_defaults_to_the_largest_output():
     model = small_cnn(4)
-    x = torch.rand(5, 2, 6, 6, dtype=torch.float64)
+    x = torch.rand(40, 2, 6, 6, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
     R, y = dtd_reference(model, x)
     out = model(x).detach()
     np.testing.assert_allclose(y.numpy(), out.max(dim=1).values.numpy(), rtol=1e-12)
-    # conservation: Σ_i x_i w⁺_ij / Σ_i' x_i' w⁺_i'j = 1 (zB likewise), and with biases ≤ 0 a
-    # zero denominator z⁺_j = 0 means x_j = 0 and R_j = 0: nothing is lost on the way down
-    np.testing.assert_allclose(R.reshape(5, -1).sum(dim=1).numpy(), y.numpy(), rtol=1e-10)
+    # conservation: Σ_i x_i w⁺_ij / Σ_i' x_i' w⁺_i'j = 1 (zB likewise). Below the output, biases
+    # ≤ 0 make z⁺_j ≥ z_j > 0 wherever x_j > 0, so nothing is lost there; the linear output
+    # x_f = Σ h w + b can be ≠ 0 while its z⁺ = Σ h w⁺ is 0 (all of h dead): then all is lost
+    hidden = model[:-1](x).detach()
+    k = out.argmax(dim=1)
+    z_plus = (hidden * model[-1].weight.detach()[k].clamp(min=0)).sum(dim=1)
+    kept = (z_plus > 0).numpy()
+    assert kept.sum() >= 20   # most rows have a live hidden layer: the check has teeth
+    np.testing.assert_allclose(R.reshape(40, -1).sum(dim=1).numpy()[kept], y.numpy()[kept], rtol=1e-10)
+    assert (R.reshape(40, -1)[~kept] == 0).all()
 
 
 def test_reference_matches_a_hand_calculation_of_z_plus_and_z_b():
