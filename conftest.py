@@ -22,5 +22,8 @@ def pytest_collection_modifyitems(config, items):
         except ValueError:
             continue
         module = NEEDS.get(where)
+        if module is None and item.path.suffix == ".md" \
+                and ">>> import torch" in item.path.read_text(encoding="utf-8"):
+            module = "torch"   # a docs page whose examples import torch
         if module and importlib.util.find_spec(module) is None:
             item.add_marker(pytest.mark.skip(reason=f"needs {module} (pip install 'symdtd[{module}]')"))
