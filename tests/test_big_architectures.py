@@ -12,20 +12,11 @@ torch = pytest.importorskip("torch")
 
 from symdtd.compiler.layer_pass import compile_layers  # noqa: E402
 from symdtd.core.domains import Box  # noqa: E402
-from symdtd.network.join_layers import Add  # noqa: E402
 from symdtd.real.architectures import googlenet, resnet50, vgg16  # noqa: E402
 from symdtd.real.fx_import import layers_from_torch  # noqa: E402
 from symdtd.real.torch_reference import dtd_reference  # noqa: E402
 
 ARCHITECTURES = {"vgg16": vgg16, "resnet50": resnet50, "googlenet": googlenet}
-
-
-def residual_z(net):
-    """The z rule at residual additions: what the gradient through a sum computes (the reference)."""
-    for name in net.order():
-        if isinstance(net.layer(name), Add):
-            net.layer(name).rule = "z"
-    return net
 
 
 def check_against_reference(model, size, batch, backends, seed=0):
@@ -36,7 +27,7 @@ def check_against_reference(model, size, batch, backends, seed=0):
     R, x_f = dtd_reference(model, x, target, low=0.0, high=1.0)
     R = R.numpy()
     assert np.abs(R).max() > 0
-    net = residual_z(layers_from_torch(model, (3, size, size), Box(0, 1)))
+    net = layers_from_torch(model, (3, size, size), Box(0, 1))  # the default: z at residual sums
     explanations = {}
     for backend in backends:
         compiled = compile_layers(net, backend=backend)

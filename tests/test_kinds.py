@@ -22,10 +22,10 @@ EXACT, FLOAT, SYMBOLIC = ARITHMETIC["exact"], ARITHMETIC["float"], ARITHMETIC["s
 
 # ------------------------------------------------------------- (a) by hand
 def test_the_registry_maps_the_kind_strings():
-    assert KINDS == ("input", "relu", "linear", "sumpool", "maxpool")
+    assert KINDS == ("input", "relu", "linear", "sumpool", "maxpool", "relu_sum", "linear_sum")
     assert [kind_named(k).name for k in KINDS] == list(KINDS)
     assert [type(kind_named(k)).__name__ for k in KINDS] == ["Input", "ReLU", "Linear", "SumPool",
-                                                             "MaxPool"]
+                                                             "MaxPool", "ReLUSum", "LinearSum"]
     with pytest.raises(ValueError, match="kind must be one of .*got 'tanh'"):
         kind_named("tanh")
     with pytest.raises(ValueError, match="built in"):
@@ -39,10 +39,12 @@ def test_what_each_kind_stores_and_yields():
     table = {k: (kind_named(k).weighted, kind_named(k).nonnegative, kind_named(k).pooling,
                  kind_named(k).selects) for k in KINDS[1:]}
     assert table == {"relu": (True, True, False, False), "linear": (True, False, False, False),
-                     "sumpool": (False, True, True, False), "maxpool": (False, True, True, True)}
+                     "sumpool": (False, True, True, False), "maxpool": (False, True, True, True),
+                     "relu_sum": (True, True, False, False), "linear_sum": (True, False, False, False)}
+    assert [k for k in KINDS if kind_named(k).sums] == ["relu_sum", "linear_sum"]
     assert kind_named("input").is_input and not any(kind_named(k).is_input for k in KINDS[1:])
     # only a ReLU switches off (output 0 on a whole half-space): the flow drawings count those
-    assert [k for k in KINDS if kind_named(k).gates] == ["relu"]
+    assert [k for k in KINDS if kind_named(k).gates] == ["relu", "relu_sum"]
     for k in ("relu", "sumpool", "maxpool"):
         assert kind_named(k).symbol("v").is_nonnegative
     assert kind_named("linear").symbol("v").is_nonnegative is None
@@ -133,7 +135,7 @@ def test_positive_bias_is_one_test():
 
 
 # --------------------------------------------------- (b) every pass agrees
-def _random_dag(seed, kinds=("relu", "linear", "sumpool", "maxpool")):
+def _random_dag(seed, kinds=("relu", "linear", "sumpool", "maxpool", "relu_sum", "linear_sum")):
     """A small random DAG with every kind; dyadic weights and biases (exact in floats)."""
     rnd = random.Random(seed)
     net = Network()
@@ -154,10 +156,13 @@ def _random_dag(seed, kinds=("relu", "linear", "sumpool", "maxpool")):
                 positive.append(name)
                 continue
         sources = rnd.sample(nodes, rnd.randint(1, min(4, len(nodes))))
-        net.add_neuron(name, {s: R(rnd.randint(-8, 8), 4) for s in sources},
-                       bias=R(rnd.randint(-4, 4), 8), kind=kind)
+        if kind.endswith("_sum"):  # residual sums: unit weights, bias 0
+            net.add_neuron(name, dict.fromkeys(sources, 1), kind=kind)
+        else:
+            net.add_neuron(name, {s: R(rnd.randint(-8, 8), 4) for s in sources},
+                           bias=R(rnd.randint(-4, 4), 8), kind=kind)
         nodes.append(name)
-        if kind == "relu":
+        if kind in ("relu", "relu_sum"):
             positive.append(name)
     net.outputs = [n for n in nodes if n not in net.inputs]
     return net

@@ -11,8 +11,10 @@ Built-ins:
 :class:`PaperDefault`
     the paper's choice (see docs/maths.md, "Networks"): at a neuron fed by
     box inputs zᴮ, by real-valued inputs w², by both the per-input rule
-    ``"mixed"``, by ≥ 0 inputs only (ReLU, pooling, ℝ₊) z⁺; sum-pooling the
-    z rule (proportional); max-pooling winner-take-all, or proportional with
+    ``"mixed"``, by ≥ 0 inputs only (ReLU, pooling, ℝ₊) z⁺; sum-pooling and
+    residual additions (unit-weight sums, the ``relu_sum``/``linear_sum``
+    kinds of an ``Add`` layer) the z rule (proportional, what the gradient
+    through a sum computes); max-pooling winner-take-all, or proportional with
     ``PaperDefault(maxpool="proportional")`` (default: the network's ``maxpool``).
 :class:`Above` / :class:`GammaAbove`
     the default, with another rule (γ with a given γ) wherever the default
@@ -208,7 +210,7 @@ class PaperDefault(Composite):
         kind = kind_named(network.graph.nodes[node]["kind"])
         if kind.selects:  # max-pooling: winner-take-all or proportional, as configured
             return pooling_rule(self.maxpool or network.maxpool)
-        if kind.pooling:  # sum-pooling: the z rule on unit weights (proportional)
+        if kind.pooling or kind.sums:  # sum-pooling, residual sums: z on unit weights (proportional)
             return get_rule("z")
         classes = {input_class(network, p) for p in network.graph.pred[node]}
         if classes == {"real"}:

@@ -70,8 +70,8 @@ from ..propagation.arithmetic import forward_values
 from . import neurons
 from .dense import dense_layers, forward_pass, numeric_plan
 from .graph_state import INPUT, GraphState
+from .kind_base import MAXPOOL_MODES
 from .kind_registry import KINDS, kind_named, registered
-from .kinds import MAXPOOL_MODES
 from .neurons import as_weight, build_expr, input_symbol
 from .pooling import WINNER_TAKE_ALL
 
@@ -118,9 +118,10 @@ class Network(GraphState):
         inputs : dict
             ``{source name: weight}``; sources must already be in the network.
         bias : number, optional
-        kind : {"relu", "linear"}
+        kind : {"relu", "linear", "relu_sum", "linear_sum"}
             Or the name of another weighted kind registered with
-            :func:`symdtd.network.kinds.register`.
+            :func:`symdtd.network.kind_registry.register`. The ``*_sum`` kinds
+            are residual additions: weights 1 and bias 0 (ValueError otherwise).
         rule : str or Rule, optional
             Overrides the default rule (see :meth:`rule_for`).
         """
@@ -135,6 +136,9 @@ class Network(GraphState):
         edges = self._check_sources(name, list(inputs))
         weights = [as_weight(inputs[s], f"weight of edge {s!r} -> {name!r}") for s in edges]
         bias = as_weight(bias, f"bias of neuron {name!r}")
+        if kind_class.sums and (bias != 0 or any(w != 1 for w in weights)):
+            raise ValueError(f"neuron {name!r}: a {kind} neuron is a unit-weight sum: every "
+                             f"weight 1 and bias 0, got weights {weights} and bias {bias}")
         kind_class.check_rule(name, rule)
         self._add_node(name, kind=kind, bias=bias, rule=rule, symbol=kind_class.symbol(name),
                        edges=zip(edges, weights))

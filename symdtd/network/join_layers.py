@@ -1,7 +1,8 @@
 """Layer nodes that join or rearrange others: residual addition, channel concatenation, flatten.
 
 Layer nodes as in :mod:`symdtd.network.layers`. :class:`Add` is a layer of
-``relu`` (or ``linear``) neurons with weight 1 on each source and bias 0, so
+``relu_sum`` (or ``linear_sum``) neurons, :class:`~symdtd.network.kinds.ReLUSum`,
+with weight 1 on each source and bias 0, so
 its map ``T`` is the sum of its sources and ``T_{g}`` scales each by ``g(1)``.
 :class:`Concat` and :class:`Flatten` are *views*: they make no neurons of
 their own (their neurons are their sources'), and relevance passes through
@@ -35,8 +36,8 @@ __all__ = ["Add", "Concat", "Flatten"]
 class Add(Layer):
     """Residual addition ``y[i] = act(a[i] + b[i] + …)`` of sources of one shape.
 
-    Its neurons are ``relu`` (or ``linear``) neurons with weight 1 on each
-    source and bias 0.
+    Its neurons are ``relu_sum`` (or ``linear_sum``) neurons with weight 1
+    on each source and bias 0; the paper's default gives them the z rule.
     """
 
     n_sources = None
@@ -44,7 +45,7 @@ class Add(Layer):
     def __init__(self, *, activation="relu", rule=None):
         super().__init__(rule)
         self.activation = check_activation(activation)
-        self.neuron_kind = activation
+        self.neuron_kind = f"{activation}_sum"  # unit-weight sum kinds: the default's z rule
 
     def infer_shape(self, input_shapes):
         for shape, source in zip(input_shapes[1:], self.sources[1:]):

@@ -17,7 +17,8 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from .kinds import Input, Linear, MaxPool, NeuronKind, ReLU, SumPool
+from .kind_base import NeuronKind
+from .kinds import Input, Linear, LinearSum, MaxPool, ReLU, ReLUSum, SumPool
 
 __all__ = ["KINDS", "register", "unregister", "kind_named", "registered", "positive_bias"]
 
@@ -125,7 +126,7 @@ def positive_bias(kind, bias):
     return bias > 0
 
 
-for _kind in (Input(), ReLU(), Linear(), SumPool(), MaxPool()):
+for _kind in (Input(), ReLU(), Linear(), SumPool(), MaxPool(), ReLUSum(), LinearSum()):
     register(_kind)
 del _kind
 

@@ -52,7 +52,8 @@ import networkx as nx
 import numpy as np
 
 from ..core.domains import Box, Domain, Positive, Real
-from .kinds import MAXPOOL_MODES
+from .kind_base import MAXPOOL_MODES
+from .kind_registry import kind_named
 from .layer_base import Layer
 from .layer_neurons import expand, neuron_expression
 from .layer_rules import layer_rule
@@ -248,7 +249,7 @@ class LayerNetwork:
                     "box" if isinstance(layer.domain, Box) else "positive")
         if layer.neuron_kind == "view":
             return self.input_class(layer.sources[0])
-        return "real" if layer.neuron_kind == "linear" else "positive"
+        return "positive" if kind_named(layer.neuron_kind).nonnegative else "real"
 
     def base_input(self, name):
         """The input layer behind *name* when it is an input or a view of one, else None."""

@@ -35,7 +35,7 @@ import sympy as sp
 from ..core.numbers import to_sympy
 from ..core.rules import get_rule
 from ..propagation.arithmetic import winner_index
-from .kinds import POOLING_RULE_KINDS
+from .kind_base import POOLING_RULE_KINDS
 
 __all__ = ["PoolingRule", "WinnerTakeAll", "Proportional", "WINNER_TAKE_ALL", "PROPORTIONAL",
            "POOLING_RULES", "pooling_rule"]
