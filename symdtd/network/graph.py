@@ -7,8 +7,9 @@ by every other module (propagation, compilation, rendering, JSON):
 Node attributes
     ``kind``
         ``"input"``, ``"relu"`` (``x = max(0, z)``), ``"linear"`` (``x = z``,
-        an output that may be negative), ``"sumpool"`` (``x = Σ x_i``) or
-        ``"maxpool"`` (``x = max_i x_i``): the name of a kind class of
+        an output that may be negative), ``"sumpool"`` (``x = Σ x_i``),
+        ``"maxpool"`` (``x = max_i x_i``), ``"relu_sum"`` or ``"linear_sum"``
+        (a residual addition: unit weights, bias 0): the name of a kind class of
         :mod:`symdtd.network.kinds`, which every pass asks.
     ``bias``
         ``b`` in ``z = Σ_i x_i w_i + b`` (``0`` for inputs and pools).
