@@ -51,10 +51,11 @@ from itertools import permutations
 import networkx as nx
 import numpy as np
 
-from ..core.domains import Box, Domain, Positive, Real
+from ..core.domains import Box, Positive, Real
 from .kind_base import MAXPOOL_MODES
 from .kind_registry import kind_named
 from .layer_base import Layer
+from .layer_inputs import InputLayer, check_inputs
 from .layer_neurons import expand, neuron_expression
 from .layer_rules import layer_rule
 from .norm_layers import LocalResponseNorm
@@ -64,39 +65,6 @@ __all__ = ["LayerNetwork", "InputLayer", "EDGE_LIMIT", "neuron_network"]
 
 #: the most neuron-level edges :meth:`LayerNetwork.neurons` builds unless told otherwise
 EDGE_LIMIT = 10 ** 6
-
-
-class InputLayer(Layer):
-    """The input of a :class:`LayerNetwork`: a shape and a domain (shared or per input)."""
-
-    n_sources = 0
-    neuron_kind = "input"
-
-    def __init__(self, name, shape, domain):
-        super().__init__()
-        shape = tuple(int(s) for s in np.atleast_1d(shape))
-        if len(shape) not in (1, 3) or min(shape) < 1:
-            raise ValueError(f"input {name!r}: shape must be (C, H, W) or (n,), got {shape!r}")
-        if not isinstance(domain, Domain):
-            raise TypeError(f"input {name!r}: domain must be a Domain, got {domain!r}")
-        if isinstance(domain, Box) and domain.per_input:
-            try:
-                domain.bounds(int(np.prod(shape)))
-            except ValueError:
-                raise ValueError(f"input {name!r}: the Box has per-input bounds of the wrong "
-                                 f"length for shape {shape}") from None
-        self.name, self.shape, self.domain = name, shape, domain
-
-    def bounds(self):
-        """``(low, high)`` arrays of the input's shape (``±inf`` when open)."""
-        if isinstance(self.domain, Box):
-            if self.domain.symbolic:
-                raise ValueError(f"input {self.name!r} has a symbolic Box(); "
-                                 "layer-level propagation needs numeric bounds")
-            low, high = self.domain.bounds(int(np.prod(self.shape)))
-            return np.reshape(low, self.shape), np.reshape(high, self.shape)
-        low = 0.0 if isinstance(self.domain, Positive) else -np.inf
-        return np.full(self.shape, low), np.full(self.shape, np.inf)
 
 
 class LayerNetwork:
@@ -122,6 +90,7 @@ class LayerNetwork:
         self.graph = nx.DiGraph()
         self.maxpool = maxpool
         self.output = None
+        self._last = None
 
     # ----------------------------------------------------------------- build
     def add_input(self, name, shape, domain=None):
@@ -190,6 +159,94 @@ class LayerNetwork:
         self.graph.add_edges_from((s, name, {"slot": k}) for k, s in enumerate(sources))
         self.output = self._last = name
         return layer
+
+    def remove(self, name):
+        """Remove layer *name*, which no other layer may read.
+
+        The last layer added becomes the one :meth:`add_layer` reads by default;
+        when *name* was the :attr:`output`, the last remaining layer that is
+        not an input becomes the output (None if there is none).
+
+        Parameters
+        ----------
+        name : str
+
+        Returns
+        -------
+        Layer
+            The removed layer.
+
+        Raises
+        ------
+        ValueError
+            *name* is not a layer of the network, or other layers read it
+            (named in the message).
+
+        Examples
+        --------
+        >>> from symdtd.network.layers import Dense
+        >>> net = LayerNetwork()
+        >>> _ = net.add_input("x", (2,))
+        >>> _ = net.add_layer("h", Dense([[1.0, 1.0]]))
+        >>> _ = net.add_layer("y", Dense([[2.0]], activation="linear"))
+        >>> net.remove("h")
+        Traceback (most recent call last):
+        ...
+        ValueError: layer 'h' is read by ['y']; remove those first
+        >>> net.remove("y")
+        Dense('y', shape=(1,))
+        >>> net.output, net.order()
+        ('h', ['x', 'h'])
+        """
+        layer = self.layer(name)
+        readers = list(self.graph.succ[name])
+        if readers:
+            raise ValueError(f"layer {name!r} is read by {readers}; remove those first")
+        self.graph.remove_node(name)
+        rest = list(self.graph)
+        self._last = rest[-1] if rest else None
+        if self.output == name:
+            layers = [n for n in rest if not isinstance(self.layer(n), InputLayer)]
+            self.output = layers[-1] if layers else None
+        return layer
+
+    def prune(self, output=None):
+        """Remove every layer *output* does not depend on (unused branches and inputs).
+
+        Parameters
+        ----------
+        output : str, optional
+            The layer to keep with its ancestors (default :attr:`output`); it
+            becomes the output.
+
+        Returns
+        -------
+        list of str
+            The removed layers, readers before their sources.
+
+        Raises
+        ------
+        ValueError
+            *output* is not a layer of the network.
+
+        Examples
+        --------
+        >>> from symdtd.network.layers import Dense
+        >>> net = LayerNetwork()
+        >>> _ = net.add_input("x", (2,))
+        >>> _ = net.add_layer("h", Dense([[1.0, 1.0]]))
+        >>> _ = net.add_layer("unused", Dense([[1.0, -1.0]]), ["x"])
+        >>> net.prune("h"), net.output, net.order()
+        (['unused'], 'h', ['x', 'h'])
+        """
+        output = self.output if output is None else output
+        self.layer(output)
+        keep = nx.ancestors(self.graph, output) | {output}
+        removed = [n for n in reversed(list(nx.topological_sort(self.graph))) if n not in keep]
+        for n in removed:  # readers first: a reader of a removed layer is never kept
+            self.remove(n)
+        self.output = output
+        return removed
 
     def _check_new_name(self, name, is_input=False):
         if not isinstance(name, str) or not name or (is_input and "_" in name):
@@ -298,36 +355,15 @@ class LayerNetwork:
     def check_inputs(self, X, dtype=np.float64):
         """``{input name: array (batch, *shape)}`` in *dtype* (float64 or float32).
 
+        See :func:`symdtd.network.layer_inputs.check_inputs`.
+
         Raises
         ------
         ValueError
             A missing or unknown input, a wrong shape, NaN or inf (the message
             names the input).
         """
-        inputs = self.inputs
-        if not inputs:
-            raise ValueError("the network has no inputs")
-        if not isinstance(X, dict):
-            if len(inputs) > 1:
-                raise ValueError(f"the network has inputs {inputs}; pass X as a dict")
-            X = {inputs[0]: X}
-        if set(X) != set(inputs):
-            raise ValueError(f"X must give the inputs {inputs}, got {sorted(X)}")
-        values = {}
-        for name in inputs:
-            shape = self.layer(name).shape
-            with np.errstate(over="ignore"):
-                arr = np.asarray(X[name], dtype=dtype)
-            n = int(np.prod(shape))
-            if arr.ndim == 2 and arr.shape[1] == n and len(shape) > 1:
-                arr = arr.reshape((len(arr),) + shape)
-            if arr.shape[1:] != shape:
-                raise ValueError(f"input {name!r}: expected shape (batch, {', '.join(map(str, shape))}) "
-                                 f"or (batch, {n}), got {arr.shape}")
-            if not np.isfinite(arr).all():
-                raise ValueError(f"input {name!r}: X has NaN or inf")
-            values[name] = arr
-        return values
+        return check_inputs(self, X, dtype)
 
     # -------------------------------------------------------------- neurons
     def neurons(self, window=None, limit=EDGE_LIMIT, *, output=None):

@@ -42,7 +42,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import networkx as nx
 import numpy as np
 
 from ..core.domains import Domain, Real
@@ -201,9 +200,7 @@ class _Reader(FxGraph):
         name = self.tensor(out, node)
         if name in self.net.inputs:
             raise TypeError("from_torch: the model returns its input unchanged; there is nothing to explain")
-        self.net.output = name
-        keep = nx.ancestors(self.net.graph, name) | {name}    # layers of unused branches go
-        self.net.graph.remove_nodes_from([n for n in list(self.net.graph) if n not in keep])
+        self.net.prune(name)    # layers of unused branches go; the output is the model's
         return self.net
 
     # ------------------------------------------------------------- fusion
