@@ -14,13 +14,13 @@ Network(...
 """
 from __future__ import annotations
 
-import argparse
 import math
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
 from ..core.numbers import parse_number
+from .options import argument_type, finite_number, numbers, positive_int
 from .select_command import register_select
 
 __all__ = ["REGISTRY", "load_network_argument", "parse_inputs"]
@@ -112,53 +112,17 @@ def _render(args) -> int:
     return 0
 
 
-def _number(text, what):
-    """A finite float from a command-line number (:func:`symdtd.core.numbers.parse_number`)."""
-    value = float(parse_number(text, what))
-    if not math.isfinite(value):
-        raise ValueError(f"{what}: {text!r} is too large (beyond float64)")
-    return value
-
-
-def _numbers(text, what, count=None):
-    values = [_number(v, what) for v in text.split(",")]
-    if count is not None and len(values) != count:
-        raise ValueError(f"{what} needs {count} numbers, got {len(values)} in {text!r}")
-    return values
-
-
-def _argument(convert, what):
-    """An argparse ``type=`` that reports *convert*'s ValueError as a usage error."""
-    def parse(text):
-        try:
-            return convert(text)
-        except ValueError as err:
-            raise argparse.ArgumentTypeError(str(err)) from None
-    parse.__name__ = what  # argparse names the type in some messages
-    return parse
-
-
 def _box_bound(text):
-    return _number(text, "bound")
-
-
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise ValueError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise ValueError(f"expected a positive integer, got {value}")
-    return value
+    return finite_number(text, "bound")
 
 
 def _parse_neuron(text):
     parts = text.split(":")
     if len(parts) != 3:
         raise ValueError(f"--neuron expects W1,W2:B:X1,X2, got {text!r}")
-    weights = _numbers(parts[0], "neuron weights", 2)
-    (bias,) = _numbers(parts[1], "neuron bias", 1)
-    point = _numbers(parts[2], "data point", 2)
+    weights = numbers(parts[0], "neuron weights", 2)
+    (bias,) = numbers(parts[1], "neuron bias", 1)
+    point = numbers(parts[2], "data point", 2)
     return (tuple(weights), bias, tuple(point))
 
 
@@ -216,7 +180,7 @@ def _register_render(sub, make):
     _network_options(p)
     p.add_argument("-o", "--output", default="flow.svg",
                    help="image file: .svg, .png, .pdf or .gv (DOT source) (default: flow.svg)")
-    positive = _argument(_positive_int, "positive integer")
+    positive = argument_type(positive_int, "positive integer")
     p.add_argument("--top-k", type=positive, default=None, metavar="K",
                    help="draw only the K strongest edges, K >= 1 (default: all)")
     p.add_argument("--collapse-above", type=positive, default=None, metavar="N",
@@ -237,7 +201,7 @@ def _register_plot_root(sub, make):
     p.add_argument("--rules", nargs="+", default=["w2", "z+", "zB"],
                    help="rules whose search to draw, each in its own fixed colour "
                         "(default: w2 z+ zB)")
-    p.add_argument("--box", nargs=2, type=_argument(_box_bound, "number"), default=(0.0, 1.0),
+    p.add_argument("--box", nargs=2, type=argument_type(_box_bound, "number"), default=(0.0, 1.0),
                    metavar=("LOW", "HIGH"),
                    help="input box for zB (default: 0 1)")
     p.add_argument("-o", "--output", default="root-search.png",
@@ -292,7 +256,7 @@ def _register_evaluate(sub, make):
              "shipped digit models", "symdtd evaluate --models mlp --n 100 -o figures")
     p.add_argument("--models", nargs="+", choices=("mlp", "cnn"), default=["mlp", "cnn"],
                    help="shipped models to evaluate (default: both)")
-    positive = _argument(_positive_int, "positive integer")
+    positive = argument_type(positive_int, "positive integer")
     p.add_argument("--n", type=positive, default=None, help="use the first N held-out digits")
     p.add_argument("--patch", type=positive, default=None, help="flip PATCH×PATCH tiles")
     p.add_argument("--steps", type=positive, default=None, help="number of flipping steps")

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .options import argument_type, numbers, positive_int
+
 __all__ = ["is_model_file", "add_model_options", "refuse_model_options", "run_model_explain", "heatmap_paths",
            "MODEL_SUFFIXES"]
 
@@ -70,9 +72,9 @@ def add_model_options(parser) -> None:
         "saved torch models (MODEL.pt: torch.save of a whole nn.Module, read with "
         "weights_only=False, which runs the file's code: use only files you trust; or a "
         "TorchScript file of a scripted nn.Sequential)")
-    group.add_argument("--target", type=_argument(_class_index), default=None, metavar="K",
+    group.add_argument("--target", type=argument_type(_class_index), default=None, metavar="K",
                        help="class index to explain (default: each image's top class)")
-    group.add_argument("--size", type=_argument(_size), default=None, metavar="N or H,W",
+    group.add_argument("--size", type=argument_type(_size), default=None, metavar="N or H,W",
                        help="resize and centre-crop the images to this size (default: inferred: "
                             "a model starting with Linear takes a square of in_features / channels "
                             "pixels, otherwise the first image's size)")
@@ -81,7 +83,7 @@ def add_model_options(parser) -> None:
                             "input box becomes [(0 - mean) / std, (1 - mean) / std]")
     group.add_argument("--std", default=None, metavar="S or S1,S2,S3", help="see --mean (default 1)")
     # defaults None: given with a network file they are refused; run_model_explain fills them in
-    group.add_argument("--batch-size", type=_argument(_positive), default=None,
+    group.add_argument("--batch-size", type=argument_type(positive_int), default=None,
                        help="images per batch (default 16)")
     group.add_argument("--backend", choices=("numpy", "torch"), default=None,
                        help="what runs the convolutions (default numpy)")
@@ -91,25 +93,6 @@ def add_model_options(parser) -> None:
                        help="lay the heatmap over the photo (in grey)")
     group.add_argument("--save-relevance", default=None, metavar="FILE.npy",
                        help="also save the relevance, shape (images, C, H, W), as a NumPy file")
-
-
-def _argument(convert):
-    """An argparse ``type=`` that reports *convert*'s ValueError as a usage error."""
-    import argparse
-
-    def parse(text):
-        try:
-            return convert(text)
-        except ValueError as err:
-            raise argparse.ArgumentTypeError(str(err)) from None
-    parse.__name__ = convert.__name__.strip("_").replace("_", " ")
-    return parse
-
-
-def _positive(text):
-    if not text.strip().isdigit() or int(text) < 1:
-        raise ValueError(f"expected a positive integer, got {text!r}")
-    return int(text)
 
 
 def _class_index(text):
@@ -128,18 +111,6 @@ def _size(text):
         raise ValueError(f"expected N or H,W (positive integers), got {text!r}")
     sizes = [int(p) for p in parts]
     return (sizes[0], sizes[-1])
-
-
-def _numbers(text, what):
-    """``"0.5,0.25"`` → ``[0.5, 0.25]``, each number read by :func:`symdtd.core.numbers.parse_number`."""
-    from ..core.numbers import parse_number
-
-    if text is None:
-        return None
-    values = [float(parse_number(v.strip(), what)) for v in text.split(",")]
-    if not all(np.isfinite(values)):
-        raise ValueError(f"{what}: {text!r} is too large (beyond float64)")
-    return values
 
 
 def refuse_model_options(args) -> None:
@@ -260,7 +231,8 @@ def run_model_explain(args) -> int:
     model = load_torch_model(args.network)
     channels, size = _geometry(model, args.size, args.input[0])
     pixels = np.stack([load_image(image, size, channels=channels) for image in args.input])
-    mean, std = _numbers(args.mean, "--mean"), _numbers(args.std, "--std")
+    mean = None if args.mean is None else numbers(args.mean, "--mean")
+    std = None if args.std is None else numbers(args.std, "--std")
     X = normalise(pixels, mean, std)
     from ..real.fx_import import layers_from_torch
 
