@@ -12,14 +12,9 @@ API, so that ``propagate``, ``verify`` and ``render`` work on it
 (:mod:`symdtd.network.layer_neurons`).
 
 The rule of a layer's neurons is chosen by the same composites as a
-neuron's (:meth:`LayerNetwork.rule_for`, :mod:`symdtd.network.layer_rules`):
-by default :class:`~symdtd.network.composites.PaperDefault`, from the value
-classes of its sources (:meth:`LayerNetwork.input_class`): z⁺ on ≥ 0
-sources, zᴮ on a box input, w² on real-valued ones, the per-input rule
-``mixed`` when real and bounded sources meet; sum-pooling z, average pooling
-z⁺ (its neurons are ReLU neurons on ≥ 0 inputs), max-pooling winner-take-all
-or proportional (``maxpool=``). A layer's ``rule`` overrides it, as
-``add_neuron(rule=...)`` does.
+neuron's (:meth:`LayerNetwork.rule_for`, :mod:`symdtd.network.layer_rules`),
+from the value classes of its sources (:meth:`LayerNetwork.input_class`); a
+layer's ``rule`` overrides it, as ``add_neuron(rule=...)`` does.
 
 Examples
 --------
@@ -46,8 +41,6 @@ Max(0, 1.0*x2 + 1.0*x3 + 1.0*x5 + 1.0*x6 - 1.0)
 """
 from __future__ import annotations
 
-from itertools import permutations
-
 import networkx as nx
 import numpy as np
 
@@ -55,11 +48,10 @@ from ..core.domains import Box, Positive, Real
 from .kind_base import MAXPOOL_MODES
 from .kind_registry import kind_named
 from .layer_base import Layer
+from .layer_checks import check_neuron_names, check_new_name, check_sources
 from .layer_inputs import InputLayer, check_inputs
 from .layer_neurons import expand, neuron_expression
 from .layer_rules import layer_rule
-from .norm_layers import LocalResponseNorm
-from .pool_layers import AdaptiveAvgPool2d, WindowPool
 
 __all__ = ["LayerNetwork", "InputLayer", "EDGE_LIMIT", "neuron_network"]
 
@@ -100,7 +92,7 @@ class LayerNetwork:
         <symdtd.network.graph.Network.add_input>`) holds for every entry; a
         :class:`~symdtd.core.domains.Box` may give per-entry bounds in flat order.
         """
-        self._check_new_name(name, is_input=True)
+        check_new_name(self, name, is_input=True)
         layer = InputLayer(name, shape, Positive() if domain is None else domain)
         self.graph.add_node(name, layer=layer)
         self._last = name
@@ -121,7 +113,7 @@ class LayerNetwork:
             take (named in the message), pooling on inputs that may be negative,
             a concatenation of sources with different value classes.
         """
-        self._check_new_name(name)
+        check_new_name(self, name)
         if not isinstance(layer, Layer) or isinstance(layer, InputLayer):
             raise TypeError(f"layer {name!r}: expected a Layer, got {type(layer).__name__}")
         if sources is None:
@@ -135,23 +127,9 @@ class LayerNetwork:
         if len(set(sources)) != len(sources):
             raise ValueError(f"layer {name!r}: a source is listed twice in {sources}")
         layer.bind(name, sources, [self.layer(s).shape for s in sources])
-        classes = {self.input_class(s) for s in sources}
-        if isinstance(layer, (WindowPool, AdaptiveAvgPool2d)):
-            if not all(self._nonnegative(s) for s in sources):
-                layer.name = None
-                raise ValueError(f"layer {name!r}: pooling needs inputs ≥ 0; add a ReLU before it")
-        if isinstance(layer, LocalResponseNorm) and classes != {"positive"}:
-            layer.name = None
-            raise ValueError(f"layer {name!r}: LocalResponseNorm needs inputs ≥ 0 from a ReLU or "
-                             f"pooling layer (its source is {sorted(classes)[0]}-valued); "
-                             "relevance passes it unchanged, which keeps the next rule's domain "
-                             "only for ≥ 0 values")
-        if layer.neuron_kind == "view" and len(classes) > 1:
-            layer.name = None
-            raise ValueError(f"layer {name!r}: sources of different value classes {sorted(classes)} "
-                             "cannot be concatenated")
         try:
-            self._check_neuron_names(layer)
+            check_sources(self, name, layer, sources)
+            check_neuron_names(self, layer)
         except ValueError:
             layer.name = None
             raise
@@ -174,7 +152,6 @@ class LayerNetwork:
         Returns
         -------
         Layer
-            The removed layer.
 
         Raises
         ------
@@ -247,36 +224,6 @@ class LayerNetwork:
             self.remove(n)
         self.output = output
         return removed
-
-    def _check_new_name(self, name, is_input=False):
-        if not isinstance(name, str) or not name or (is_input and "_" in name):
-            raise ValueError(f"{'input' if is_input else 'layer'} names must be non-empty strings"
-                             f"{' without _ (its neurons are named x1, x2, …)' if is_input else ''}, "
-                             f"got {name!r}")
-        if name in self.graph:
-            raise ValueError(f"a layer named {name!r} is already in the network")
-
-    def _check_neuron_names(self, layer):
-        """Refuse a layer whose neuron names could equal another layer's: ``a_1`` of
-        shape ``(n,)`` beside ``a`` of shape ``(C, H, W)`` would both have ``a_1_2_3``."""
-        if layer.neuron_kind == "view":
-            return
-        mine = (layer.name, len(layer.shape))
-        for other, data in self.graph.nodes(data="layer"):
-            if data.neuron_kind in ("input", "view"):
-                continue
-            for (short, short_dims), (long, long_dims) in permutations((mine, (other, len(data.shape)))):
-                rest = long[len(short) + 1:].split("_")
-                if long.startswith(short + "_") and all(r.isdigit() for r in rest) and \
-                        len(rest) + long_dims == short_dims:
-                    raise ValueError(f"layer {layer.name!r}: its neuron names could equal those of "
-                                     f"layer {other!r} (neurons are named layer_c_u_v); rename one")
-
-    def _nonnegative(self, name):
-        layer = self.layer(name)
-        if isinstance(layer, InputLayer) and isinstance(layer.domain, Box) and not layer.domain.symbolic:
-            return bool(np.min(layer.bounds()[0]) >= 0)
-        return self.input_class(name) == "positive"
 
     # ------------------------------------------------------------------ read
     def layer(self, name):
