@@ -69,7 +69,7 @@ import networkx as nx
 from ..core.domains import Positive
 from ..propagation.arithmetic import forward_values
 from . import neurons
-from .dense import dense_layers, forward_pass, numeric_plan
+from .dense import dense_network, forward_pass, numeric_plan
 from .graph_state import INPUT, GraphState
 from .kind_base import MAXPOOL_MODES
 from .kind_registry import KINDS, kind_named, registered
@@ -177,26 +177,8 @@ class Network(GraphState):
         >>> net.inputs, net.outputs, net.graph.nodes["h1_2"]["expr"]
         (['x1', 'x2'], ['y1'], Max(0, -x1 + x2 - 1))
         """
-        layers = dense_layers(weights, biases, input_domain, input_names=input_names,
-                              output_names=output_names, hidden_prefix=hidden_prefix)
-        names = layers.names
-        net = cls(maxpool=maxpool)
-        for name, domain in zip(names[0], layers.domains):
-            net.add_input(name, domain)
-        before = net.graph._edits
-        for k, (W, b) in enumerate(zip(layers.weights, layers.biases)):
-            kind = kind_named("linear" if k == len(layers.weights) - 1 else "relu")
-            src, dst = names[k], names[k + 1]
-            # plain tuples and Python numbers: 266k edges build in well under a second
-            net.graph.add_nodes_from((d, {"kind": kind.name, "bias": b[j], "rule": None,
-                                          "symbol": kind.symbol(d)})
-                                     for j, d in enumerate(dst))
-            net.graph.add_edges_from((s, d, {"weight": W[i][j]})
-                                     for i, s in enumerate(src) for j, d in enumerate(dst))
-            for d in dst:
-                net.graph.nodes[d].builder = partial(Network.expr, net, d)
-        net._touch(before)
-        return net
+        return dense_network(cls, weights, biases, input_domain, input_names=input_names,
+                             output_names=output_names, hidden_prefix=hidden_prefix, maxpool=maxpool)
 
     # ---------------------------------------------------------------- structure
     @property
