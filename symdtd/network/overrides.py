@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import weakref
 
-from .composites import Composite, rule_from_json, rule_to_json
+from .composite_json import rule_from_json, rule_to_json
+from .composites import Composite
 from .kind_registry import KINDS, kind_named
 from .pooling import PoolingRule
 from .rule_fit import resolve_rule, rule_misfit
