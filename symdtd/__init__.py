@@ -26,7 +26,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "Real": "core.domains", "Positive": "core.domains", "Box": "core.domains",
     "Domain": "core.domains",
-    "Rule": "core.rules", "get_rule": "core.rules", "register_rule": "core.rules",
+    "Rule": "core.rule_class", "get_rule": "core.rules", "register_rule": "core.rules",
     "rule_names": "core.rules",
     "derive": "derivation.taylor", "Derivation": "derivation.taylor", "Step": "derivation.taylor",
     "neuron_symbols": "derivation.taylor",

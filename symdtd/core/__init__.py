@@ -13,7 +13,7 @@ _EXPORTS = {
     "Real": "domains",
     "Positive": "domains",
     "Box": "domains",
-    "Rule": "rules",
+    "Rule": "rule_class",
     "get_rule": "rules",
     "register_rule": "rules",
     "rule_names": "rules",
