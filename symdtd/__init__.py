@@ -31,7 +31,7 @@ _EXPORTS = {
     "derive": "derivation.taylor", "Derivation": "derivation.taylor", "Step": "derivation.taylor",
     "neuron_symbols": "derivation.taylor",
     "verify": "proof.neuron", "Report": "proof.neuron", "Claim": "proof.neuron",
-    "verify_network": "proof.network", "NetworkReport": "proof.network",
+    "verify_network": "proof.network", "NetworkReport": "proof.network_report",
     "save_network": "network.netjson", "load_network": "network.netjson",
     "Network": "network.graph", "ConvNetBuilder": "network.conv",
     "examples": "network.examples",

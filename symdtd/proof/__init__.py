@@ -13,7 +13,7 @@ _EXPORTS = {
     "Report": "neuron",
     "Claim": "neuron",
     "verify_network": "network",
-    "NetworkReport": "network",
+    "NetworkReport": "network_report",
     "find_counterexample": "counterexample",
     "prove_nonnegative": "prover",
     "root_failures": "roots",
