@@ -70,7 +70,7 @@ class NetworkReport:
 
     Examples
     --------
-    >>> from symdtd import examples
+    >>> from symdtd import examples, verify_network
     >>> report = verify_network(examples.figure3(), examples.example_inputs("figure3")[0])
     >>> bool(report), report.positive_bias, report.roots_outside
     (True, [], {})
