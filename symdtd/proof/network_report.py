@@ -22,9 +22,9 @@ __all__ = ["NetworkReport"]
 
 @dataclass
 class NetworkReport:
-    """What :func:`verify_network` found. ``bool(report)`` is True when proved.
+    """What :func:`~symdtd.proof.network.verify_network` found. ``bool(report)`` is True when proved.
 
-    :func:`verify_network` builds it; each parameter is kept as the attribute
+    :func:`~symdtd.proof.network.verify_network` builds it; each parameter is kept as the attribute
     of the same name. ``str(report)`` gives the full text report,
     :meth:`verdict` one line and :meth:`to_latex` a table of the relevance
     per generation.
@@ -116,7 +116,7 @@ class NetworkReport:
     def verdict(self):
         """One line: the status, the residual and every problem found.
 
-        >>> from symdtd import Network
+        >>> from symdtd import Network, verify_network
         >>> net = Network()
         >>> net.add_input("a"); net.add_input("b")
         >>> net.add_neuron("h", {"a": 1, "b": -1}, bias=1)
