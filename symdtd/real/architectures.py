@@ -28,7 +28,7 @@ Differences from torchvision:
 
 Weights are random and reproducible (``torch.manual_seed(seed)`` inside):
 He-normal, then scaled on one random batch so that activations neither die
-out nor blow up with depth (see ``_randomise``); biases small and random.
+out nor blow up with depth (see :func:`~symdtd.real.random_weights.randomise`); biases small and random.
 Every BatchNorm gets random ``γ > 0``, ``β``, running mean and running
 variance, so folding it into the convolution before it changes the numbers. With ``nonpositive_bias=True`` every
 bias, including the folded ``β − μ·γ/√(σ² + ε)`` of each BatchNorm, is ≤ 0, so
@@ -50,6 +50,8 @@ from __future__ import annotations
 
 import functools
 import types
+
+from .random_weights import check_arguments, randomise
 
 __all__ = ["vgg16", "resnet50", "googlenet", "VGG16_CONFIG", "GOOGLENET_BLOCKS"]
 
@@ -229,81 +231,6 @@ def _channels(n, width):
     return max(1, int(round(n * width)))
 
 
-def _check(num_classes, width, seed):
-    if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 1:
-        raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
-    if not isinstance(width, (int, float)) or isinstance(width, bool) or not 0 < width <= 4:
-        raise ValueError(f"width must be a number in (0, 4], got {width!r}")
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise ValueError(f"seed must be an int, got {seed!r}")
-
-
-#: the random batch the weights are scaled on: (batch, channels, height, width)
-CALIBRATION_SHAPE = (2, 3, 64, 64)
-
-
-def _randomise(model, torch, nonpositive_bias):
-    """Random weights, biases and BatchNorm statistics (under the caller's seed), in eval mode.
-
-    Random weights alone make a deep net's activations die out or blow up, so
-    one forward pass on a random batch (:data:`CALIBRATION_SHAPE`) scales them
-    as it goes, in the order the layers run: each convolution and linear
-    layer's weights so that its output has unit standard deviation, then a
-    random bias of that scale; each BatchNorm's running mean and variance from
-    the batch it sees, perturbed at random, with random ``γ ∈ [0.5, 1.5]`` and a
-    ``β`` that makes the folded bias ``β − μ·γ/√(σ² + ε)`` random in
-    ``±[0.01, 0.2]·γ`` (negative with *nonpositive_bias*).
-    """
-    nn = torch.nn
-
-    def sign(n):
-        magnitude = torch.empty(n).uniform_(0.01, 0.2)
-        return -magnitude if nonpositive_bias else magnitude * torch.randint(0, 2, (n,)).mul(2).sub(1)
-
-    def linear_hook(m, inputs, out):
-        scale = out.std()
-        if not scale > 0:                                  # a dead input (all zero): leave it
-            scale = torch.ones(())
-        m.weight.div_(scale)
-        out = out / scale
-        if m.bias is None:
-            return out
-        m.bias.copy_(sign(m.bias.numel()) / 2)
-        return out + m.bias.reshape((1, -1) + (1,) * (out.ndim - 2))
-
-    def batchnorm_hook(m, inputs):
-        z = inputs[0]
-        mean, var = z.mean(dim=(0, 2, 3)), z.var(dim=(0, 2, 3))
-        m.running_mean.copy_(mean + 0.1 * var.sqrt() * torch.randn_like(mean))
-        m.running_var.copy_(var * torch.empty_like(var).uniform_(0.7, 1.4))
-        m.weight.uniform_(0.5, 1.5)
-        s = m.weight / (m.running_var + m.eps).sqrt()
-        m.bias.copy_(m.running_mean * s + sign(len(s)) * m.weight)
-
-    hooks = []
-
-    def init(m):
-        if isinstance(m, (nn.Conv2d, nn.Linear)):
-            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            if m.bias is not None:
-                m.bias.zero_()
-            hooks.append(m.register_forward_hook(linear_hook))
-        elif isinstance(m, nn.BatchNorm2d):
-            hooks.append(m.register_forward_pre_hook(batchnorm_hook))
-
-    with torch.no_grad():
-        for m in model.modules():
-            init(m)
-    model.eval()
-    try:
-        with torch.no_grad():
-            model(torch.rand(CALIBRATION_SHAPE))
-    finally:
-        for h in hooks:
-            h.remove()
-    return model
-
-
 def vgg16(num_classes: int = 1000, *, width: float = 1.0, avgpool: int = 7, seed: int = 0,
           nonpositive_bias: bool = False) -> object:
     """VGG-16 (configuration D) with random weights, in eval mode.
@@ -342,7 +269,7 @@ def vgg16(num_classes: int = 1000, *, width: float = 1.0, avgpool: int = 7, seed
     >>> model(torch.rand(1, 3, 32, 32)).shape
     torch.Size([1, 3])
     """
-    _check(num_classes, width, seed)
+    check_arguments(num_classes, width, seed)
     if not isinstance(avgpool, int) or isinstance(avgpool, bool) or avgpool < 1:
         raise ValueError(f"avgpool must be a positive int, got {avgpool!r}")
     ns = _classes()
@@ -361,7 +288,7 @@ def vgg16(num_classes: int = 1000, *, width: float = 1.0, avgpool: int = 7, seed
                                nn.Linear(hidden, hidden), nn.ReLU(), nn.Dropout(),
                                nn.Linear(hidden, num_classes))
     model = ns.VGG(nn.Sequential(*layers), nn.AdaptiveAvgPool2d((avgpool, avgpool)), classifier)
-    return _randomise(model, torch, nonpositive_bias)
+    return randomise(model, torch, nonpositive_bias)
 
 
 def resnet50(num_classes: int = 1000, *, width: float = 1.0, seed: int = 0,
@@ -400,10 +327,10 @@ def resnet50(num_classes: int = 1000, *, width: float = 1.0, seed: int = 0,
     >>> sum(isinstance(m, torch.nn.Conv2d) for m in model.modules())
     53
     """
-    _check(num_classes, width, seed)
+    check_arguments(num_classes, width, seed)
     ns = _classes()
     ns.torch.manual_seed(seed)
-    return _randomise(ns.ResNet((3, 4, 6, 3), num_classes, width), ns.torch, nonpositive_bias)
+    return randomise(ns.ResNet((3, 4, 6, 3), num_classes, width), ns.torch, nonpositive_bias)
 
 
 def googlenet(num_classes: int = 1000, *, width: float = 1.0, seed: int = 0,
@@ -443,7 +370,7 @@ def googlenet(num_classes: int = 1000, *, width: float = 1.0, seed: int = 0,
     >>> model(torch.rand(1, 3, 32, 32)).shape
     torch.Size([1, 4])
     """
-    _check(num_classes, width, seed)
+    check_arguments(num_classes, width, seed)
     ns = _classes()
     ns.torch.manual_seed(seed)
-    return _randomise(ns.GoogLeNet(num_classes, width), ns.torch, nonpositive_bias)
+    return randomise(ns.GoogLeNet(num_classes, width), ns.torch, nonpositive_bias)
