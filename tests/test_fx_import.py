@@ -354,7 +354,8 @@ def test_from_torch_granularity():
 
 # -------------------------------------- independent reference: torch autograd
 class PositiveBlock(nn.Module):
-    """A residual block whose add reads two ReLU outputs: z⁺ everywhere on a ≥ 0 input."""
+    """A residual block whose add reads two ReLU outputs: z⁺ everywhere on a ≥ 0 input, z at the add
+    (the default for residual sums; on unit weights and ≥ 0 inputs the same numbers as z⁺)."""
 
     def __init__(self):
         super().__init__()
@@ -381,7 +382,8 @@ def test_residual_block_equals_a_torch_autograd_reference():
     with torch.no_grad():
         model.fc.weight.abs_()
     net = layers_from_torch(model, (2, 5, 5), Positive())
-    assert set(compile_layers(net).rules.values()) == {"z+"}
+    rules = compile_layers(net).rules
+    assert rules.pop("add") == "z" and set(rules.values()) == {"z+"}
     X = sample((2, 5, 5), 3, "positive", seed=9)
     got = compile_layers(net).explain(X).relevance
     w1, w2, wl = (m.weight.detach().clamp(min=0) for m in (model.conv1, model.conv2, model.fc))

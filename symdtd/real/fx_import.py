@@ -51,7 +51,8 @@ from ..network.layer_ops import pair
 from ..network.layers import Conv2d, Dense, fold_batchnorm
 from ..network.norm_layers import LocalResponseNorm
 from ..network.pool_layers import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
-from .fx_graph import BATCH, FX_SUPPORTED, FxGraph
+from .fx_graph import FX_SUPPORTED, FxGraph
+from .fx_shapes import FxShapes
 from .torch_modules import batchnorm_stats, conv_padding, eval_mode, require_extra, warn_training, weight_view
 
 __all__ = ["layers_from_torch", "FX_SUPPORTED"]
@@ -129,7 +130,7 @@ def layers_from_torch(model: object, input_shape: Sequence[int], input_domain: D
     return net
 
 
-class _Reader(FxGraph):
+class _Reader(FxShapes, FxGraph):
     """One walk over a traced graph: ``env`` maps each fx node to its value (a layer
     name for a tensor, :data:`BATCH`, an int, a tuple of them)."""
 
@@ -342,66 +343,6 @@ class _Reader(FxGraph):
         if not args["keepdim"]:
             name = self.add(node, Flatten(), [name], name=self.fresh(node.name + "_flat"))
         self.env[node] = name
-
-    # ------------------------------------------------------------- shapes
-    def on_identity(self, node, args):
-        self.env[node] = self.tensor(args["input"], node)
-
-    def on_dropout(self, node, args):
-        if args["training"] is not False:
-            raise self.unsupported(node, "F.dropout with training=True drops at random even in eval "
-                                         "mode; pass training=self.training")
-        self.on_identity(node, args)
-
-    def on_flatten(self, node, args):
-        src = self.tensor(args["input"], node)
-        ndim = len(self.shape(src)) + 1
-        start, end = args["start_dim"] % ndim, args["end_dim"] % ndim
-        if start == end:
-            self.env[node] = src
-        elif (start, end) == (1, ndim - 1):
-            self.env[node] = self.add(node, Flatten(), [src])
-        else:
-            raise self.unsupported(node, f"flattening dims {args['start_dim']}..{args['end_dim']} "
-                                         "(only everything but the batch axis: start_dim=1)")
-
-    def on_reshape(self, node, args):
-        src = self.tensor(args["input"], node)
-        dims = args["shape"]
-        dims = [self.value(d) for d in (dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list))
-                                        else dims)]
-        shape, n = self.shape(src), int(np.prod(self.shape(src)))
-        rest = dims[1:]
-        if not dims or not (dims[0] is BATCH or (dims[0] == -1 and -1 not in rest)) or \
-                not all(isinstance(d, int) and (d > 0 or d == -1) for d in rest) or rest.count(-1) > 1:
-            raise self.unsupported(node, f"a reshape to {dims} (only (batch, -1) or (-1, n) flattening)")
-        known = int(np.prod([d for d in rest if d != -1]))
-        target = tuple(n // known if d == -1 else d for d in rest)
-        if int(np.prod(target)) != n:
-            raise ValueError(f"from_torch: {self.where(node)}: cannot reshape {shape} to {tuple(rest)}")
-        if target == shape:
-            self.env[node] = src
-        elif len(target) == 1:
-            self.env[node] = self.add(node, Flatten(), [src])
-        else:
-            raise self.unsupported(node, f"a reshape of {shape} to {target} (only flattening)")
-
-    def on_size(self, node, args):
-        src = self.tensor(args["input"], node)
-        full = (BATCH,) + self.shape(src)
-        self.env[node] = full if args["dim"] is None else full[args["dim"]]
-
-    def on_getattr(self, node, args):
-        value, attr = self.value(args["args"][0]), args["args"][1]
-        if not isinstance(value, str) or attr != "shape":
-            raise self.unsupported(node, f"reading .{attr} (only .shape)")
-        self.env[node] = (BATCH,) + self.shape(value)
-
-    def on_getitem(self, node, args):
-        value, index = self.value(args["args"][0]), self.value(args["args"][1])
-        if not isinstance(value, tuple):
-            raise self.unsupported(node, "indexing or slicing a tensor")
-        self.env[node] = value[index]
 
     def fresh(self, name):
         while name in self.names or name in self.net.graph:
