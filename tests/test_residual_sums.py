@@ -143,3 +143,20 @@ def test_the_default_on_a_residual_block_equals_the_torch_reference(seed):
     assert {exact.rules[n] for n in neurons.graph if n.startswith(adds[0])} == {"z"}
     got = np.array([float(exact.relevance.get(n, 0)) for n in neurons.inputs])
     np.testing.assert_allclose(got, R[0].reshape(-1).numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_a_residual_sum_survives_the_json_form():
+    from symdtd.network.netjson import network_from_dict, network_to_dict
+
+    neurons = small_residual_layers().neurons()
+    data = network_to_dict(neurons)
+    kinds = {entry["name"]: entry["kind"] for entry in data["neurons"]}
+    assert kinds["add_0"] == kinds["add_1"] == "relu_sum"
+    back = network_from_dict(data)
+    assert back.graph.nodes["add_0"]["kind"] == "relu_sum" and rule_for(back, "add_0").name == "z"
+    np.testing.assert_allclose(back.forward([[0.25, 0.5]]), neurons.forward([[0.25, 0.5]]), rtol=1e-15)
+    # a file that gives a residual sum another weight is refused, naming the neuron
+    entry = next(e for e in data["neurons"] if e["name"] == "add_0")
+    entry["inputs"] = {name: 2 for name in entry["inputs"]}
+    with pytest.raises(ValueError, match="add_0.*unit-weight sum"):
+        network_from_dict(data)
