@@ -69,6 +69,16 @@ def test_refuses_to_save_symbols_and_unregistered_rules(tmp_path):
         network_to_dict(net)
 
 
+def test_refuses_to_save_a_network_without_neurons(tmp_path):
+    # found by the slow fuzz profile: such a file was written, then refused by load_network
+    net = examples.xor()
+    for name in [n for n in net.graph if n not in net.inputs]:
+        net.graph.remove_node(name)
+    with pytest.raises(ValueError, match="only inputs and no neuron"):
+        save_network(net, tmp_path / "a.json")
+    assert not (tmp_path / "a.json").exists()
+
+
 def base():
     return network_to_dict(examples.xor())
 

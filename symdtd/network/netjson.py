@@ -86,7 +86,8 @@ def network_to_dict(network):
     Raises
     ------
     ValueError
-        For a symbolic weight or an unregistered :class:`Rule` object.
+        For a symbolic weight, an unregistered :class:`Rule` object or a
+        network without neurons (a file of it could not be loaded back).
     """
     network._sync()  # direct edits of the graph are checked first
     G = network.graph
@@ -121,6 +122,9 @@ def network_to_dict(network):
         if rule is not None:
             entry["rule"] = rule
         data["neurons"].append(entry)
+    if not data["neurons"]:  # a file must load back: load_network needs a neuron
+        raise ValueError("the network has only inputs and no neuron: a network file needs at "
+                         "least one neuron")
     data["outputs"] = network.outputs
     return data
 
