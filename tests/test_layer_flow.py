@@ -124,6 +124,19 @@ def test_the_residual_shows_relevance_lost_at_a_zero_denominator():
     assert number(nodes["L3"], "ΣR − passed") == 0
 
 
+def test_a_linear_residual_sum_says_linear():
+    net = LayerNetwork()
+    net.add_input("x", (2,), Box(0, 1))
+    net.add_layer("a", Dense([[1.0, -1.0]], activation="linear"))
+    net.add_layer("b", Dense([[1.0, 1.0]]), sources=["x"])
+    net.add_layer("s", Add(activation="linear"), sources=["a", "b"])
+    net.add_layer("t", Add(), sources=["s", "b"])
+    g = render_layers(net)
+    nodes, _ = labels(g)
+    assert nodes[g.node_ids["s"]].startswith("⊕ s\\nAdd 1, linear\\n")
+    assert nodes[g.node_ids["t"]].startswith("⊕ t\\nAdd 1\\n")
+
+
 def test_the_network_alone_and_bad_arguments():
     net = residual_net()
     g = render_layers(net, rankdir="LR")

@@ -47,6 +47,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..compiler.layer_pass import LayerExplanation
+from ..network.kind_registry import kind_named
 from ..network.layer_graph import LayerNetwork
 from . import colors
 from .flowgraph import FlowGraph, dot_text, format_value, legend_label
@@ -203,15 +204,16 @@ def _node(net, name, rules, fmt):
     shape = layer_shape_text(layer.shape)
     if kind == "input":
         return [name, f"input {shape}", repr(layer.domain)], {"shape": "box"}
+    linear = kind != "view" and not kind_named(kind).nonnegative  # no ReLU after the map
     if cls == "Add":
-        lines, attrs = [f"⊕ {name}", f"Add {shape}"], {"shape": "octagon"}
+        lines, attrs = [f"⊕ {name}", f"Add {shape}" + (", linear" if linear else "")], {"shape": "octagon"}
     elif cls == "Concat":
         lines, attrs = [name, f"Concat {shape}"], {"shape": "trapezium"}
     elif kind == "view":
         lines, attrs = [name, f"{cls} {shape}"], {"shape": "parallelogram"}
     else:
         pooling = {"sumpool": "hexagon", "maxpool": "invhouse"}
-        lines = [name, f"{cls} {shape}" + (", linear" if kind == "linear" else "")]
+        lines = [name, f"{cls} {shape}" + (", linear" if linear else "")]
         attrs = {"shape": pooling[kind]} if kind in pooling else {"shape": "box", "style": "rounded,filled"}
     if kind != "view":
         rule = rules[name] if rules is not None and name in rules else net.rule_for(name).name
