@@ -51,7 +51,7 @@ from .layer_base import Layer
 from .layer_checks import check_neuron_names, check_new_name, check_sources
 from .layer_inputs import InputLayer, check_inputs
 from .layer_neurons import expand, neuron_expression
-from .layer_rules import layer_rule
+from .layer_rules import layer_rule, structure_key
 
 __all__ = ["LayerNetwork", "InputLayer", "EDGE_LIMIT", "neuron_network"]
 
@@ -263,6 +263,10 @@ class LayerNetwork:
         if layer.neuron_kind == "view":
             return self.base_input(layer.sources[0])
         return None
+
+    def _sync(self):
+        """A value that changes with the network (as ``Network._sync``): cached builds check it."""
+        return structure_key(self)
 
     def rule_for(self, name, composite=None, *, maxpool=None):
         """The rule of layer *name*'s neurons: a Rule, or a pooling rule such as

@@ -46,14 +46,34 @@ from ..core.domains import Box
 from .graph import Network
 from .rule_choice import rule_for
 
-__all__ = ["skeleton", "layer_rule"]
+__all__ = ["skeleton", "layer_rule", "structure_key"]
 
 _CACHE = weakref.WeakKeyDictionary()  # layer network -> (key, skeleton)
 
 
-def _key(net):
-    """What the skeleton depends on: the layers, their sources and rules, the max-pool mode."""
-    return (net.maxpool, tuple((name, id(data["layer"]), _rule_key(data["layer"].rule))
+def structure_key(net):
+    """What is built from a layer network depends on: its layers, their sources and rules, the max-pool mode.
+
+    Equal keys mean the same layer objects wired the same way with the same
+    rules (in-place edits of a layer's arrays are not seen). The skeleton below
+    and the compiled networks kept by :func:`symdtd.real.cache.per_network` are
+    rebuilt when it changes.
+
+    Examples
+    --------
+    >>> from symdtd.core.domains import Box
+    >>> from symdtd.network.layer_graph import LayerNetwork
+    >>> from symdtd.network.layers import Dense
+    >>> net = LayerNetwork()
+    >>> _ = net.add_input("x", (2,), Box(0, 1))
+    >>> _ = net.add_layer("y", Dense([[1.0, 1.0]]))
+    >>> before = structure_key(net)
+    >>> net.layer("y").rule = "z+"
+    >>> structure_key(net) == before
+    False
+    """
+    return (net.maxpool, tuple((name, id(data["layer"]), _rule_key(data["layer"].rule),
+                                tuple(net.graph.pred[name]))
                                for name, data in net.graph.nodes(data=True)))
 
 
@@ -78,7 +98,7 @@ def skeleton(net):
     ValueError
         A layer's own ``rule`` that its kind cannot take (named in the message).
     """
-    key = _key(net)
+    key = structure_key(net)
     cached = _CACHE.get(net)
     if cached is not None and cached[0] == key:
         return cached[1]
