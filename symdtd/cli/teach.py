@@ -17,6 +17,7 @@ ValueError: --at: b=1,2: b takes one number, got 2
 from __future__ import annotations
 
 from ..core.numbers import parse_number
+from .options import argument_type, positive_int
 
 __all__ = ["parse_point", "register_compare", "COMPARE_OUTPUT"]
 
@@ -118,17 +119,6 @@ def _digit(text):
     return value
 
 
-def _positive(text):
-    import argparse
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
 def _gamma(text):
     import argparse
     try:
@@ -165,9 +155,9 @@ def register_compare(sub, make) -> None:
                    help="one column per digit: the first held-out image of each (default: 0 3 8)")
     p.add_argument("--gamma", nargs="+", type=_gamma, default=None,
                    help="γ values of the zB+γ rows (default: 0.25 1)")
-    p.add_argument("--n", type=_positive, default=100,
+    p.add_argument("--n", type=argument_type(positive_int), default=100,
                    help="held-out digits the AOPC is measured on (default: 100)")
-    p.add_argument("--steps", type=_positive, default=16,
+    p.add_argument("--steps", type=argument_type(positive_int), default=16,
                    help="pixel-flipping steps L of the AOPC (default: 16)")
     p.add_argument("-o", "--output", default=COMPARE_OUTPUT,
                    help=f"image file, .png, .svg or .pdf (default: {COMPARE_OUTPUT})")
