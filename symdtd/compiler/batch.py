@@ -61,7 +61,8 @@ def check_inputs(X, inputs, domains, low, high, dtype, domain=True):
             and math.isfinite(high):
         # one finite box for every input (the common case): two reductions decide it all,
         # since NaN fails both comparisons and ±inf lies outside the box
-        ok = bool(arr.min() >= low) and bool(arr.max() <= high)
+        ok = bool(np.minimum.reduce(arr, axis=None) >= low) and bool(
+            np.maximum.reduce(arr, axis=None) <= high)
     else:
         lo, hi = arr.min(axis=0), arr.max(axis=0)
         ok = np.isfinite(lo).all() and np.isfinite(hi).all()
@@ -94,8 +95,10 @@ def check_target(target, batch, outputs):
                              f"{_few(outputs)}")
         return np.zeros(batch, dtype=np.int64)
     if type(target) is np.ndarray and target.dtype.kind in "iu" and target.shape == (batch,) \
-            and batch and 0 <= int(target.min()) and int(target.max()) < n:
-        return target.astype(np.int64)   # the common case: one valid index per row
+            and batch:   # the common case, one index per row: one copy and one reduction
+        arr = target.astype(np.int64)
+        if np.maximum.reduce(arr.view(np.uint64)) < n:   # a negative index reads as a huge one
+            return arr
     arr = np.asarray(target)
     if arr.dtype.kind in "UO":
         index = {o: k for k, o in enumerate(outputs)}
@@ -314,14 +317,13 @@ def warn_negative_outputs(x_f, target, outputs, stacklevel=3):
     >>> print(caught[0].message)  # doctest: +ELLIPSIS
     x_f < 0 in rows [1] (outputs ['y2']): the root search assumes x_f > 0, ...
     """
-    negative = x_f < 0
-    if negative.any():
-        rows = np.flatnonzero(negative)
-        names = sorted({outputs[t] for t in np.asarray(target)[rows].tolist()})
-        warnings.warn(f"x_f < 0 in rows {_few(rows)} (outputs {_few(names)}): the root search "
-                      "assumes x_f > 0, so their relevance redistributes a negative value",
-                      NegativeOutputWarning,
-                      stacklevel=stacklevel)
+    if not len(x_f) or not np.fmin.reduce(x_f) < 0:   # the common case: one reduction
+        return
+    rows = np.flatnonzero(x_f < 0)
+    names = sorted({outputs[t] for t in np.asarray(target)[rows].tolist()})
+    warnings.warn(f"x_f < 0 in rows {_few(rows)} (outputs {_few(names)}): the root search "
+                  "assumes x_f > 0, so their relevance redistributes a negative value",
+                  NegativeOutputWarning, stacklevel=stacklevel)
 
 
 # ------------------------------------------------------------------ helpers
@@ -345,9 +347,12 @@ def as_floats(values, what):
 
 
 def _few(items, k=5):
-    items = list(items)
-    return "[" + ", ".join(repr(i.item() if hasattr(i, "item") else i) for i in items[:k]) + (
-        f", … ({len(items)} in all)]" if len(items) > k else "]")
+    if isinstance(items, np.ndarray):   # a row list: its head only, as Python numbers
+        head, n = items[:k].tolist(), len(items)
+    else:
+        items = list(items)
+        head, n = [i.item() if hasattr(i, "item") else i for i in items[:k]], len(items)
+    return "[" + ", ".join(map(repr, head)) + (f", … ({n} in all)]" if n > k else "]")
 
 
 def numeric_bound(domain, side):

@@ -67,10 +67,11 @@ from .batch import (
     warn_negative_outputs,
 )
 from .blocks import DENSE_THRESHOLD, NetworkBlocks
-from .kernels import Pass
+from .kernels import Pass, row_sums
 from .layer_pass import CompiledLayerNetwork, compile_layers
 from .rule_kernels import RuleKernel, lambdify, rule_kernel
 from .segments import accumulate
+from .stack import DenseStack
 from .separable import Term, split_separable
 
 # the kernel names are defined in rule_kernels and separable; they stay importable from here
@@ -209,6 +210,7 @@ class CompiledNetwork:
         self._out_gen = int(out_gens[0]) if len(out_gens) == 1 else None
         self._labels = [(f"generation {b.gen}: {b.name} ({len(b.cols)} neurons)", b)
                         for gen in self._gens for b in gen.blocks]
+        self._stack = DenseStack.of(blocks)    # None unless a plain dense stack (an MLP)
 
     # ------------------------------------------------------------------- run
     def forward(self, X, *, chunk_size=None):
@@ -279,7 +281,8 @@ class CompiledNetwork:
         """
         X = check_inputs(X, self.inputs, self._domains, self._low, self._high, self.dtype)
         t = check_target(target, len(X), self.outputs)
-        step = self.chunk_rows(chunk_size, return_edges=return_edges)
+        step = max(1, CHUNK_ELEMENTS // self._width) if chunk_size is None and not return_edges \
+            else self.chunk_rows(chunk_size, return_edges=return_edges)
         options = {"return_neurons": return_neurons, "return_edges": return_edges,
                    "absorb_bias": absorb_bias}
         if step >= len(X):
@@ -304,7 +307,25 @@ class CompiledNetwork:
         return rows_per_chunk(chunk_size, width, CHUNK_ELEMENTS)
 
     def _explain(self, X, t, *, return_neurons, return_edges, absorb_bias):
-        """:meth:`explain` on checked rows, all at once."""
+        """:meth:`explain` on checked rows, all at once: a plain dense stack by its
+        fast path (:class:`~symdtd.compiler.stack.DenseStack`), the rest block by block."""
+        if self._stack is not None and not return_edges:
+            run = self._stack.explain(X, t, absorb_bias=absorb_bias)
+            R, x_f, ps = run.R, run.x_f, run.ps
+            blocks = [(label, total) for (label, _), total in zip(self._labels, run.totals)]
+        else:
+            R, x_f, ps, blocks = self._blockwise(X, t, return_edges, absorb_bias)
+        output = x_f.astype(np.float64)
+        report = ConservationReport(row_sums(R[0]) - output,
+                                    output, ps.lost, ps.zero_count, ps.absorbed, blocks,
+                                    list(self.positive_bias), self.dtype)
+        neurons = np.concatenate(R[1:], axis=1) if return_neurons else None
+        return BatchExplanation(R[0], x_f, t, self.inputs, self.outputs, report, neurons,
+                                [n for names in self._names[1:] for n in names] if return_neurons
+                                else None, ps.edges, self.edge_names() if return_edges else None)
+
+    def _blockwise(self, X, t, return_edges, absorb_bias):
+        """The general backward pass, block by block: ``(R, x_f, pass, block totals)``."""
         A, P, slots = self._forward(X)
         sizes = self._sizes
         ps = Pass(A, P, slots, sizes, self.n_edges if return_edges else None, absorb_bias)
@@ -328,18 +349,11 @@ class CompiledNetwork:
             Rg = ps.R[gen.index]
             for block in gen.blocks:
                 Rb = None if Rg is None else Rg if block.full else Rg[:, block.cols]
-                totals[block] = total = np.zeros(batch) if Rb is None else Rb.sum(axis=1, dtype=float)
+                totals[block] = total = np.zeros(batch) if Rb is None else row_sums(Rb)
                 if Rb is not None and (total.any() or Rb.any()):  # signed relevance may sum to 0
                     block.run(ps, Rb)
-        blocks = [(label, totals[b]) for label, b in self._labels]
         R = [r if r is not None else np.zeros((batch, n), self.dtype) for r, n in zip(ps.R, sizes)]
-        report = ConservationReport(R[0].sum(axis=1, dtype=float) - x_f, x_f.astype(float), ps.lost,
-                                    ps.zero_count, ps.absorbed, blocks,
-                                    list(self.positive_bias), self.dtype)
-        neurons = np.concatenate(R[1:], axis=1) if return_neurons else None
-        return BatchExplanation(R[0], x_f, t, self.inputs, self.outputs, report, neurons,
-                                [n for names in self._names[1:] for n in names] if return_neurons
-                                else None, ps.edges, self.edge_names() if return_edges else None)
+        return R, x_f, ps, [(label, totals[b]) for label, b in self._labels]
 
     def _forward(self, X):
         A, P, slots = [X], [None], [None]

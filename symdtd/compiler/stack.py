@@ -1,0 +1,230 @@
+"""The fast path of a plain stack of dense layers, which ``compile`` picks by itself.
+
+A network whose every generation is one dense block of one rule, fed only by
+the generation below it — an MLP — needs none of the general pass's
+bookkeeping (blocks per rule, several source generations, rows grouped by
+the generation of their output, blocks skipped when their relevance is 0).
+:class:`DenseStack` runs it as a plain loop of matrix products over the
+matrices that :mod:`symdtd.compiler.blocks` built at compile time: the
+forward weights, and each derived term's modified weights ``g_k(W)`` with its
+factor ``f_k(x, l, h)`` lambdified from the rule's derivation
+(:mod:`symdtd.compiler.rule_kernels`; no rule is written out here). The
+formulas, their order of summation and the zero-denominator rule
+(:meth:`Pass.scale <symdtd.compiler.kernels.Pass.scale>`) are those of
+:class:`~symdtd.compiler.kernels.Block`, so both paths give the same numbers.
+
+Examples
+--------
+>>> import numpy as np
+>>> from symdtd import Box, Network
+>>> from symdtd.compiler.blocks import NetworkBlocks
+>>> from symdtd.compiler.rule_kernels import rule_kernel
+>>> net = Network.from_dense([[[1, -1], [1, 1]], [[1], [1]]], [[0, -1], [0]],
+...                          input_domain=Box(0, 1))
+>>> stack = DenseStack.of(NetworkBlocks(net, np.float64, rule_kernel))
+>>> stack
+DenseStack(2 layers: zB 2, z+ 1)
+>>> run = stack.explain(np.array([[1.0, 0.5]]), np.array([0]), absorb_bias=False)
+>>> run.R[0], run.x_f
+(array([[1. , 0.5]]), array([1.5]))
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .kernels import Pass, row_sums, zero_floor
+from .segments import accumulate
+
+__all__ = ["DenseStack", "StackLayer", "StackRun"]
+
+
+class StackLayer:
+    """One generation of a dense stack: its forward map and its block's derived terms.
+
+    Parameters
+    ----------
+    gen : Generation
+        A generation of :class:`~symdtd.compiler.blocks.NetworkBlocks` that
+        :meth:`DenseStack.of` accepted: one dense forward matrix from the
+        generation below, one block covering it, separable, without pooling.
+    """
+
+    def __init__(self, gen):
+        (_, fwd), = gen.fwd
+        block, = gen.blocks
+        self.W, self.bias, self.keep_p = fwd.M, gen.bias, gen.keep_p
+        self.activate = gen.activations[0][0].activate_batch if gen.activations else None
+        self.name, self.reuse, self.bplus = block.name, block.reuse, block.bplus
+        self.zc, self.zc_abs, self.number = block.zc, block.zc_abs, block.number
+        # [f(x, l, h), l, h, g_k(W), a part of Z?] per row-dependent term, in Block's order
+        self.terms = [(t.f_fn, s.l, s.h, M.M, not skip)
+                      for s in block.segments for t, M, _, skip in s.terms]
+        consts = [s.const.M for s in block.segments if s.c_e is not None]
+        # segments own disjoint source rows, so adding their constant matrices is exact
+        self.C = None if not consts else consts[0] if len(consts) == 1 else sum(consts)
+        self.n_parts = self.reuse + sum(z for *_, z in self.terms) + (self.zc is not None)
+        self.count = block.fan_in + self.n_parts
+        pair = self.zc is not None and self.n_parts == 2   # Z = (one product) + constants
+        self.single = None
+        if self.n_parts == 1 and len(self.terms) == 1 and self.terms[0][4] and self.C is None:
+            f, lo, hi, M, _ = self.terms[0]
+            self.single = (f, lo, hi, M, M.T)
+        self.floor = zero_floor(self.zc_abs, self.count, self.number) if pair else None
+
+    def forward(self, A):
+        """``(P, A_out)``: the pre-activation without bias (kept if Z reuses it) and the activation."""
+        P = A @ self.W
+        if self.keep_p:
+            out = P + self.bias
+        else:
+            out, P = P, None
+            out += self.bias
+        if self.activate is not None:
+            out = self.activate(out)
+        return P, out
+
+    def backward(self, ps, R, A, P):
+        """The relevance of the generation below, from this layer's relevance *R*."""
+        if self.single is not None:   # Z is one product (z+, w², …): no lists, no magnitude
+            f, lo, hi, M, MT = self.single
+            f = f(A, lo, hi)
+            T = ps.scale(R, f @ M, self.bplus, count=self.count, number=self.number) @ MT
+            T *= f
+            return T
+        F = [f(A, lo, hi) for f, lo, hi, _, _ in self.terms]
+        parts = [P] if self.reuse else []
+        parts += [f @ M for f, (_, _, _, M, in_z) in zip(F, self.terms) if in_z]
+        if self.floor is not None:    # Z = Q + c: one row-dependent part and the constants
+            Q = parts[0]
+            Z = Q + self.zc
+            S = ps.scale(R, Z, self.bplus, mag=lambda: np.abs(Q) + self.zc_abs,
+                         count=self.count, number=self.number, floor=self.floor)
+        else:
+            S = ps.scale(R, *self._denominator(R, parts), count=self.count, number=self.number)
+        out = None
+        for f, (_, _, _, M, _) in zip(F, self.terms):
+            T = S @ M.T
+            T *= f
+            out = accumulate(out, T)
+        if self.C is not None:
+            out = accumulate(out, S @ self.C.T)
+        return np.zeros((len(R), len(self.W)), R.dtype) if out is None else out
+
+    def _denominator(self, R, parts):
+        """``(Z, bplus, magnitude)`` from the parts, summed in :class:`~symdtd.compiler.kernels.Block`'s order."""
+        mag = None
+        if self.n_parts > 1:   # parts computed apart may cancel: their magnitude
+            mag = np.abs(parts[0]) if parts else np.zeros(R.shape, R.dtype)
+            for p in parts[1:]:
+                mag += np.abs(p)
+            if self.zc is not None:
+                mag += self.zc_abs
+        if parts:
+            Z = parts[0]
+            for p in parts[1:]:
+                Z += p
+        else:
+            Z = np.zeros(R.shape, R.dtype)
+        if self.zc is not None:
+            Z += self.zc
+        return Z, self.bplus, mag
+
+
+class StackRun:
+    """What :meth:`DenseStack.explain` computed: relevance per generation and the tallies.
+
+    Parameters
+    ----------
+    R : list of ndarray
+        Relevance of each generation, inputs first, shape ``(batch, n_g)``.
+    x_f : ndarray
+        The explained output per row (the network's float type).
+    totals : list of ndarray
+        The relevance entering each layer's block per row (float64), first layer first.
+    ps : Pass
+        The pass's tallies: ``lost``, ``zero_count``, ``absorbed``.
+    """
+
+    def __init__(self, R, x_f, totals, ps):
+        self.R, self.x_f, self.totals, self.ps = R, x_f, totals, ps
+
+
+class DenseStack:
+    """A plain stack of dense layers, explained as a loop of matrix products.
+
+    Build it with :meth:`of`, which returns None for any other network.
+
+    Parameters
+    ----------
+    layers : list of StackLayer
+        Generations 1, 2, … in order.
+    out_cols : ndarray of int
+        The column of each output in the last generation.
+    """
+
+    def __init__(self, layers, out_cols):
+        self.layers = layers
+        self.out_cols = None if np.array_equal(out_cols, np.arange(len(out_cols))) else out_cols
+        self.sizes = [len(layers[0].W)] + [lay.W.shape[1] for lay in layers]
+
+    @classmethod
+    def of(cls, blocks) -> DenseStack | None:
+        """The fast path of *blocks* (a :class:`~symdtd.compiler.blocks.NetworkBlocks`),
+        or None when it is not a plain dense stack: a generation fed by another
+        than the one below, stored sparse, split into blocks (rules), with
+        pooling, a mix of activations, a numerator that does not split, or
+        outputs outside the last generation."""
+        gens = blocks.gens
+        if not gens or (blocks.out[:, 0] != len(gens)).any():
+            return None
+        for gen in gens:
+            if (len(gen.fwd) != 1 or gen.fwd[0][0] != gen.index - 1 or not gen.fwd[0][1].dense
+                    or gen.maxpool is not None or len(gen.blocks) != 1
+                    or any(cols is not None for _, cols in gen.activations)):
+                return None
+            block = gen.blocks[0]
+            if (not block.full or block.maxpool is not None or not block.separable
+                    or not block.segments
+                    or any(s.src != gen.index - 1 or not s.dense for s in block.segments)):
+                return None
+        return cls([StackLayer(gen) for gen in gens], blocks.out[:, 1])
+
+    def forward(self, X):
+        """The outputs of the last generation for checked rows *X*."""
+        A = X
+        for layer in self.layers:
+            A = layer.forward(A)[1]
+        return A if self.out_cols is None else A[:, self.out_cols]
+
+    def explain(self, X, t, *, absorb_bias) -> StackRun:
+        """Deep Taylor decomposition of output ``t[r]`` of each row of checked *X*.
+
+        Returns
+        -------
+        StackRun
+        """
+        A, P = [X], [None]
+        for layer in self.layers:
+            p, a = layer.forward(A[-1])
+            A.append(a)
+            P.append(p)
+        ps = Pass(A, P, None, self.sizes, None, absorb_bias)
+        batch = len(X)
+        rows = np.arange(batch)
+        oc = t if self.out_cols is None else self.out_cols[t]
+        x_f = A[-1][rows, oc]
+        Rg = np.zeros((batch, self.sizes[-1]), X.dtype)
+        Rg[rows, oc] = x_f
+        R = [Rg]
+        totals = []
+        for g in range(len(self.layers), 0, -1):
+            totals.append(row_sums(Rg))
+            Rg = self.layers[g - 1].backward(ps, Rg, A[g - 1], P[g])
+            R.append(Rg)
+        R.reverse()
+        totals.reverse()
+        return StackRun(R, x_f, totals, ps)
+
+    def __repr__(self):
+        return (f"DenseStack({len(self.layers)} layers: "
+                + ", ".join(f"{lay.name} {lay.W.shape[1]}" for lay in self.layers) + ")")
