@@ -67,10 +67,10 @@ from .batch import (
     warn_negative_outputs,
 )
 from .blocks import DENSE_THRESHOLD, NetworkBlocks
-from .kernels import Pass, row_sums
+from .blockwise import Blockwise
+from .kernels import row_sums
 from .layer_pass import CompiledLayerNetwork, compile_layers
 from .rule_kernels import RuleKernel, lambdify, rule_kernel
-from .segments import accumulate
 from .stack import DenseStack
 from .separable import Term, split_separable
 
@@ -204,12 +204,10 @@ class CompiledNetwork:
         if len(self._low) and (self._low == self._low[0]).all() and (self._high == self._high[0]).all():
             self._low, self._high = float(self._low[0]), float(self._high[0])  # one box: scalars
         # per-network plans, so that an explain call does no bookkeeping of its own
-        self._sizes = [len(n) for n in self._names]
-        self._width = sum(self._sizes)                    # values per row (chunk_rows)
-        out_gens = np.unique(self._out[:, 0])
-        self._out_gen = int(out_gens[0]) if len(out_gens) == 1 else None
-        self._labels = [(f"generation {b.gen}: {b.name} ({len(b.cols)} neurons)", b)
+        self._width = sum(len(n) for n in self._names)    # values per row (chunk_rows)
+        self._labels = [f"generation {b.gen}: {b.name} ({len(b.cols)} neurons)"
                         for gen in self._gens for b in gen.blocks]
+        self._general = Blockwise(blocks)
         self._stack = DenseStack.of(blocks)    # None unless a plain dense stack (an MLP)
 
     # ------------------------------------------------------------------- run
@@ -232,10 +230,9 @@ class CompiledNetwork:
                          domain=False)
         step = self.chunk_rows(chunk_size)
         out = np.empty((len(X), len(self.outputs)), self.dtype)
+        run = self._stack or self._general
         for start in range(0, len(X), step):
-            A, _, _ = self._forward(X[start:start + step])
-            for k, (g, c) in enumerate(self._out):
-                out[start:start + step, k] = A[g][:, c]
+            out[start:start + step] = run.outputs(X[start:start + step])
         return out
 
     def explain(self, X, target=None, *, return_neurons=False, return_edges=False,
@@ -308,75 +305,22 @@ class CompiledNetwork:
 
     def _explain(self, X, t, *, return_neurons, return_edges, absorb_bias):
         """:meth:`explain` on checked rows, all at once: a plain dense stack by its
-        fast path (:class:`~symdtd.compiler.stack.DenseStack`), the rest block by block."""
+        fast path (:class:`~symdtd.compiler.stack.DenseStack`), the rest block by block
+        (:class:`~symdtd.compiler.blockwise.Blockwise`)."""
         if self._stack is not None and not return_edges:
             run = self._stack.explain(X, t, absorb_bias=absorb_bias)
-            R, x_f, ps = run.R, run.x_f, run.ps
-            blocks = [(label, total) for (label, _), total in zip(self._labels, run.totals)]
         else:
-            R, x_f, ps, blocks = self._blockwise(X, t, return_edges, absorb_bias)
+            run = self._general.explain(X, t, absorb_bias=absorb_bias,
+                                        n_edges=self.n_edges if return_edges else None)
+        R, x_f, ps = run.R, run.x_f, run.ps
         output = x_f.astype(np.float64)
-        report = ConservationReport(row_sums(R[0]) - output,
-                                    output, ps.lost, ps.zero_count, ps.absorbed, blocks,
+        report = ConservationReport(row_sums(R[0]) - output, output, ps.lost, ps.zero_count,
+                                    ps.absorbed, list(zip(self._labels, run.totals)),
                                     list(self.positive_bias), self.dtype)
         neurons = np.concatenate(R[1:], axis=1) if return_neurons else None
         return BatchExplanation(R[0], x_f, t, self.inputs, self.outputs, report, neurons,
                                 [n for names in self._names[1:] for n in names] if return_neurons
                                 else None, ps.edges, self.edge_names() if return_edges else None)
-
-    def _blockwise(self, X, t, return_edges, absorb_bias):
-        """The general backward pass, block by block: ``(R, x_f, pass, block totals)``."""
-        A, P, slots = self._forward(X)
-        sizes = self._sizes
-        ps = Pass(A, P, slots, sizes, self.n_edges if return_edges else None, absorb_bias)
-        batch = len(X)
-        oc = self._out[t, 1]
-        if self._out_gen is not None:     # every output in one generation: no grouping of rows
-            g, rows = self._out_gen, np.arange(batch)
-            x_f = A[g][rows, oc]
-            ps.R[g] = np.zeros((batch, sizes[g]), self.dtype)
-            ps.R[g][rows, oc] = x_f
-        else:
-            og = self._out[t, 0]
-            x_f = np.empty(batch, self.dtype)
-            for g in np.unique(og):
-                rows = np.flatnonzero(og == g)
-                x_f[rows] = A[g][rows, oc[rows]]
-                ps.R[g] = np.zeros((batch, sizes[g]), self.dtype)
-                ps.R[g][rows, oc[rows]] = x_f[rows]
-        totals = {}
-        for gen in reversed(self._gens):
-            Rg = ps.R[gen.index]
-            for block in gen.blocks:
-                Rb = None if Rg is None else Rg if block.full else Rg[:, block.cols]
-                totals[block] = total = np.zeros(batch) if Rb is None else row_sums(Rb)
-                if Rb is not None and (total.any() or Rb.any()):  # signed relevance may sum to 0
-                    block.run(ps, Rb)
-        R = [r if r is not None else np.zeros((batch, n), self.dtype) for r, n in zip(ps.R, sizes)]
-        return R, x_f, ps, [(label, totals[b]) for label, b in self._labels]
-
-    def _forward(self, X):
-        A, P, slots = [X], [None], [None]
-        for gen in self._gens:
-            Pg = None
-            for src, M in gen.fwd:
-                Pg = accumulate(Pg, M.left(A[src]))
-            if Pg is None:
-                Pg = np.zeros((len(X), gen.n), self.dtype)
-            if gen.keep_p:
-                Ag = Pg + gen.bias
-            else:
-                Ag = Pg
-                Ag += gen.bias
-            for kind, cols in gen.activations:  # one call per kind, not per neuron
-                if cols is None:
-                    Ag = kind.activate_batch(Ag)
-                else:
-                    Ag[:, cols] = kind.activate_batch(Ag[:, cols])
-            slots.append(gen.maxpool.forward(A, Ag) if gen.maxpool else None)
-            A.append(Ag)
-            P.append(Pg if gen.keep_p else None)
-        return A, P, slots
 
     # --------------------------------------------------------------- display
     def edge_names(self):
@@ -406,8 +350,18 @@ class CompiledNetwork:
             from generation 0: 3×1 dense, 1 edges
             from generation 1: 2×1 dense, 1 edges, h=x
             from generation 2: 1×1 dense, 1 edges, h=x
+
+        A plain dense stack (an MLP) says that :meth:`explain` takes its fast path
+        (:class:`~symdtd.compiler.stack.DenseStack`) when no edge messages are asked for:
+
+        >>> print(compile(examples.xor()).describe().splitlines()[-1])
+        explained as a plain dense stack (fast path; return_edges=True takes the general one)
         """
-        return self._blocks.describe()
+        text = self._blocks.describe()
+        if self._stack is not None:
+            text += ("\nexplained as a plain dense stack (fast path; return_edges=True takes "
+                     "the general one)")
+        return text
 
     def __repr__(self):
         n_blocks = sum(len(g.blocks) for g in self._gens)

@@ -31,7 +31,7 @@ import numpy as np
 from ..propagation.arithmetic import UNIT_ROUNDOFF, zero_denominator
 from .segments import accumulate
 
-__all__ = ["Block", "MaxPool", "Pass", "zero_floor", "all_true", "row_sums"]
+__all__ = ["Block", "MaxPool", "Pass", "PassResult", "zero_floor", "all_true", "row_sums"]
 
 
 # --------------------------------------------------------------------- runtime
@@ -121,7 +121,7 @@ def all_true(mask):
     (True, True)
     """
     if mask.size <= 4096:   # a reduction's fixed cost dominates small arrays
-        return np.count_nonzero(mask) == mask.size
+        return bool(np.count_nonzero(mask) == mask.size)
     return bool(np.logical_and.reduce(mask, axis=None))
 
 
@@ -148,6 +148,26 @@ def row_sums(a):
 
 def _value(mag):
     return mag() if callable(mag) else mag
+
+
+class PassResult:
+    """What one backward pass computed: relevance per generation, outputs, totals, tallies.
+
+    Parameters
+    ----------
+    R : list of ndarray
+        Relevance of each generation, inputs first, shape ``(batch, n_g)``.
+    x_f : ndarray
+        The explained output per row (the network's float type).
+    totals : list of ndarray
+        The relevance entering each block per row (float64), in the order of
+        the generations and of their blocks.
+    ps : Pass
+        The pass's tallies: ``lost``, ``zero_count``, ``absorbed`` and ``edges``.
+    """
+
+    def __init__(self, R, x_f, totals, ps):
+        self.R, self.x_f, self.totals, self.ps = R, x_f, totals, ps
 
 
 class Block:

@@ -32,10 +32,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .kernels import Pass, row_sums, zero_floor
+from .kernels import Pass, PassResult, row_sums, zero_floor
 from .segments import accumulate
 
-__all__ = ["DenseStack", "StackLayer", "StackRun"]
+__all__ = ["DenseStack", "StackLayer"]
 
 
 class StackLayer:
@@ -130,25 +130,6 @@ class StackLayer:
         return Z, self.bplus, mag
 
 
-class StackRun:
-    """What :meth:`DenseStack.explain` computed: relevance per generation and the tallies.
-
-    Parameters
-    ----------
-    R : list of ndarray
-        Relevance of each generation, inputs first, shape ``(batch, n_g)``.
-    x_f : ndarray
-        The explained output per row (the network's float type).
-    totals : list of ndarray
-        The relevance entering each layer's block per row (float64), first layer first.
-    ps : Pass
-        The pass's tallies: ``lost``, ``zero_count``, ``absorbed``.
-    """
-
-    def __init__(self, R, x_f, totals, ps):
-        self.R, self.x_f, self.totals, self.ps = R, x_f, totals, ps
-
-
 class DenseStack:
     """A plain stack of dense layers, explained as a loop of matrix products.
 
@@ -189,19 +170,19 @@ class DenseStack:
                 return None
         return cls([StackLayer(gen) for gen in gens], blocks.out[:, 1])
 
-    def forward(self, X):
-        """The outputs of the last generation for checked rows *X*."""
+    def outputs(self, X):
+        """The network's outputs for checked rows *X*, shape ``(batch, n_outputs)``."""
         A = X
         for layer in self.layers:
             A = layer.forward(A)[1]
         return A if self.out_cols is None else A[:, self.out_cols]
 
-    def explain(self, X, t, *, absorb_bias) -> StackRun:
+    def explain(self, X, t, *, absorb_bias) -> PassResult:
         """Deep Taylor decomposition of output ``t[r]`` of each row of checked *X*.
 
         Returns
         -------
-        StackRun
+        PassResult
         """
         A, P = [X], [None]
         for layer in self.layers:
@@ -223,7 +204,7 @@ class DenseStack:
             R.append(Rg)
         R.reverse()
         totals.reverse()
-        return StackRun(R, x_f, totals, ps)
+        return PassResult(R, x_f, totals, ps)
 
     def __repr__(self):
         return (f"DenseStack({len(self.layers)} layers: "
