@@ -71,8 +71,8 @@ from .blockwise import Blockwise
 from .kernels import row_sums
 from .layer_pass import CompiledLayerNetwork, compile_layers
 from .rule_kernels import RuleKernel, lambdify, rule_kernel
-from .stack import DenseStack
 from .separable import Term, split_separable
+from .stack import DenseStack
 
 # the kernel names are defined in rule_kernels and separable; they stay importable from here
 __all__ = ["compile", "CompiledNetwork", "BatchExplanation", "ConservationReport",
