@@ -100,7 +100,8 @@ class StackLayer:
             S = ps.scale(R, Z, self.bplus, mag=lambda: np.abs(Q) + self.zc_abs,
                          count=self.count, number=self.number, floor=self.floor)
         else:
-            S = ps.scale(R, *self._denominator(R, parts), count=self.count, number=self.number)
+            Z, mag = self._denominator(R, parts)
+            S = ps.scale(R, Z, self.bplus, mag=mag, count=self.count, number=self.number)
         out = None
         for f, (_, _, _, M, _) in zip(F, self.terms):
             T = S @ M.T
@@ -111,7 +112,7 @@ class StackLayer:
         return np.zeros((len(R), len(self.W)), R.dtype) if out is None else out
 
     def _denominator(self, R, parts):
-        """``(Z, bplus, magnitude)`` from the parts, summed in :class:`~symdtd.compiler.kernels.Block`'s order."""
+        """``(Z, magnitude)`` from the parts, summed in :class:`~symdtd.compiler.kernels.Block`'s order."""
         mag = None
         if self.n_parts > 1:   # parts computed apart may cancel: their magnitude
             mag = np.abs(parts[0]) if parts else np.zeros(R.shape, R.dtype)
@@ -127,7 +128,7 @@ class StackLayer:
             Z = np.zeros(R.shape, R.dtype)
         if self.zc is not None:
             Z += self.zc
-        return Z, self.bplus, mag
+        return Z, mag
 
 
 class DenseStack:
