@@ -153,7 +153,7 @@ class TaylorExpansion(Step):
             self.expansion = s.total(lambda k: self.gradient[k] * (s.x[k] - s.x_root[k]))
         self.z_root = z_root
         self.term = self.gradient[self.pos] * (s.x[self.pos] - s.x_root[self.pos])
-        return (sp.Eq(s.x_out, self.expansion), sp.Eq(self.share_label(), self.term))
+        return (_Eq(s.x_out, self.expansion), _Eq(self.share_label(), self.term))
 
     def check(self):
         s = self.space
@@ -180,7 +180,7 @@ class SearchLine(Step):
         s = self.space
         self.on_line = {k: s.x[k] - s.t * s.v[k] for k in s.indices}
         self.root_condition = s.preactivation(lambda k: s.x[k] - s.t * s.v[k])
-        return (sp.Eq(s.x_root[self.pos], self.on_line[self.pos]), sp.Eq(self.root_condition, 0))
+        return (_Eq(s.x_root[self.pos], self.on_line[self.pos]), _Eq(self.root_condition, 0))
 
     def check(self):
         s = self.space
@@ -220,7 +220,7 @@ class SolveForT(Step):
         self.denominator_v = s.total(lambda k: s.v[k] * s.w[k])
         self.z_expr = s.preactivation()
         self.t_active = s.x_out / self.denominator_v
-        return (sp.Eq(s.t, self.z_expr / self.denominator_v), sp.Eq(s.t, self.t_active))
+        return (_Eq(s.t, self.z_expr / self.denominator_v), _Eq(s.t, self.t_active))
 
     def check(self):
         s = self.space
@@ -258,7 +258,7 @@ class SubstituteRoot(Step):
         s, pos = self.space, self.pos
         self.eq1 = sp.factor_terms(self.term.xreplace({s.x_root[pos]: self.on_line})
                                    .xreplace({s.t: self.t_active}))
-        return (sp.Eq(self.share_label(), self.eq1),)
+        return (_Eq(self.share_label(), self.eq1),)
 
     def check(self):
         s, pos = self.space, self.pos
@@ -318,11 +318,11 @@ class SpecialiseDirection(Step):
             self.denominator = sp.Add(*self.numerators.values())
         self.shares = {k: self.numerators[k] / self.denominator * s.x_out for k in s.indices}
         if s.general:   # one generic input i stands for all
-            return (sp.Eq(s.v[self.pos], v_at(self.pos)),
-                    sp.Eq(self.share_label(), self.shares[self.pos]))
+            return (_Eq(s.v[self.pos], v_at(self.pos)),
+                    _Eq(self.share_label(), self.shares[self.pos]))
         # a concrete fan-in: every input's direction and share, in input order
         return tuple(eq for k in s.indices
-                     for eq in (sp.Eq(s.v[k], given[k]), sp.Eq(s.relevance(k + 1), self.shares[k])))
+                     for eq in (_Eq(s.v[k], given[k]), _Eq(s.relevance(k + 1), self.shares[k])))
 
     def check(self):
         s, pos = self.space, self.pos
@@ -370,6 +370,12 @@ def run_steps(rule: Rule, space: NeuronSymbols, direction=None) -> list:
 def _simplified(product):
     """``q_i = v_i w_i`` expanded, gates rewritten as ``w⁺``/``w⁻``, common factors pulled out."""
     return sp.factor_terms(rewrite_gates(sp.expand(product)))
+
+
+def _Eq(lhs, rhs):
+    """A displayed equation, left unevaluated: SymPy's attempt to decide ``lhs == rhs``
+    (assumption queries on sums and products) was half the time of a derivation."""
+    return sp.Eq(lhs, rhs, evaluate=False)
 
 
 def _is_zero(expr) -> bool:
