@@ -60,9 +60,10 @@ def check_inputs(X, inputs, domains, low, high, dtype, domain=True):
     if domain and type(low) is float and type(high) is float and math.isfinite(low) \
             and math.isfinite(high):
         # one finite box for every input (the common case): two reductions decide it all,
-        # since NaN fails both comparisons and ±inf lies outside the box
-        ok = bool(np.minimum.reduce(arr, axis=None) >= low) and bool(
-            np.maximum.reduce(arr, axis=None) <= high)
+        # since NaN fails both comparisons and ±inf lies outside the box; for [0, h] one
+        ok = (low == 0.0 and high >= 0.0 and _below(arr, high)) or (
+            bool(np.minimum.reduce(arr, axis=None) >= low)
+            and bool(np.maximum.reduce(arr, axis=None) <= high))
     else:
         lo, hi = arr.min(axis=0), arr.max(axis=0)
         ok = np.isfinite(lo).all() and np.isfinite(hi).all()
@@ -82,6 +83,20 @@ def check_inputs(X, inputs, domains, low, high, dtype, domain=True):
     return arr
 
 
+_UINT = {np.dtype(np.float32): np.uint32, np.dtype(np.float64): np.uint64}
+
+
+def _below(arr, high):
+    """Every value of the float array *arr* in ``[+0, high]``, by one reduction.
+
+    Nonnegative floats are ordered as their bit patterns read as unsigned
+    integers; a negative value (``-0.0`` too), NaN or inf reads as larger than
+    ``high``'s pattern, so False here only sends the array to the full check.
+    """
+    uint = _UINT.get(arr.dtype)
+    return uint is not None and bool(np.maximum.reduce(arr.view(uint), axis=None) <= np.array(high, arr.dtype).view(uint))
+
+
 def check_target(target, batch, outputs):
     """``target`` as one output index per row; ValueError naming the bad rows.
 
@@ -97,7 +112,11 @@ def check_target(target, batch, outputs):
     if type(target) is np.ndarray and target.dtype.kind in "iu" and target.shape == (batch,) \
             and batch:   # the common case, one index per row: one copy and one reduction
         arr = target.astype(np.int64)
-        if np.maximum.reduce(arr.view(np.uint64)) < n:   # a negative index reads as a huge one
+        if batch <= 16:   # a few rows: Python's min and max cost less than a reduction
+            rows = arr.tolist()
+            if 0 <= min(rows) and max(rows) < n:
+                return arr
+        elif np.maximum.reduce(arr.view(np.uint64)) < n:   # a negative index reads as huge
             return arr
     arr = np.asarray(target)
     if arr.dtype.kind in "UO":
@@ -317,10 +336,17 @@ def warn_negative_outputs(x_f, target, outputs, stacklevel=3):
     >>> print(caught[0].message)  # doctest: +ELLIPSIS
     x_f < 0 in rows [1] (outputs ['y2']): the root search assumes x_f > 0, ...
     """
-    if not len(x_f) or not np.fmin.reduce(x_f) < 0:   # the common case: one reduction
-        return
-    rows = np.flatnonzero(x_f < 0)
-    names = sorted({outputs[t] for t in np.asarray(target)[rows].tolist()})
+    if len(x_f) <= 16:   # a few rows: Python lists cost less than NumPy calls
+        rows = [r for r, v in enumerate(x_f.tolist()) if v < 0]
+        if not rows:
+            return
+        targets = np.asarray(target).tolist()
+        names = sorted({outputs[targets[r]] for r in rows})
+    else:
+        if not np.fmin.reduce(x_f) < 0:
+            return   # the common case: no negative output, seen by one reduction
+        rows = np.flatnonzero(x_f < 0)
+        names = sorted({outputs[t] for t in np.asarray(target)[rows].tolist()})
     warnings.warn(f"x_f < 0 in rows {_few(rows)} (outputs {_few(names)}): the root search "
                   "assumes x_f > 0, so their relevance redistributes a negative value",
                   NegativeOutputWarning, stacklevel=stacklevel)

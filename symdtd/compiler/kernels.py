@@ -79,7 +79,7 @@ class Pass:
                 _value(mag) + bplus, count + 1, None)
         if floor is not None:
             az = np.abs(Z)
-            if all_true(az > floor) and np.maximum.reduce(az, axis=None) < np.inf:
+            if all_true((az > floor) & (az < np.inf)):
                 return Rb / Z
         if mag is None:
             nonzero = Z != 0

@@ -148,6 +148,7 @@ class DenseStack:
         self.layers = layers
         self.out_cols = None if np.array_equal(out_cols, np.arange(len(out_cols))) else out_cols
         self.sizes = [len(layers[0].W)] + [lay.W.shape[1] for lay in layers]
+        self.down = layers[::-1]
 
     @classmethod
     def of(cls, blocks) -> DenseStack | None:
@@ -197,11 +198,10 @@ class DenseStack:
         x_f = A[-1][rows, oc]
         Rg = np.zeros((batch, self.sizes[-1]), X.dtype)
         Rg[rows, oc] = x_f
-        R = [Rg]
-        totals = []
-        for g in range(len(self.layers), 0, -1):
+        R, totals = [Rg], []
+        for layer, a, p in zip(self.down, A[-2::-1], P[:0:-1]):
             totals.append(row_sums(Rg))
-            Rg = self.layers[g - 1].backward(ps, Rg, A[g - 1], P[g])
+            Rg = layer.backward(ps, Rg, a, p)
             R.append(Rg)
         R.reverse()
         totals.reverse()
