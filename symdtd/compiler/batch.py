@@ -19,6 +19,7 @@ array([1, 1, 1])
 """
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -94,7 +95,14 @@ def _below(arr, high):
     ``high``'s pattern, so False here only sends the array to the full check.
     """
     uint = _UINT.get(arr.dtype)
-    return uint is not None and bool(np.maximum.reduce(arr.view(uint), axis=None) <= np.array(high, arr.dtype).view(uint))
+    return uint is not None and int(np.maximum.reduce(arr.view(uint), axis=None)) <= _bits(
+        high, arr.dtype)
+
+
+@functools.lru_cache(maxsize=64)
+def _bits(value, dtype):
+    """The bit pattern of *value* as a float of *dtype*, as a Python int."""
+    return int(np.array(value, dtype).view(_UINT[dtype]))
 
 
 def check_target(target, batch, outputs):
