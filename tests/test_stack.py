@@ -11,12 +11,13 @@ import warnings
 import numpy as np
 import pytest
 import sympy as sp
+from test_compile import DOMAINS, random_inputs
 
 from symdtd import examples
 from symdtd.compiler import compiled as cm
 from symdtd.compiler.kernels import all_true, row_sums, zero_floor
 from symdtd.compiler.stack import DenseStack
-from symdtd.core.domains import Box, Positive, Real
+from symdtd.core.domains import Box
 from symdtd.network.composites import WithParameters
 from symdtd.network.graph import Network
 from symdtd.network.overrides import ByLayer, ByName
@@ -24,9 +25,6 @@ from symdtd.propagation.arithmetic import UNIT_ROUNDOFF, zero_denominator
 from symdtd.propagation.backward import propagate
 
 R = sp.Rational
-DOMAINS = [Box(0, 1), Box(-1, 1), Positive(), Real(), Box(0, math.inf)]
-VALUES = {"Box(low=0, high=1)": (0, 8), "Box(low=-1, high=1)": (-8, 8), "Positive()": (0, 24),
-          "Real()": (-24, 24), "Box(low=0, high=inf)": (0, 24)}
 
 
 def random_mlp(rng, sizes, mixed_domains):
@@ -51,16 +49,6 @@ def random_mlp(rng, sizes, mixed_domains):
             names.append(name)
         layer = names
     return net
-
-
-def inputs_for(rng, net, rows):
-    cols = []
-    for p in net.inputs:
-        lo, hi = VALUES[repr(net.graph.nodes[p]["domain"])]
-        cols.append(rng.integers(lo, hi + 1, rows) / 8)
-    X = np.stack(cols, axis=1)
-    X[0] = 0    # zero denominators
-    return X
 
 
 def general_only(monkeypatch):
@@ -97,7 +85,7 @@ def test_fast_path_equals_the_general_path_and_exact_propagation(seed, monkeypat
                {"composite": ByLayer({1: "w2"})}][seed % 3]
     absorb = seed % 4 == 0
     fast, general = both_paths(monkeypatch, net, **options)
-    X = inputs_for(rng, net, 7)
+    X = random_inputs(rng, net, 7)
     t = rng.integers(0, len(net.outputs), len(X))
     composite = options.get("composite")
     if "parameters" in options:
@@ -219,7 +207,7 @@ def test_return_edges_takes_the_general_path_with_the_same_relevance():
     rng = np.random.default_rng(8)
     net = random_mlp(rng, [4, 5, 3], mixed_domains=False)
     model = cm.compile(net)
-    X = inputs_for(rng, net, 5)
+    X = random_inputs(rng, net, 5)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fast = model.explain(X, 1)

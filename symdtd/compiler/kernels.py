@@ -31,7 +31,7 @@ import numpy as np
 from ..propagation.arithmetic import UNIT_ROUNDOFF, zero_denominator
 from .segments import accumulate
 
-__all__ = ["Block", "MaxPool", "Pass", "PassResult", "zero_floor", "all_true", "row_sums"]
+__all__ = ["Block", "MaxPool", "Pass", "PassResult", "denominator", "zero_floor", "all_true", "row_sums"]
 
 
 # --------------------------------------------------------------------- runtime
@@ -95,6 +95,37 @@ class Pass:
         if absorb:
             self.absorbed[rows] += S @ bplus
         return S
+
+
+def denominator(parts, zc, zc_abs, R):
+    """``(Z, magnitude)``: the parts of a block's denominator and its constants summed.
+
+    Parts computed apart can cancel (``x·w`` against ``−l·w⁺ − h·w⁻`` at a box
+    corner): their magnitude ``Σ |part|`` (None for a single part) tells a
+    rounding residue from a real denominator. The first part is summed into
+    in place. *R* (the block's relevance) gives the shape and type of a
+    denominator without row-dependent parts.
+
+    >>> denominator([np.array([[1.0, -2.0]])], np.array([-1.0, 1.0]), np.array([1.0, 1.0]),
+    ...             np.zeros((1, 2)))
+    (array([[ 0., -1.]]), array([[2., 3.]]))
+    """
+    mag = None
+    if len(parts) + (zc is not None) > 1:
+        mag = np.abs(parts[0]) if parts else np.zeros(R.shape, R.dtype)
+        for p in parts[1:]:
+            mag += np.abs(p)
+        if zc is not None:
+            mag += zc_abs
+    if parts:
+        Z = parts[0]
+        for p in parts[1:]:
+            Z += p
+    else:  # only constant parts, or none at all (a block whose weights are all 0)
+        Z = np.zeros(R.shape, R.dtype)
+    if zc is not None:
+        Z += zc
+    return Z, mag
 
 
 def zero_floor(constant_abs, count, number):
@@ -217,23 +248,7 @@ class Block:
         for s, f in zip(self.segments, F):
             parts += s.z_parts(f)
         n_parts = len(parts) + (self.zc is not None)
-        # parts computed apart can cancel (x·w against −l·w⁺ − h·w⁻ at a box corner):
-        # their magnitude tells a rounding residue from a real denominator
-        mag = None
-        if n_parts > 1:
-            mag = np.abs(parts[0]) if parts else np.zeros(Rb.shape, Rb.dtype)
-            for p in parts[1:]:
-                mag += np.abs(p)
-            if self.zc is not None:
-                mag += self.zc_abs
-        if parts:
-            Z = parts[0]
-            for p in parts[1:]:
-                Z += p
-        else:  # only constant parts, or none at all (a block whose weights are all 0)
-            Z = np.zeros(Rb.shape, Rb.dtype)
-        if self.zc is not None:
-            Z += self.zc
+        Z, mag = denominator(parts, self.zc, self.zc_abs, Rb)
         S = ps.scale(Rb, Z, self.bplus, mag=mag, count=self.fan_in + n_parts, number=self.number)
         for s, f in zip(self.segments, F):
             ps.add(s.src, s.backward(f, S))

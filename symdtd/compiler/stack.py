@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .kernels import Pass, PassResult, row_sums, zero_floor
+from .kernels import Pass, PassResult, denominator, row_sums, zero_floor
 from .segments import accumulate
 
 __all__ = ["DenseStack", "StackLayer"]
@@ -100,7 +100,7 @@ class StackLayer:
             S = ps.scale(R, Z, self.bplus, mag=lambda: np.abs(Q) + self.zc_abs,
                          count=self.count, number=self.number, floor=self.floor)
         else:
-            Z, mag = self._denominator(R, parts)
+            Z, mag = denominator(parts, self.zc, self.zc_abs, R)
             S = ps.scale(R, Z, self.bplus, mag=mag, count=self.count, number=self.number)
         out = None
         for f, (_, _, _, M, _) in zip(F, self.terms):
@@ -110,25 +110,6 @@ class StackLayer:
         if self.C is not None:
             out = accumulate(out, S @ self.C.T)
         return np.zeros((len(R), len(self.W)), R.dtype) if out is None else out
-
-    def _denominator(self, R, parts):
-        """``(Z, magnitude)`` from the parts, summed in :class:`~symdtd.compiler.kernels.Block`'s order."""
-        mag = None
-        if self.n_parts > 1:   # parts computed apart may cancel: their magnitude
-            mag = np.abs(parts[0]) if parts else np.zeros(R.shape, R.dtype)
-            for p in parts[1:]:
-                mag += np.abs(p)
-            if self.zc is not None:
-                mag += self.zc_abs
-        if parts:
-            Z = parts[0]
-            for p in parts[1:]:
-                Z += p
-        else:
-            Z = np.zeros(R.shape, R.dtype)
-        if self.zc is not None:
-            Z += self.zc
-        return Z, mag
 
 
 class DenseStack:
