@@ -197,7 +197,7 @@ class CompiledNetwork:
         self.inputs, self.outputs = blocks.inputs, blocks.outputs
         self.positive_bias, self.rules, self.n_edges = (blocks.positive_bias, blocks.rules,
                                                         blocks.n_edges)
-        self._names, self._gens, self._out = blocks.names, blocks.gens, blocks.out
+        self._names, self._gens = blocks.names, blocks.gens
         self._domains = [network.graph.nodes[p]["domain"] for p in self.inputs]
         self._low = np.array([numeric_bound(d, 0) for d in self._domains])
         self._high = np.array([numeric_bound(d, 1) for d in self._domains])
