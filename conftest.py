@@ -11,7 +11,8 @@ import pytest
 
 ROOT = Path(__file__).parent
 #: file (relative to the repository) -> the module its examples import
-NEEDS = {"symdtd/real/dataset.py": "dask", "docs/guide/select.md": "dask",
+NEEDS = {"symdtd/real/dataset.py": "dask", "symdtd/real/dask_cluster.py": "dask",
+         "docs/guide/select.md": "dask",
          "symdtd/real/architectures.py": "torch", "symdtd/real/torch_reference.py": "torch"}
 
 

@@ -16,7 +16,8 @@ import pytest
 from symdtd import Box, Network, compile, propagate
 from symdtd.network.composites import Composite, PaperDefault
 from symdtd.real.dask_run import Tally
-from symdtd.real.selection import select, split_rows
+from symdtd.real.selection import select
+from symdtd.real.selection_rows import split_rows
 from symdtd.real.selection_space import Candidate, SearchSpace, candidates
 
 W = np.array([2.0, 1.5, -1.0, 0.5, -0.7, 1.0, -0.8, 0.3])
@@ -236,41 +237,31 @@ def test_dask_threads_give_the_in_process_floats_exactly():
 
 
 def _cluster():
-    distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       host="127.0.0.1", dashboard_address=None)
-    return cluster, distributed.Client(cluster)
+    pytest.importorskip("distributed")
+    from symdtd.real.dask_cluster import local_cluster
+    return local_cluster(2)
 
 
 @pytest.mark.slow
 def test_a_local_cluster_gives_the_in_process_floats_exactly():
     X, y, options = _mlp_case()
-    cluster, client = _cluster()
-    try:
+    with _cluster() as client:
         on_cluster = select("mlp", X, y, client=client, **options)
-    finally:
-        client.close()
-        cluster.close()
     assert_same(select("mlp", X, y, scheduler="sync", **options), on_cluster)
 
 
 @pytest.mark.slow
 def test_a_worker_killed_mid_run_still_gives_the_whole_equal_result():
     X, y, options = _mlp_case()
-    cluster, client = _cluster()
     killed = []
-
-    def kill_one(done, total, label):
-        if not killed:   # after the first finished task: SIGKILL one worker process
-            pids = client.run(os.getpid)
-            address, pid = sorted(pids.items())[0]
-            os.kill(pid, signal.SIGKILL)
-            killed.append((address, done, total))
-    try:
+    with _cluster() as client:
+        def kill_one(done, total, label):
+            if not killed:   # after the first finished task: SIGKILL one worker process
+                pids = client.run(os.getpid)
+                address, pid = sorted(pids.items())[0]
+                os.kill(pid, signal.SIGKILL)
+                killed.append((address, done, total))
         on_cluster = select("mlp", X, y, client=client, progress=kill_one, **options)
-    finally:
-        client.close()
-        cluster.close()
     assert killed and killed[0][1] < killed[0][2]   # killed mid-run
     assert_same(select("mlp", X, y, scheduler="sync", **options), on_cluster)
 

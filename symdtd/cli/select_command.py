@@ -88,15 +88,14 @@ def run_select(args: argparse.Namespace) -> int:
     options = {"space": space, "baselines": {"blank": 0.0, "mean": digits_train_mean()},
                "baseline": args.baseline, "split": args.split, "seed": args.seed, "steps": args.steps,
                "chunk_rows": args.chunk_rows, "progress": None if args.quiet else _bar}
-    if args.workers or args.scheduler:
-        from distributed import Client, LocalCluster
-        if args.scheduler:
-            with Client(args.scheduler) as client:
-                result = select(args.model, X, y, client=client, **options)
-        else:
-            with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                              host="127.0.0.1", dashboard_address=None) as cluster, Client(cluster) as client:
-                result = select(args.model, X, y, client=client, **options)
+    if args.scheduler:
+        from distributed import Client
+        with Client(args.scheduler) as client:
+            result = select(args.model, X, y, client=client, **options)
+    elif args.workers:
+        from ..real.dask_cluster import local_cluster
+        with local_cluster(args.workers) as client:
+            result = select(args.model, X, y, client=client, **options)
     else:
         result = select(args.model, X, y, **options)
     print(f"symdtd select {args.model}: {len(X)} of the shipped held-out digits, "

@@ -107,6 +107,29 @@ def _labels(tasks):
     return [f"{t[1].label} rows {len(t[2])}" for t in tasks]
 
 
+def _is_lazy(part):
+    return type(part).__module__.startswith("dask.") and hasattr(part, "compute")
+
+
+def _in_process(tasks, progress, label):
+    """The tasks in a loop, grouped by their rows: a lazy (dask) chunk is read once for all the
+    candidates that use it, then dropped."""
+    groups = {}
+    for k, t in enumerate(tasks):
+        groups.setdefault(id(t[2]), []).append(k)
+    results, done = [None] * len(tasks), 0
+    for ks in groups.values():
+        part = tasks[ks[0]][2]
+        X = part.compute(scheduler="sync") if _is_lazy(part) else part
+        for k in ks:
+            network, candidate, _, *rest = tasks[k]
+            results[k] = score_chunk(network, candidate, X, *rest)
+            done += 1
+            if progress:
+                progress(done, len(tasks), label)
+    return results
+
+
 def _threaded(tasks, workers, progress, label):
     import dask
     from dask.callbacks import Callback
@@ -131,17 +154,20 @@ def _threaded(tasks, workers, progress, label):
 def _distributed(tasks, client, progress, label):
     from distributed import as_completed
 
-    networks = {}
+    networks, parts = {}, {}
     for t in tasks:  # each network is sent once to every worker
         if id(t[0]) not in networks:
             networks[id(t[0])] = client.scatter(t[0], broadcast=True, hash=False)
+        if _is_lazy(t[2]) and id(t[2]) not in parts:  # a dask chunk is read on the cluster, once
+            parts[id(t[2])] = client.compute(t[2])
     # a candidate's chunks prefer one worker, which then compiles it once; any other
     # worker may take them (a lost worker's tasks go elsewhere)
     addresses = sorted(client.nthreads()) or [None]
     home = {}
     for t in tasks:
         home.setdefault(t[1], addresses[len(home) % len(addresses)])
-    futures = [client.submit(score_chunk, networks[id(t[0])], *t[1:], pure=False,
+    futures = [client.submit(score_chunk, networks[id(t[0])], t[1], parts.get(id(t[2]), t[2]),
+                             *t[3:], pure=False,
                              workers=None if home[t[1]] is None else [home[t[1]]],
                              allow_other_workers=True) for t in tasks]
     where = {f.key: k for k, f in enumerate(futures)}
@@ -156,7 +182,7 @@ def _distributed(tasks, client, progress, label):
                 progress(done, len(tasks), label)
         results = client.gather(futures)
     finally:
-        client.cancel(futures)
+        client.cancel(futures + list(parts.values()))
     return results
 
 
@@ -226,13 +252,8 @@ def run_tasks(tasks: Sequence[tuple], *, scheduler: str | None = None, client: o
             raise ImportError("scheduler='threads' needs Dask: pip install 'symdtd[dask]'") from None
         with _one_blas_thread():
             return _threaded(tasks, workers, progress, label)
-    results = []
     with _one_blas_thread():
-        for k, t in enumerate(tasks, 1):
-            results.append(score_chunk(*t))
-            if progress:
-                progress(k, len(tasks), label)
-    return results
+        return _in_process(tasks, progress, label)
 
 
 class Tally:

@@ -174,7 +174,7 @@ def explain_dataset(model: object, X: ArrayLike, *, composite: Composite | None 
         import dask.array as da
     except ImportError:
         raise ImportError("explain_dataset needs Dask: pip install 'symdtd[dask]'") from None
-    from .selection import as_network, check_rows
+    from .selection_rows import as_network, check_rows
 
     network = as_network(model)
     if composite is not None and not isinstance(composite, Composite):
