@@ -9,6 +9,7 @@ import os
 
 import numpy as np
 import pytest
+from test_select import assert_same
 
 from symdtd.real.selection import select
 from symdtd.real.selection_space import SearchSpace
@@ -38,17 +39,6 @@ class LargestResult:
             if isinstance(result, np.ndarray) and result.ndim == 2:
                 self.rows = max(self.rows, result.shape[0])
         self.callback = Callback(posttask=posttask)
-
-
-def assert_same(a, b):
-    """Every per-row value and every sum equal, bit for bit."""
-    assert a.best == b.best and a.candidates == b.candidates
-    for table in ("scores", "held_out", "comparisons"):
-        ta, tb = getattr(a, table), getattr(b, table)
-        assert ta.keys() == tb.keys()
-        for k in ta:
-            assert np.array_equal(ta[k].values, tb[k].values), (table, k)
-            assert ta[k].total == tb[k].total and ta[k].count == tb[k].count
 
 
 @pytest.mark.parametrize("scheduler", ["sync", "threads"])

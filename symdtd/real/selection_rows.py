@@ -225,10 +225,10 @@ def check_domains(network: object, X: np.ndarray, rows: np.ndarray | None = None
     --------
     >>> from symdtd import Box, Network
     >>> net = Network.from_dense([[[1.0]], [[1.0]]], input_domain=Box(0, 1))
-    >>> check_domains(net, np.array([[0.5], [2.0]]), rows=np.array([10, 11]))
+    >>> check_domains(net, np.array([[0.5], [2.0]]), rows=np.array([10, 11]))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: X has values outside the input domains in rows [11]: X[11, 0] = 2.0 for input 'x1' (domain Box(low=0, high=1))
+    ValueError: X has values outside the input domains in rows [11]: X[11, 0] = 2.0 for input 'x1' ...
     """
     from ..compiler.batch import numeric_bound
 
