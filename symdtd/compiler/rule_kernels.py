@@ -4,7 +4,8 @@ The only module that calls :func:`sympy.lambdify`. The rules are not
 hand-coded: each rule's numerator ``q(x, w, l, h, γ)`` comes from
 :func:`symdtd.derive`; :class:`RuleKernel` splits it with SymPy into
 separable terms ``f_k(x, l, h) · g_k(w, γ)`` (:mod:`symdtd.compiler.separable`) and
-lambdifies each factor with common-subexpression elimination.
+lambdifies each factor with common-subexpression elimination, for NumPy and,
+on demand (:meth:`RuleKernel.f_functions`), for PyTorch tensors.
 :func:`rule_kernel` caches one kernel per rule and binding of the box bounds;
 :class:`~symdtd.compiler.compiled.CompiledNetwork` asks it for every rule in use.
 
@@ -27,9 +28,47 @@ from .separable import EDGE_ROLES, INPUT_ROLES, Term, split_separable
 __all__ = ["RuleKernel", "rule_kernel", "lambdify"]
 
 
-def lambdify(args, expr):
-    """``sympy.lambdify`` for NumPy with common-subexpression elimination."""
-    return sp.lambdify(args, expr, modules=[np], cse=True)  # the module: no `from numpy import *`
+BACKENDS = ("numpy", "torch")
+
+
+def lambdify(args, expr, backend="numpy"):
+    """``sympy.lambdify`` for NumPy (or PyTorch) with common-subexpression elimination.
+
+    The torch version runs on tensors: SymPy's torch printing with ``Max`` and
+    ``Min`` of a tensor and a number mapped to ``torch.clamp`` (torch's
+    ``max`` does not take a plain number).
+
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x")
+    >>> lambdify([x], 2 * sp.Max(0, x))(np.array([-1.0, 3.0]))
+    array([0., 6.])
+    """
+    if backend == "numpy":
+        return sp.lambdify(args, expr, modules=[np], cse=True)  # the module: no `from numpy import *`
+    if backend != "torch":
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    return sp.lambdify(args, expr, modules=[_torch_functions(), "torch"], cse=True)
+
+
+@functools.lru_cache(maxsize=1)
+def _torch_functions():
+    """``max`` and ``min`` of tensors and numbers, as the torch printing calls them."""
+    import torch
+
+    def extreme(name):
+        pick, clamp = (torch.maximum, "min") if name == "max" else (torch.minimum, "max")
+
+        def fold(*args):
+            numbers = [a for a in args if not isinstance(a, torch.Tensor)]
+            tensors = [a for a in args if isinstance(a, torch.Tensor)]
+            if not tensors:
+                return (max if name == "max" else min)(numbers)
+            out = functools.reduce(pick, tensors)
+            if numbers:
+                out = torch.clamp(out, **{clamp: (max if name == "max" else min)(numbers)})
+            return out
+        return fold
+    return {"max": extreme("max"), "min": extreme("min"), "Max": extreme("max"), "Min": extreme("min")}
 
 
 class RuleKernel:
@@ -79,6 +118,18 @@ class RuleKernel:
         self.terms = None if pairs is None else [
             Term(f, g, lambdify(f_args, f), lambdify(g_args, g), f.has(s["x"]))
             for f, g in pairs]
+
+    def f_functions(self, backend: str = "numpy") -> list:
+        """Each term's ``f(x, l, h)`` lambdified for *backend* (``"numpy"`` or ``"torch"``), made once.
+
+        >>> [f(2.0, 0.0, 1.0) for f in rule_kernel("zB").f_functions()]
+        [2.0, 1.0, 0.0]
+        """
+        cache = self.__dict__.setdefault("f_by_backend", {"numpy": [t.f_fn for t in self.terms or []]})
+        if backend not in cache:
+            args = [self.symbols[r] for r in INPUT_ROLES]
+            cache[backend] = [lambdify(args, t.f, backend) for t in self.terms or []]
+        return cache[backend]
 
     @property
     def separable(self) -> bool:

@@ -57,7 +57,7 @@ class Add(Layer):
         return input_shapes[0]
 
     def forward(self, inputs, ops=layer_ops):
-        return self.activate(sum(inputs[1:], inputs[0]))
+        return self.activate(sum(inputs[1:], inputs[0]), ops)
 
     def linear(self, source, F, g=identity, gamma=None, ops=layer_ops):
         """Source *source*'s share of the sum, weight ``g(1)``."""
@@ -92,7 +92,7 @@ class Concat(Layer):
         return (sum(s[0] for s in input_shapes),) + first[1:]
 
     def forward(self, inputs, ops=layer_ops):
-        return np.concatenate(inputs, axis=1)
+        return ops.cat(inputs)
 
     def expression(self):
         idx = self.index_symbols()
@@ -112,10 +112,9 @@ class Concat(Layer):
         which = np.searchsorted(starts, out, side="right") - 1
         return which, np.asarray(out) - starts[which]
 
-    def split(self, R):
-        """Relevance of the concatenation split back onto its sources."""
-        edges = np.cumsum([s[0] for s in self.input_shapes])[:-1]
-        return np.split(R, edges, axis=1)
+    def split(self, R, ops=layer_ops):
+        """Relevance of the concatenation split back onto its sources (on the backend *ops*)."""
+        return ops.split(R, [s[0] for s in self.input_shapes])
 
 
 class Flatten(Layer):

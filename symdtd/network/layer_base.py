@@ -178,7 +178,8 @@ class Layer:
         repeated explain calls then run only the linear maps, and a torch
         backend shares the array's memory instead of copying it.
         """
-        key = (g, gamma, np.dtype(dtype).name)
+        dtype = layer_ops.float_dtype(dtype)
+        key = (g, gamma, dtype.name)
         cache = self.__dict__.setdefault("modified_weights", {})
         if key not in cache:
             w = np.asarray(g(self.weight, gamma), dtype=dtype)
@@ -186,6 +187,29 @@ class Layer:
                 w = np.broadcast_to(w, self.weight.shape)
             cache[key] = np.require(w, dtype, ["C", "W"])
         return cache[key]
+
+    def modified_scale(self, g, gamma, dtype):
+        """``g(c, gamma)`` of a pooling layer's window weights ``c``: a float, or an array of *dtype* kept for reuse."""
+        dtype = layer_ops.float_dtype(dtype)
+        cache = self.__dict__.setdefault("modified_scales", {})
+        key = (g, gamma, dtype.name)
+        if key not in cache:
+            c = np.asarray(g(self.window_weight(), gamma), dtype)
+            cache[key] = float(c) if c.ndim == 0 else c
+        return cache[key]
+
+    def scaled(self, scale, a, ops):
+        """*a* times a :meth:`modified_scale` (a float or a constant array) on the backend *ops*."""
+        if isinstance(scale, float):
+            return a * scale
+        return ops.constant(scale, a.dtype) * a
+
+    def shaped_bias(self):
+        """The bias shaped to broadcast over one sample, ``(C, 1, 1)`` or ``(n,)``, kept for reuse."""
+        cache = self.__dict__
+        if "bias_shaped" not in cache:
+            cache["bias_shaped"] = self.bias.reshape((-1,) + (1,) * (len(self.shape) - 1))
+        return cache["bias_shaped"]
 
     def expression(self):
         """``Eq(out[indices], value)``: the generic neuron in index notation (``sympy.Eq``)."""
@@ -217,9 +241,9 @@ class Layer:
         names = ("c", "u", "v") if len(self.shape) == 3 else ("j",)
         return [sp.Idx(n, d) for n, d in zip(names, self.shape)]
 
-    def activate(self, z):
-        """``max(0, z)`` for a ReLU layer, ``z`` otherwise."""
-        return np.maximum(z, 0) if getattr(self, "activation", "linear") == "relu" else z
+    def activate(self, z, ops=layer_ops):
+        """``max(0, z)`` for a ReLU layer, ``z`` otherwise (on the backend *ops*)."""
+        return ops.relu(z) if getattr(self, "activation", "linear") == "relu" else z
 
     def __repr__(self):
         return f"{type(self).__name__}({self.name!r}, shape={self.shape})"

@@ -1,5 +1,12 @@
 """Array kernels of layer nodes: convolution, window sums and maxima, and their transposes.
 
+This module is the NumPy backend of the layer-level pass: the layers and
+:mod:`symdtd.compiler.layer_pass` call these functions through an ``ops``
+namespace, which is this module or a
+:class:`~symdtd.compiler.layer_torch.TorchOps` (the same names on tensors).
+Besides the maps, it has the few array steps the pass needs (conversion,
+``relu``, row sums, the guarded division, concatenation and its split).
+
 Pure NumPy, batched, no per-neuron Python loops: a convolution is im2col (a
 strided view of the padded input's receptive fields, copied in chunks of
 rows) times the kernel matrix, and its transpose multiplies by the kernel
@@ -31,8 +38,14 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-__all__ = ["pair", "output_size", "dense", "dense_t", "conv2d", "conv2d_t", "window_sum", "window_sum_t",
-           "window_argmax", "scatter_winners", "adaptive_matrix"]
+__all__ = ["BACKEND", "pair", "conv_geometry", "transpose_padding", "output_size", "dense", "dense_t",
+           "conv2d", "conv2d_t", "window_sum", "window_sum_t", "window_argmax", "scatter_winners",
+           "adaptive_matrix", "float_dtype", "adaptive_sum", "adaptive_sum_t", "local_response_norm", "asarray",
+           "constant", "numpy", "zeros_like", "relu", "row_sum", "safe_divide", "lost", "take",
+           "one_hot", "cat", "split"]
+
+#: the backend these functions are (``TorchOps.BACKEND`` is ``"torch"``)
+BACKEND = "numpy"
 
 
 def pair(value, what, minimum=0):
@@ -45,6 +58,42 @@ def pair(value, what, minimum=0):
     if len(items) != 2 or not all(isinstance(v, (int, np.integer)) and v >= minimum for v in items):
         raise ValueError(f"{what} must be an int ≥ {minimum} or a pair of them, got {value!r}")
     return int(items[0]), int(items[1])
+
+
+def float_dtype(dtype):
+    """The NumPy float type of a NumPy or torch dtype (``torch.float32`` → ``float32``).
+
+    >>> float_dtype("float32"), float_dtype(np.float64)
+    (dtype('float32'), dtype('float64'))
+    """
+    return np.dtype(str(dtype).removeprefix("torch."))
+
+
+def conv_geometry(stride, padding, dilation):
+    """``(stride, padding, dilation)`` of a convolution, each checked as a pair.
+
+    >>> conv_geometry(2, (1, 0), 1)
+    ((2, 2), (1, 0), (1, 1))
+    """
+    return pair(stride, "stride", 1), pair(padding, "padding"), pair(dilation, "dilation", 1)
+
+
+def transpose_padding(input_hw, kernel, stride, padding, dilation):
+    """``(output_padding, missing)`` of a transposed convolution giving back *input_hw*.
+
+    A transposed convolution's output padding must be smaller than the stride
+    or the dilation; the rows and columns beyond it, which the forward never
+    read (they get no relevance), are *missing* and padded with zeros.
+
+    >>> transpose_padding((5, 5), (2, 2), (2, 2), (0, 0), (1, 1))   # the 5th row is never read
+    ((1, 1), (0, 0))
+    >>> transpose_padding((7, 7), (1, 1), (3, 3), (0, 0), (1, 1))
+    ((0, 0), (0, 0))
+    """
+    extra = tuple(size - (output_size(size, k, st, p, d) - 1) * st + 2 * p - d * (k - 1) - 1
+                  for size, k, st, p, d in zip(input_hw, kernel, stride, padding, dilation))
+    out_pad = tuple(min(e, max(st, d) - 1) for e, st, d in zip(extra, stride, dilation))
+    return out_pad, tuple(e - o for e, o in zip(extra, out_pad))
 
 
 def output_size(size, kernel, stride, padding, dilation=1, ceil_mode=False):
@@ -121,8 +170,7 @@ def conv2d(x, weight, stride=1, padding=0, dilation=1, groups=1):
     -------
     ndarray, shape (batch, C_out, Ho, Wo)
     """
-    (sh, sw), (ph, pw), (dh, dw) = pair(stride, "stride", 1), pair(padding, "padding"), \
-        pair(dilation, "dilation", 1)
+    (sh, sw), (ph, pw), (dh, dw) = conv_geometry(stride, padding, dilation)
     B, C, H, W = x.shape
     C_out, Cg, kh, kw = weight.shape
     Ho, Wo = output_size(H, kh, sh, ph, dh), output_size(W, kw, sw, pw, dw)
@@ -158,8 +206,7 @@ def conv2d_t(s, weight, input_hw, stride=1, padding=0, dilation=1, groups=1):
     -------
     ndarray, shape (batch, C_in, H, W)
     """
-    (sh, sw), (ph, pw), (dh, dw) = pair(stride, "stride", 1), pair(padding, "padding"), \
-        pair(dilation, "dilation", 1)
+    (sh, sw), (ph, pw), (dh, dw) = conv_geometry(stride, padding, dilation)
     B, C_out, Ho, Wo = s.shape
     _, Cg, kh, kw = weight.shape
     H, W = input_hw
@@ -194,8 +241,11 @@ def window_sum(x, kernel, stride, padding, ceil_mode=False):
     return _windows(x, kernel, stride, padding, 0.0, ceil_mode).sum(axis=-1)
 
 
-def window_sum_t(s, input_hw, kernel, stride, padding):
-    """The transpose of :func:`window_sum`: each window's value added back to its cells."""
+def window_sum_t(s, input_hw, kernel, stride, padding, ceil_mode=False):
+    """The transpose of :func:`window_sum`: each window's value added back to its cells.
+
+    *ceil_mode* is read from the shape of *s* (accepted for the backends' common signature).
+    """
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
     B, C, Ho, Wo = s.shape
     H, W = input_hw
@@ -245,3 +295,96 @@ def adaptive_matrix(size, out):
     r = np.arange(size)[None, :]
     start, stop = (i * size) // out, -((-(i + 1) * size) // out)
     return ((r >= start) & (r < stop)).astype(float)
+
+
+def adaptive_sum(x, Ah, Aw):
+    """``Ah · x · Awᵀ`` on each image: the window sums of adaptive pooling (:func:`adaptive_matrix`)."""
+    return np.einsum("ir,bcrs,js->bcij", Ah.astype(x.dtype), x, Aw.astype(x.dtype), optimize=True)
+
+
+def adaptive_sum_t(s, Ah, Aw):
+    """The transpose of :func:`adaptive_sum`: ``Ahᵀ · s · Aw``."""
+    return np.einsum("ir,bcij,js->bcrs", Ah.astype(s.dtype), s, Aw.astype(s.dtype), optimize=True)
+
+
+def local_response_norm(x, size, alpha, beta, k):
+    """``a / (k + α/n · Σ_window a²)^β`` across channels, as ``torch.nn.functional.local_response_norm``.
+
+    >>> local_response_norm(np.array([1.0, 2.0, 1.0]).reshape(1, 3, 1, 1), 3, 3.0, 1.0, 1.0).ravel()
+    array([0.16666667, 0.28571429, 0.16666667])
+    """
+    B, C, H, W = x.shape
+    before, after = size // 2, (size - 1) // 2
+    padded = np.zeros((B, C + before + after, H, W), dtype=x.dtype)
+    padded[:, before:before + C] = x * x
+    total = padded[:, 0:C].copy()
+    for j in range(1, size):
+        total += padded[:, j:j + C]
+    dt = x.dtype.type
+    return x / (dt(k) + dt(alpha / size) * total) ** dt(beta)
+
+
+# ---------------------------------------------------------------- the pass's array steps
+def asarray(a, dtype=None):
+    """*a* as an array (of *dtype* if given)."""
+    return np.asarray(a, dtype)
+
+
+def constant(a, dtype):
+    """A constant array (weights, biases, masks) in *dtype*."""
+    return np.asarray(a, dtype)
+
+
+def numpy(a):
+    """*a* as a NumPy array (the identity here)."""
+    return np.asarray(a)
+
+
+def zeros_like(a):
+    return np.zeros_like(a)
+
+
+def relu(z):
+    """``max(0, z)``."""
+    return np.maximum(z, 0)
+
+
+def row_sum(a):
+    """Each row's sum, in float64."""
+    return a.reshape(len(a), -1).sum(axis=1, dtype=float)
+
+
+def safe_divide(R, Z, zero):
+    """``R / Z`` where not *zero*, else 0.
+
+    >>> safe_divide(np.array([1.0, 2.0]), np.array([2.0, 0.0]), np.array([False, True]))
+    array([0.5, 0. ])
+    """
+    return np.divide(R, Z, out=np.zeros(R.shape, R.dtype), where=~zero)
+
+
+def lost(R, zero):
+    """Each row's relevance on zero denominators (*zero* true), float64."""
+    return row_sum(np.where(zero, R, 0))
+
+
+def take(A, t):
+    """``A[b, t[b]]`` of the flattened rows."""
+    return A.reshape(len(A), -1)[np.arange(len(A)), t]
+
+
+def one_hot(A, t, values):
+    """Zeros shaped as *A* with *values* at ``[b, t[b]]`` of the flattened rows."""
+    R = np.zeros(A.shape, A.dtype)
+    R.reshape(len(A), -1)[np.arange(len(A)), t] = values
+    return R
+
+
+def cat(parts):
+    """Concatenation along the channel axis."""
+    return np.concatenate(parts, axis=1)
+
+
+def split(a, sizes):
+    """*a* split along the channel axis into pieces of *sizes* channels."""
+    return np.split(a, np.cumsum(sizes)[:-1], axis=1)

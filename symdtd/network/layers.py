@@ -88,7 +88,7 @@ class Dense(Layer):
 
     def forward(self, inputs, ops=layer_ops):
         z = self.linear(0, inputs[0], ops=ops)
-        return self.activate(z + self.bias.astype(z.dtype))
+        return self.activate(z + ops.constant(self.shaped_bias(), z.dtype), ops)
 
     def linear(self, source, F, g=identity, gamma=None, ops=layer_ops):
         """``T_{g(W)} F``: the linear map with weights ``g(W)`` (no bias)."""
@@ -172,7 +172,7 @@ class Conv2d(Layer):
 
     def forward(self, inputs, ops=layer_ops):
         z = self.linear(0, inputs[0], ops=ops)
-        return self.activate(z + self.bias[:, None, None].astype(z.dtype))
+        return self.activate(z + ops.constant(self.shaped_bias(), z.dtype), ops)
 
     def linear(self, source, F, g=identity, gamma=None, ops=layer_ops):
         """``T_{g(W)} F``: the convolution with kernel ``g(W)`` (no bias)."""

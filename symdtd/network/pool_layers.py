@@ -38,7 +38,7 @@ import sympy as sp
 
 from . import layer_ops
 from .layer_base import Layer, identity
-from .layer_ops import adaptive_matrix, output_size, pair, window_argmax, window_sum, window_sum_t
+from .layer_ops import adaptive_matrix, output_size, pair, window_sum
 
 __all__ = ["WindowPool", "SumPool2d", "AvgPool2d", "MaxPool2d", "AdaptiveAvgPool2d", "WINDOW_MAX"]
 
@@ -86,17 +86,17 @@ class WindowPool(Layer):
 
     def linear(self, source, F, g=identity, gamma=None, ops=layer_ops):
         """``g(c) ⊙ Σ_window F``: the window sum with modified weights."""
-        return np.asarray(g(self.window_weight(), gamma), F.dtype) * window_sum(
-            F, self.kernel, self.stride, self.padding, self.ceil_mode)
+        return self.scaled(self.modified_scale(g, gamma, F.dtype), ops.window_sum(
+            F, self.kernel, self.stride, self.padding, self.ceil_mode), ops)
 
     def linear_t(self, source, S, g=identity, gamma=None, ops=layer_ops):
         """The transposed map: ``g(c) ⊙ S`` added back onto each window's cells."""
-        scaled = np.asarray(g(self.window_weight(), gamma), S.dtype) * S
-        return window_sum_t(scaled, self.input_shapes[0][1:], self.kernel, self.stride,
-                            self.padding)
+        scaled = self.scaled(self.modified_scale(g, gamma, S.dtype), S, ops)
+        return ops.window_sum_t(scaled, self.input_shapes[0][1:], self.kernel, self.stride,
+                                self.padding, self.ceil_mode)
 
     def forward(self, inputs, ops=layer_ops):
-        return self.linear(0, inputs[0])
+        return self.linear(0, inputs[0], ops=ops)
 
     def window_term(self):
         """``(x[c, u·s + p − pad, v·s + q − pad], p, q)`` of the generic neuron."""
@@ -195,15 +195,15 @@ class MaxPool2d(WindowPool):
     neuron_kind = "maxpool"
 
     def forward(self, inputs, ops=layer_ops):
-        return self.argmax(inputs[0])[0]
+        return self.argmax(inputs[0], ops)[0]
 
     def winners(self, x):
         """The flat index (in one ``H×W`` plane) of each window's first maximum."""
         return self.argmax(x)[1]
 
-    def argmax(self, x):
+    def argmax(self, x, ops=layer_ops):
         """``(maxima, winners)``: each window's maximum and the flat index of its first maximiser."""
-        return window_argmax(x, self.kernel, self.stride, self.padding, self.ceil_mode)
+        return ops.window_argmax(x, self.kernel, self.stride, self.padding, self.ceil_mode)
 
     def expression(self):
         term, *limits = self.window_term()
@@ -232,9 +232,11 @@ class AdaptiveAvgPool2d(Layer):
         return C, Ho, Wo
 
     def matrices(self):
-        """The 0/1 window matrices ``(Ho, H)`` and ``(Wo, W)``."""
-        _, H, W = self.input_shapes[0]
-        return adaptive_matrix(H, self.output_hw[0]), adaptive_matrix(W, self.output_hw[1])
+        """The 0/1 window matrices ``(Ho, H)`` and ``(Wo, W)`` (made once)."""
+        if "window_matrices" not in self.__dict__:
+            _, H, W = self.input_shapes[0]
+            self.window_matrices = adaptive_matrix(H, self.output_hw[0]), adaptive_matrix(W, self.output_hw[1])
+        return self.window_matrices
 
     @property
     def fan_in(self):
@@ -246,19 +248,14 @@ class AdaptiveAvgPool2d(Layer):
         return 1.0 / np.outer(Ah.sum(axis=1), Aw.sum(axis=1))
 
     def linear(self, source, F, g=identity, gamma=None, ops=layer_ops):
-        Ah, Aw = self.matrices()
-        Ah, Aw = Ah.astype(F.dtype), Aw.astype(F.dtype)
-        return np.asarray(g(self.window_weight(), gamma), F.dtype) * np.einsum(
-            "ir,bcrs,js->bcij", Ah, F, Aw, optimize=True)
+        return self.scaled(self.modified_scale(g, gamma, F.dtype), ops.adaptive_sum(F, *self.matrices()), ops)
 
     def linear_t(self, source, S, g=identity, gamma=None, ops=layer_ops):
-        Ah, Aw = self.matrices()
-        scaled = np.asarray(g(self.window_weight(), gamma), S.dtype) * S
-        return np.einsum("ir,bcij,js->bcrs", Ah.astype(S.dtype), scaled, Aw.astype(S.dtype),
-                         optimize=True)
+        scaled = self.scaled(self.modified_scale(g, gamma, S.dtype), S, ops)
+        return ops.adaptive_sum_t(scaled, *self.matrices())
 
     def forward(self, inputs, ops=layer_ops):
-        return self.linear(0, inputs[0])
+        return self.linear(0, inputs[0], ops=ops)
 
     def expression(self):
         c, u, v = self.index_symbols()
