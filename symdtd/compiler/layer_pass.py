@@ -186,7 +186,8 @@ class CompiledLayerNetwork:
     def forward(self, X, *, activations=False):
         """The output layer's values (or ``{layer: values}``) for a batch, on the backend, as NumPy."""
         with self._inference():
-            values = run_layers(self.net, self.ops, self._inputs(self.net.check_inputs(X, self.dtype)))[0]
+            values = run_layers(self.net, self.ops, self._inputs(self.net.check_inputs(X, self.dtype)),
+                                set())[0]
             if not activations:
                 return self.ops.numpy(values[self.net.output])
             return {k: self.ops.numpy(v) for k, v in values.items()}
@@ -249,7 +250,7 @@ class CompiledLayerNetwork:
 
     def _explain_rows(self, values, t, output, return_layers, absorb):
         net, ops = self.net, self.ops
-        A, pre, winners = run_layers(net, ops, values)
+        A, pre, winners = run_layers(net, ops, values, self.plan.keep_pre)
         B = len(t)
         x_f = ops.take(A[output], t)
         R = {output: ops.one_hot(A[output], t, x_f)}

@@ -143,6 +143,9 @@ class LayerPlan:
         ``{layer: b⁺}`` of the layers with a positive bias somewhere, shaped to
         broadcast over one sample.
     positive_bias : list of str
+    keep_pre : set of str
+        The layers with a term ``x·w`` on all entries: the forward run keeps
+        their ``T_W x`` for it.
     """
 
     def __init__(self, net, composite, dtype, ops):
@@ -164,6 +167,9 @@ class LayerPlan:
             if layer.neuron_kind in ("relu", "linear") and bias is not None and (bias > 0).any():
                 self.positive_bias.append(name)
                 self.bplus[name] = ops.constant(np.maximum(layer.shaped_bias(), 0), dtype)
+        self.keep_pre = {name for name, plans in self.plans.items()
+                         if any(mask is None and any(t.is_xw for t in kernel.terms)
+                                for plan in plans for mask, kernel, *_ in plan)}
 
     def terms(self, layer):
         """``(terms, constant part)`` of *layer*, made on the first call and kept.

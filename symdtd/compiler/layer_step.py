@@ -45,7 +45,7 @@ from ..propagation.arithmetic import zero_denominator
 __all__ = ["run_layers", "backward_step"]
 
 
-def run_layers(net, ops, values):
+def run_layers(net, ops, values, keep_pre=None):
     """``(values, pre, winners)`` of every layer from the inputs' *values* (on the backend *ops*).
 
     Parameters
@@ -54,6 +54,9 @@ def run_layers(net, ops, values):
     ops : module or TorchOps
     values : dict
         ``{input: array}`` already on the backend.
+    keep_pre : set of str, optional
+        The dense and convolution layers whose ``T_W x`` is kept (default all);
+        the others add their bias inside the map.
 
     Returns
     -------
@@ -71,8 +74,12 @@ def run_layers(net, ops, values):
             continue
         inputs = [values[s] for s in layer.sources]
         if hasattr(layer, "weight"):
-            pre[name] = z = layer.linear(0, inputs[0], ops=ops)
-            values[name] = layer.activate(z + ops.constant(layer.shaped_bias(), z.dtype), ops)
+            if keep_pre is None or name in keep_pre:
+                pre[name] = z = layer.linear(0, inputs[0], ops=ops)
+                z = z + ops.constant(layer.shaped_bias(), z.dtype)
+            else:
+                z = layer.affine(inputs[0], ops)
+            values[name] = ops.relu_(z) if layer.activation == "relu" else z   # z: a new array
         elif isinstance(layer, MaxPool2d):
             values[name], winners[name] = layer.argmax(inputs[0], ops)
         else:

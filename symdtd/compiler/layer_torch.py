@@ -87,9 +87,14 @@ class TorchOps:
     def relu(self, z):
         return self.torch.relu(z)
 
+    def relu_(self, z):
+        """``max(0, z)`` written into *z*."""
+        return z.relu_()
+
     def row_sum(self, a):
-        """Each row's sum, in float64."""
-        return a.reshape(len(a), -1).sum(dim=1, dtype=self.torch.float64)
+        """Each row's sum as float64 (summed in the tensor's type: torch's cascade sum keeps
+        float32 to a few units of rounding, and converting first is many times slower)."""
+        return a.reshape(len(a), -1).sum(dim=1).to(self.torch.float64)
 
     def safe_divide(self, R, Z, zero):
         """``R / Z`` where not *zero*, else 0."""
@@ -119,18 +124,20 @@ class TorchOps:
         return list(self.torch.split(a, list(sizes), dim=1))
 
     # ------------------------------------------------------------ linear maps
-    def dense(self, x, weight):
-        """``x @ weight.T``."""
-        return self.functional.linear(x, self.constant(weight, weight.dtype))
+    def dense(self, x, weight, bias=None):
+        """``x @ weight.T (+ bias)``."""
+        bias = None if bias is None else self.constant(bias, x.dtype)
+        return self.functional.linear(x, self.constant(weight, weight.dtype), bias)
 
     def dense_t(self, s, weight):
         """``s @ weight``."""
         return s @ self.constant(weight, weight.dtype)
 
-    def conv2d(self, x, weight, stride=1, padding=0, dilation=1, groups=1):
+    def conv2d(self, x, weight, stride=1, padding=0, dilation=1, groups=1, bias=None):
         """As :func:`symdtd.network.layer_ops.conv2d`."""
         stride, padding, dilation = conv_geometry(stride, padding, dilation)
-        return self.functional.conv2d(x, self.constant(weight, weight.dtype), stride=stride,
+        bias = None if bias is None else self.constant(bias, x.dtype)
+        return self.functional.conv2d(x, self.constant(weight, weight.dtype), bias, stride=stride,
                                       padding=padding, dilation=dilation, groups=groups)
 
     def conv2d_t(self, s, weight, input_hw, stride=1, padding=0, dilation=1, groups=1):

@@ -41,7 +41,7 @@ from numpy.lib.stride_tricks import as_strided
 __all__ = ["BACKEND", "pair", "conv_geometry", "transpose_padding", "output_size", "dense", "dense_t",
            "conv2d", "conv2d_t", "window_sum", "window_sum_t", "window_argmax", "scatter_winners",
            "adaptive_matrix", "float_dtype", "adaptive_sum", "adaptive_sum_t", "local_response_norm", "asarray",
-           "constant", "numpy", "zeros_like", "relu", "row_sum", "safe_divide", "lost", "take",
+           "constant", "numpy", "zeros_like", "relu", "relu_", "row_sum", "safe_divide", "lost", "take",
            "one_hot", "cat", "split"]
 
 #: the backend these functions are (``TorchOps.BACKEND`` is ``"torch"``)
@@ -115,9 +115,10 @@ def output_size(size, kernel, stride, padding, dilation=1, ceil_mode=False):
     return out - 1 if (out - 1) * stride >= size + padding else out
 
 
-def dense(x, weight):
-    """``x @ weight.T``: a fully connected map, *weight* of shape ``(n_out, n_in)``."""
-    return x @ weight.T
+def dense(x, weight, bias=None):
+    """``x @ weight.T (+ bias)``: a fully connected map, *weight* of shape ``(n_out, n_in)``."""
+    out = x @ weight.T
+    return out if bias is None else out + bias.astype(out.dtype)
 
 
 def dense_t(s, weight):
@@ -152,7 +153,7 @@ def _rows(batch, per_row):
     return [slice(k, k + step) for k in range(0, batch, step)]
 
 
-def conv2d(x, weight, stride=1, padding=0, dilation=1, groups=1):
+def conv2d(x, weight, stride=1, padding=0, dilation=1, groups=1, bias=None):
     """Cross-correlation as PyTorch's ``conv2d`` computes it (no bias).
 
     im2col in chunks of rows: each chunk's receptive fields (a strided view of
@@ -165,6 +166,8 @@ def conv2d(x, weight, stride=1, padding=0, dilation=1, groups=1):
     weight : ndarray, shape (C_out, C_in // groups, kh, kw)
     stride, padding, dilation : int or pair
     groups : int
+    bias : ndarray, shape (C_out,), optional
+        Added to each output channel.
 
     Returns
     -------
@@ -186,7 +189,8 @@ def conv2d(x, weight, stride=1, padding=0, dilation=1, groups=1):
             wg = weight[g * per_group:(g + 1) * per_group].reshape(per_group, -1)
             out[rows, :, :, g * per_group:(g + 1) * per_group] = (cols @ wg.T).reshape(
                 -1, Ho, Wo, per_group)
-    return out.transpose(0, 3, 1, 2)
+    out = out.transpose(0, 3, 1, 2)
+    return out if bias is None else out + bias.reshape(-1, 1, 1).astype(out.dtype)
 
 
 def conv2d_t(s, weight, input_hw, stride=1, padding=0, dilation=1, groups=1):
@@ -324,7 +328,7 @@ def local_response_norm(x, size, alpha, beta, k):
     return x / (dt(k) + dt(alpha / size) * total) ** dt(beta)
 
 
-# ---------------------------------------------------------------- the pass's array steps
+# ------------------------------------------------------------------- the pass's array steps
 def asarray(a, dtype=None):
     """*a* as an array (of *dtype* if given)."""
     return np.asarray(a, dtype)
@@ -347,6 +351,11 @@ def zeros_like(a):
 def relu(z):
     """``max(0, z)``."""
     return np.maximum(z, 0)
+
+
+def relu_(z):
+    """``max(0, z)`` written into *z*."""
+    return np.maximum(z, 0, out=z)
 
 
 def row_sum(a):

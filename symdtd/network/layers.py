@@ -87,8 +87,11 @@ class Dense(Layer):
         return (self.weight.shape[0],)
 
     def forward(self, inputs, ops=layer_ops):
-        z = self.linear(0, inputs[0], ops=ops)
-        return self.activate(z + ops.constant(self.shaped_bias(), z.dtype), ops)
+        return self.activate(self.affine(inputs[0], ops), ops)
+
+    def affine(self, F, ops=layer_ops):
+        """``W F + b``: the map with its bias, before the activation."""
+        return ops.dense(F, self.modified_weight(identity, None, F.dtype), bias=self.bias)
 
     def linear(self, source, F, g=identity, gamma=None, ops=layer_ops):
         """``T_{g(W)} F``: the linear map with weights ``g(W)`` (no bias)."""
@@ -171,8 +174,11 @@ class Conv2d(Layer):
         return C_out, Ho, Wo
 
     def forward(self, inputs, ops=layer_ops):
-        z = self.linear(0, inputs[0], ops=ops)
-        return self.activate(z + ops.constant(self.shaped_bias(), z.dtype), ops)
+        return self.activate(self.affine(inputs[0], ops), ops)
+
+    def affine(self, F, ops=layer_ops):
+        """``W * F + b``: the convolution with its bias, before the activation."""
+        return ops.conv2d(F, self.modified_weight(identity, None, F.dtype), bias=self.bias, **self.options())
 
     def linear(self, source, F, g=identity, gamma=None, ops=layer_ops):
         """``T_{g(W)} F``: the convolution with kernel ``g(W)`` (no bias)."""
