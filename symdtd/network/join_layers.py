@@ -60,10 +60,12 @@ class Add(Layer):
         return self.activate(sum(inputs[1:], inputs[0]), ops)
 
     def linear(self, source, F, g=identity, gamma=None, ops=layer_ops):
-        """Source *source*'s share of the sum, weight ``g(1)``."""
-        return F * float(g(1.0, gamma))
+        """Source *source*'s share of the sum, weight ``g(1)`` (*F* itself when that is 1)."""
+        weight = float(g(1.0, gamma))
+        return F if weight == 1.0 else F * weight
 
     def linear_t(self, source, S, g=identity, gamma=None, ops=layer_ops):
+        """``g(1) · S``, a new array."""
         return S * float(g(1.0, gamma))
 
     def expression(self):

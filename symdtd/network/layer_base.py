@@ -157,7 +157,8 @@ class Layer:
         Returns
         -------
         ndarray
-            Shape ``(batch, *self.shape)``, without the bias.
+            Shape ``(batch, *self.shape)``, without the bias (read only: it
+            may be *F* itself).
         """
         raise TypeError(f"layer {self.name!r} ({type(self).__name__}) has no linear map")
 
@@ -165,7 +166,8 @@ class Layer:
         """``Tᵀ_{g(W)} S``: the transpose (adjoint) of :meth:`linear`.
 
         Parameters are as for :meth:`linear`, with ``S`` of shape
-        ``(batch, *self.shape)``; returns ``(batch, *source_shape)``.
+        ``(batch, *self.shape)``; returns a new array ``(batch, *source_shape)``
+        (never *S* itself or a view of it: the pass multiplies it in place).
         """
         raise TypeError(f"layer {self.name!r} ({type(self).__name__}) has no linear map")
 
