@@ -14,7 +14,17 @@ composite (zᴮ at the input, z⁺ above, winner-take-all max-pooling). Printed:
   to the reference, and the largest difference of their relevances;
 * peak memory (``tracemalloc``) of each explain call;
 * the convolution kernels alone: conv 16→32 5×5 on 28×28 at batch 256,
-  forward and transposed, NumPy (:mod:`symdtd.network.layer_ops`) and torch.
+  forward and transposed, NumPy (:mod:`symdtd.network.layer_ops`) and torch;
+* with torch: the shipped digits CNN (:func:`symdtd.real.models.load_model`'s
+  ``"cnn"``, rebuilt as its ``torch.nn.Sequential`` from the shipped weights) and
+  a 28×28 LeNet (conv 1→6 5×5 pad 2, ReLU, max-pool 2, conv 6→16 5×5, ReLU,
+  max-pool 2, 120, 84, 10; random weights), imported by ``layers_from_torch``:
+  compile time cold (the first in the process, SymPy derivation included) and
+  warm, and explain at batch 256 in float32 with the torch backend against the
+  hand-written torch reference :func:`symdtd.real.torch_reference.dtd_reference`
+  on the same model (min of runs, measured side by side), and the targets table
+  (issue 12): compile < 0.2 s, torch explain ≤ 1.0× the reference, NumPy
+  explain ≤ 1.1× the hand-written im2col version.
 
 Run: ``python benchmarks/bench_layers.py`` (about a minute, most of it building
 the neuron DAG).
@@ -164,6 +174,95 @@ def main():
     for name, t, rel, fn in runs:
         print(f"  {name:30s} {t * 1e3:8.1f} ms  ×{t / t_ref:5.2f} of the reference  "
               f"peak {peak(fn):7.1f} MB  max |ΔR| vs reference {np.abs(rel - r_ref).max():.1e}")
+    return runs[1][1] / t_ref
+
+
+# ------------------------------------------------------------ torch models, batch 256
+def digits_cnn(torch):
+    """The shipped digits CNN as the ``nn.Sequential`` it was trained as (8×8 input)."""
+    from importlib import resources
+
+    nn = torch.nn
+    with resources.files("symdtd").joinpath("data", "digits_cnn.npz").open("rb") as fh:
+        weights = dict(np.load(fh))
+    model = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.AvgPool2d(2),
+                          nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.AvgPool2d(2),
+                          nn.Flatten(), nn.Linear(64, 10))
+    model.load_state_dict({k: torch.from_numpy(v.astype(np.float32)) for k, v in weights.items()})
+    return model.eval(), (1, 8, 8)
+
+
+def lenet(torch):
+    """LeNet-5 on 28×28 with random weights and biases ≤ 0."""
+    nn = torch.nn
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                          nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
+                          nn.Linear(84, 10))
+    with torch.no_grad():
+        for m in model.modules():
+            if getattr(m, "bias", None) is not None:
+                m.bias.copy_(-m.bias.abs())
+    return model.eval(), (1, 28, 28)
+
+
+def torch_models():
+    """Compile cold and warm, explain against dtd_reference at batch 256, float32 (first in the process)."""
+    from symdtd.real.fx_import import layers_from_torch  # before anything else compiles: cold
+    try:
+        import torch
+    except ImportError:
+        print("torch not installed: no torch-backend figures")
+        return []
+    from symdtd.real.torch_reference import dtd_reference
+
+    torch.set_num_threads(2)
+    rows, cold = [], None
+    for name, make in (("digits CNN (8×8)", digits_cnn), ("LeNet (28×28)", lenet)):
+        model, shape = make(torch)
+
+        def build():
+            net = layers_from_torch(model, shape, Box(0, 1))
+            return compile_layers(net, backend="torch", dtype="float32")
+        t = time.perf_counter()
+        compiled = build()
+        first = time.perf_counter() - t
+        cold = first if cold is None else cold
+        warm, _ = best(build, 5)
+        x = torch.rand((BATCH,) + shape, generator=torch.Generator().manual_seed(1))
+        with torch.no_grad():
+            target = model(x).argmax(dim=1)
+        X = x.numpy()
+        compiled.explain(X, target.numpy())                    # modified weights made once
+        mine, ref = [], []
+        for _ in range(5):                                    # side by side, alternating
+            t_m, e = best(lambda: compiled.explain(X, target.numpy()), 1)
+            t_r, r = best(lambda: dtd_reference(model, x, target.tolist(), low=0.0, high=1.0), 1)
+            mine.append(t_m)
+            ref.append(t_r)
+        diff = np.abs(e.relevance - r[0].numpy()).max() / np.abs(r[0].numpy()).max()
+        rows.append((name, first, warm, min(mine), min(ref), diff))
+    print(f"\ntorch backend, batch {BATCH}, float32, {torch.get_num_threads()} threads "
+          f"(compile cold = the first layers_from_torch + compile_layers in the process):")
+    print("| model | compile cold s | compile warm s | explain torch ms | reference ms | × ref | max rel. ΔR |")
+    print("|---|---|---|---|---|---|---|")
+    for name, first, warm, mine, ref, diff in rows:
+        print(f"| {name} | {first:.3f} | {warm:.3f} | {mine * 1e3:.1f} | {ref * 1e3:.1f} | "
+              f"{mine / ref:.2f} | {diff:.1e} |")
+    return rows
+
+
+def targets(rows, numpy_ratio):
+    """The table of issue 12's targets for these models, and whether each is met."""
+    print("\ntargets (issue 12):")
+    print("| target | measured | met |")
+    print("|---|---|---|")
+    for name, first, warm, mine, ref, _ in rows:
+        print(f"| {name}: compile < 0.2 s (warm; cold {first:.2f} s) | {warm:.3f} s | {warm < 0.2} |")
+        print(f"| {name}: torch explain ≤ 1.0× reference | {mine / ref:.2f}× | {mine <= ref} |")
+    print(f"| 28×28 CNN: NumPy explain ≤ 1.1× im2col reference (float64) | {numpy_ratio:.2f}× | "
+          f"{numpy_ratio <= 1.1} |")
 
 
 def kernels():
@@ -184,5 +283,8 @@ def kernels():
 
 
 if __name__ == "__main__":
+    import os
+    print(f"load average {os.getloadavg()[0]:.2f}")
+    rows = torch_models()
     kernels()
-    main()
+    targets(rows, main())

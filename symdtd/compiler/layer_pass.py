@@ -255,11 +255,12 @@ class CompiledLayerNetwork:
         x_f = ops.take(A[output], t)
         R = {output: ops.one_hot(A[output], t, x_f)}
         totals, passed, lost, absorbed, flows = {}, {}, {}, {}, {}
+        summed = {}    # {layer: row sums of R[layer]} when R[layer] is one share, summed already
         for name in reversed(net.order()):
             if name not in R:
                 continue
             layer, Rl = net.layer(name), R[name]
-            totals[name] = ops.row_sum(Rl)
+            totals[name] = summed.pop(name) if name in summed else ops.row_sum(Rl)
             if layer.neuron_kind == "input":
                 continue
             shares, lost[name], absorbed[name] = backward_step(self.plan, layer, Rl, A, pre, winners,
@@ -268,8 +269,12 @@ class CompiledLayerNetwork:
             passed[name] = sum(sums)
             for source, part in zip(layer.sources, sums):   # a source read twice: both parts
                 flows[(source, name)] = flows[(source, name)] + part if (source, name) in flows else part
-            for source, share in zip(layer.sources, shares):
-                R[source] = share if source not in R else R[source] + share
+            for source, share, part in zip(layer.sources, shares, sums):
+                if source in R:
+                    R[source] = R[source] + share
+                    summed.pop(source, None)
+                else:
+                    R[source], summed[source] = share, part
         host = ops.numpy
         inputs = {name: host(R[name]) if name in R else np.zeros(A[name].shape, self.dtype)
                   for name in net.inputs}

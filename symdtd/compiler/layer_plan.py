@@ -31,6 +31,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..network import layer_ops
+from ..network.layer_base import identity
+from ..network.pool_layers import AdaptiveAvgPool2d, MaxPool2d, WindowPool
 from ..network.pooling import PoolingRule, WinnerTakeAll
 from .rule_kernels import rule_kernel
 
@@ -168,8 +170,28 @@ class LayerPlan:
                 self.positive_bias.append(name)
                 self.bplus[name] = ops.constant(np.maximum(layer.shaped_bias(), 0), dtype)
         self.keep_pre = {name for name, plans in self.plans.items()
-                         if any(mask is None and any(t.is_xw for t in kernel.terms)
-                                for plan in plans for mask, kernel, *_ in plan)}
+                         if any(self.reuses_forward(net.layer(name), mask, t, gamma)
+                                for plan in plans for mask, kernel, _, _, gamma in plan
+                                for t in kernel.terms)}
+
+    def reuses_forward(self, layer, mask, term, gamma):
+        """Is the term's image ``T_{g(W)} f`` the forward pass's ``T_W x``?
+
+        When ``f = x`` on all entries and ``g(W) = W``: the term is ``x·w`` (the z rule,
+        zᴮ's first term), or ``g`` leaves these weights alone (z⁺ on the positive window
+        weights of average pooling, on a layer without negative weights).
+        """
+        if mask is not None or not (term.f.is_Symbol and term.f.name == "x"):
+            return False
+        if term.is_xw:
+            return True
+        if hasattr(layer, "weight"):
+            return np.array_equal(layer.modified_weight(term.g_fn, gamma, self.dtype),
+                                  layer.modified_weight(identity, None, self.dtype))
+        if isinstance(layer, (WindowPool, AdaptiveAvgPool2d)) and not isinstance(layer, MaxPool2d):
+            return np.array_equal(np.asarray(layer.modified_scale(term.g_fn, gamma, self.dtype)),
+                                  np.asarray(layer.modified_scale(identity, None, self.dtype)))
+        return False
 
     def terms(self, layer):
         """``(terms, constant part)`` of *layer*, made on the first call and kept.
@@ -190,7 +212,8 @@ class LayerPlan:
                 for term, f_fn in zip(kernel.terms, kernel.f_functions(ops.BACKEND)):
                     m = None if mask is None else ops.constant(mask, dtype)
                     if term.batch:
-                        terms.append((s, f_fn, term.g_fn, gamma, True, term.is_xw and mask is None,
+                        terms.append((s, f_fn, term.g_fn, gamma, True,
+                                      self.reuses_forward(layer, mask, term, gamma),
                                       m, ops.constant(low, dtype), ops.constant(high, dtype)))
                         continue
                     f = np.asarray(term.f_fn(dtype.type(0), low, high), dtype)

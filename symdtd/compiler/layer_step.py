@@ -63,7 +63,8 @@ def run_layers(net, ops, values, keep_pre=None):
     values : dict
         Every layer's output.
     pre : dict
-        ``T_W x`` of the dense and convolution layers (without the bias).
+        ``T_W x`` of the dense and convolution layers (without the bias), and of the
+        average-pooling layers in *keep_pre* (their values).
     winners : dict
         Each max-pooling layer's winners (flat indices in one ``H×W`` plane).
     """
@@ -84,6 +85,8 @@ def run_layers(net, ops, values, keep_pre=None):
             values[name], winners[name] = layer.argmax(inputs[0], ops)
         else:
             values[name] = layer.forward(inputs, ops=ops)
+            if keep_pre is not None and name in keep_pre:   # a pooling layer: its values are T_W x
+                pre[name] = values[name]
     return values, pre, winners
 
 

@@ -103,6 +103,8 @@ class TorchOps:
 
     def lost(self, R, zero):
         """Each row's relevance on zero denominators, float64."""
+        if not zero.any():
+            return self.torch.zeros(len(R), dtype=self.torch.float64, device=R.device)
         return self.row_sum(R * zero)
 
     def take(self, A, t):
