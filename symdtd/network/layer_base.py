@@ -129,8 +129,8 @@ class Layer:
         inputs : list of ndarray
             One ``(batch, *shape)`` array per source.
         ops : module or object
-            What runs dense and convolution maps: :mod:`symdtd.network.layer_ops`
-            or a :class:`~symdtd.compiler.layer_torch.TorchOps`.
+            The backend whose array operations it calls: :mod:`symdtd.network.layer_ops`
+            (NumPy arrays) or a :class:`~symdtd.compiler.layer_torch.TorchOps` (tensors).
 
         Returns
         -------
