@@ -66,7 +66,8 @@ def float_dtype(dtype):
     >>> float_dtype("float32"), float_dtype(np.float64)
     (dtype('float32'), dtype('float64'))
     """
-    return np.dtype(str(dtype).removeprefix("torch."))
+    text = str(dtype)
+    return np.dtype(text.removeprefix("torch.") if text.startswith("torch.") else dtype)
 
 
 def conv_geometry(stride, padding, dilation):
