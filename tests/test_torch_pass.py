@@ -124,6 +124,19 @@ def test_every_layer_net_torch_equals_numpy_equals_neuron_level(domain, gamma):
     np.testing.assert_allclose(t.relevance.reshape(3, -1), neuron.relevance, atol=ATOL, rtol=0)
 
 
+@pytest.mark.parametrize("rule", ["z", "w2", "gamma"])
+def test_rules_at_a_residual_addition(rule):
+    """The z rule at an addition (what ResNet's reference does): each source's part is the source
+    itself, never the addition's output."""
+    net = every_layer_net(Box(-1, 1), seed=16)
+    net.layer("res").rule = rule
+    X = DOMAINS["box"][1](np.random.default_rng(17), 3)
+    t, n, neuron = three_ways(net, X, [1, 2, 0], parameters={"gamma": 0.5})
+    assert compile_layers(net).rules["res"] == rule
+    np.testing.assert_allclose(t.relevance, n.relevance, atol=ATOL, rtol=0)
+    np.testing.assert_allclose(t.relevance.reshape(3, -1), neuron.relevance, atol=ATOL, rtol=0)
+
+
 @pytest.mark.filterwarnings("ignore::symdtd.propagation.floats.InexactFloatWarning")
 def test_mixed_rule_torch_equals_exact_propagate():
     net = mixed_net(seed=5)

@@ -177,20 +177,23 @@ class LayerPlan:
     def reuses_forward(self, layer, mask, term, gamma):
         """Is the term's image ``T_{g(W)} f`` the forward pass's ``T_W x``?
 
-        When ``f = x`` on all entries and ``g(W) = W``: the term is ``x·w`` (the z rule,
-        zᴮ's first term), or ``g`` leaves these weights alone (z⁺ on the positive window
-        weights of average pooling, on a layer without negative weights).
+        Only for a layer with one source whose forward pass computes ``T_W x``
+        (dense and convolution layers before their bias, sum and average
+        pooling), when ``f = x`` on all entries and ``g(W) = W``: the term is
+        ``x·w`` (the z rule, zᴮ's first term), or ``g`` leaves these weights
+        alone (z⁺ on the positive window weights of average pooling, on a layer
+        without negative weights). A residual addition's ``T_W x`` is each
+        source on its own, not its output.
         """
         if mask is not None or not (term.f.is_Symbol and term.f.name == "x"):
             return False
-        if term.is_xw:
-            return True
         if hasattr(layer, "weight"):
-            return np.array_equal(layer.modified_weight(term.g_fn, gamma, self.dtype),
-                                  layer.modified_weight(identity, None, self.dtype))
+            return term.is_xw or np.array_equal(layer.modified_weight(term.g_fn, gamma, self.dtype),
+                                                layer.modified_weight(identity, None, self.dtype))
         if isinstance(layer, (WindowPool, AdaptiveAvgPool2d)) and not isinstance(layer, MaxPool2d):
-            return np.array_equal(np.asarray(layer.modified_scale(term.g_fn, gamma, self.dtype)),
-                                  np.asarray(layer.modified_scale(identity, None, self.dtype)))
+            return term.is_xw or np.array_equal(
+                np.asarray(layer.modified_scale(term.g_fn, gamma, self.dtype)),
+                np.asarray(layer.modified_scale(identity, None, self.dtype)))
         return False
 
     def terms(self, layer):
