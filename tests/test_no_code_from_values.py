@@ -38,7 +38,9 @@ ALLOWED = {
     ("core/domains.py", "exact_number", "Rational"):
         (2, "Box bounds: numbers checked by _check_bound (a float converted exactly)"),
     ("compiler/rule_kernels.py", "lambdify", "lambdify"):
-        (1, "SymPy expressions the package derived; SymPy prints them to code itself"),
+        (2, "SymPy expressions the package derived; SymPy prints them to code itself (NumPy, torch)"),
+    ("compiler/rule_kernels.py", "RuleKernel.f_functions", "lambdify"):
+        (1, "compile.lambdify (listed above) of the derived rule's f factors, for torch"),
     ("compiler/rule_kernels.py", "RuleKernel.__init__", "lambdify"):
         (3, "compile.lambdify (listed above) of the derived rule's SymPy expressions"),
     ("derivation/steps.py", "_is_zero", "simplify"):
