@@ -50,12 +50,12 @@ def pooling_net(domain, seed=0, maxpool="winner"):
 
 
 def mixed_net(seed=0):
-    """A real input added to a ReLU layer's output: the addition reads both (the mixed rule)."""
+    """A real input added to a ReLU layer's output: the addition reads both (the mixed rule, given)."""
     rng = np.random.default_rng(seed)
     net = LayerNetwork()
     net.add_input("x", (2, 5, 5), Real())
     net.add_layer("c1", Conv2d(rng.normal(size=(2, 2, 3, 3)), -rng.uniform(0, 0.3, 2), padding=1))
-    net.add_layer("res", Add(activation="linear"), ["x", "c1"])
+    net.add_layer("res", Add(activation="linear", rule="mixed"), ["x", "c1"])
     net.add_layer("c2", Conv2d(rng.normal(size=(3, 2, 3, 3)), -rng.uniform(0, 0.3, 3), stride=2))
     net.add_layer("fl", Flatten())
     net.add_layer("y", Dense(np.abs(rng.normal(size=(2, 12))), activation="linear"))
