@@ -275,6 +275,8 @@ class CompiledLayerNetwork:
                     summed.pop(source, None)
                 else:
                     R[source], summed[source] = share, part
+            if not return_layers:
+                del R[name]          # passed on: only the inputs' relevance is returned
         host = ops.numpy
         inputs = {name: host(R[name]) if name in R else np.zeros(A[name].shape, self.dtype)
                   for name in net.inputs}
