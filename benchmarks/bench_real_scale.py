@@ -22,9 +22,9 @@ and batch (1 and 8), in float32, one process, 2 torch threads, prints:
   weights, ``w⁺`` etc., which the layers keep for the next calls) and the
   memory those kept weights take.
 
-The composite is the paper's default with the z rule at residual additions
-(a layer rule ``"z"`` on each ``Add``), which is what the gradient through an
-addition computes in the reference and in Zennit. The explained class is each
+The composite is the paper's default, which gives residual additions the z
+rule: what the gradient through an addition computes in the reference and in
+Zennit. The explained class is each
 row's largest output.
 
 Targets (issue 12): torch-backend explain ≤ 1.0× the reference; import +
@@ -48,7 +48,6 @@ import torch
 
 from symdtd.compiler.layer_pass import compile_layers
 from symdtd.core.domains import Box
-from symdtd.network.join_layers import Add
 from symdtd.real.architectures import googlenet, resnet50, vgg16
 from symdtd.real.fx_import import layers_from_torch
 from symdtd.real.torch_reference import dtd_reference
@@ -96,14 +95,6 @@ def best(fn, runs):
     return min(times)
 
 
-def residual_z(net):
-    """The z rule at residual additions (the gradient through a sum), as the reference."""
-    for name in net.order():
-        if isinstance(net.layer(name), Add):
-            net.layer(name).rule = "z"
-    return net
-
-
 def compile_float32(net, **kwargs):
     """``compile_layers(..., dtype="float32")``, or float64 where that option is missing."""
     try:
@@ -114,7 +105,7 @@ def compile_float32(net, **kwargs):
 
 def build(model, runs):
     def once():
-        net = residual_z(layers_from_torch(model, SHAPE, Box(0, 1)))
+        net = layers_from_torch(model, SHAPE, Box(0, 1))
         return compile_float32(net, backend="torch"), net
     seconds = best(once, runs)
     compiled, net = once()
