@@ -13,8 +13,9 @@ torch tensors), keeping what the backward step reuses: the pre-activations
 
 with the terms and constants of a :class:`~symdtd.compiler.layer_plan.LayerPlan`,
 the zero test :func:`~symdtd.propagation.arithmetic.zero_denominator`
-(the same function on arrays and tensors) and every array operation asked
-of the backend ``plan.ops``.
+(the same function on arrays and tensors; skipped when the bound of
+:func:`none_zero` already rules every zero out, the common case) and every
+array operation asked of the backend ``plan.ops``.
 
 Examples
 --------
@@ -40,9 +41,60 @@ from __future__ import annotations
 import numpy as np
 
 from ..network.pool_layers import MaxPool2d
-from ..propagation.arithmetic import zero_denominator
+from ..propagation.arithmetic import UNIT_ROUNDOFF, zero_denominator
 
-__all__ = ["run_layers", "backward_step"]
+__all__ = ["run_layers", "backward_step", "none_zero"]
+
+
+def none_zero(Z, parts, count, number):
+    """True when no entry of *Z* can count as zero for :func:`~symdtd.propagation.arithmetic.zero_denominator`.
+
+    That test calls ``Z`` zero where ``|Z| ≤ count·u·Σ_k |p_k|``. Entry by
+    entry ``Σ_k |p_k| ≤ Σ_k max |p_k|``, so ``min |Z|`` above
+    ``count·u·Σ_k max |p_k|`` (doubled: the test's own rounding in float32)
+    rules every zero out with a few reductions instead of an elementwise
+    magnitude. It only ever answers "no zero"; False means: run the full test.
+
+    Parameters
+    ----------
+    Z : numpy.ndarray or torch.Tensor
+        The denominators.
+    parts : list of arrays or tensors
+        The parts added to form *Z* (broadcastable to it).
+    count : int
+        Fan-in plus number of parts, as for ``zero_denominator``.
+    number : {"float64", "float32"}
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p, c = np.array([[1.0, 2.0]]), np.array([[-0.5, -2.0 + 2.0 ** -50]])
+    >>> none_zero(p + c, [p, c], 3, "float64")              # 2⁻⁵⁰ is within rounding of 0
+    False
+    >>> none_zero(p + c, [p, c], 3, "float64") or bool(zero_denominator(p + c, abs(p) + abs(c), 3).any())
+    True
+    >>> none_zero(np.array([[0.5, 1.0]]), [p, c], 3, "float64")
+    True
+    """
+    bound = 2 * count * UNIT_ROUNDOFF[number] * sum(max(float(p.max()), -float(p.min())) for p in parts)
+    return float(abs(Z).min()) > bound
+
+
+class _Magnitude:
+    """``Σ_k |p_k|`` of a denominator's parts, computed only when the full zero test needs it."""
+
+    def __init__(self, parts):
+        self.parts = list(parts)
+
+    def plus(self, part):
+        return _Magnitude(self.parts + [part])
+
+    def value(self):
+        return sum(abs(p) for p in self.parts)
 
 
 def run_layers(net, ops, values, keep_pre=None):
@@ -140,15 +192,18 @@ def _rule_step(plan, layer, R, sources, pre, absorb):
     if const is not None:
         parts.append(const)
     Z = parts[0] + sum(parts[1:]) if len(parts) > 1 else parts[0]   # (1, …) if only constant: broadcast
-    mag = sum(abs(p) for p in parts) if len(parts) > 1 else None
+    mag = _Magnitude(parts) if len(parts) > 1 else None
     count = layer.fan_in + len(parts)
     bplus = plan.bplus.get(layer.name) if absorb else None
     if bplus is not None:         # as the neuron-level compile: b⁺ is one more part
         Z = Z + bplus
-        mag, count = (None, count) if mag is None else (mag + bplus, count + 1)
-    zero = Z == 0 if mag is None else zero_denominator(Z, mag, count, dtype.name)
-    S = ops.safe_divide(R, Z, zero)
-    lost = ops.lost(R, zero)
+        mag, count = (None, count) if mag is None else (mag.plus(bplus), count + 1)
+    if mag is not None and none_zero(Z, parts if bplus is None else parts + [bplus], count, dtype.name):
+        S, lost = R / Z, np.zeros(len(R))    # the common case: no element test, no mask
+    else:
+        zero = Z == 0 if mag is None else zero_denominator(Z, mag.value(), count, dtype.name)
+        S = ops.safe_divide(R, Z, zero)
+        lost = ops.lost(R, zero)
     absorbed = np.zeros(len(R)) if bplus is None else ops.row_sum(S * bplus)
     shares = [None] * len(sources)
     for s, f, g, gamma in factors:
