@@ -142,3 +142,17 @@ def test_expression_expands_to_the_forward_value():
                                                               (4, 6, 6)))]
               for s in expr.free_symbols}
     assert float(expr.subs(values)) == pytest.approx(A["n"][0, 1, 2, 3], rel=1e-12)
+
+
+def test_lrn_on_tensors_is_torch_and_the_identity_on_relevance():
+    torch = pytest.importorskip("torch")
+    net = lrn_net()
+    X = np.random.default_rng(12).uniform(size=(3, 2, 6, 6))
+    model = compile_layers(net, backend="torch")
+    A = model.forward(X, activations=True)
+    expected = torch.nn.LocalResponseNorm(3, alpha=0.5, beta=0.75, k=1.0)(torch.from_numpy(A["c"]))
+    np.testing.assert_allclose(A["n"], expected.numpy(), atol=1e-12)
+    e = model.explain(X, 1, return_layers=True)
+    np.testing.assert_array_equal(e.layers["c"], e.layers["n"])
+    np.testing.assert_allclose(e.relevance, compile_layers(net).explain(X, 1).relevance, atol=1e-10, rtol=0)
+    assert e.conservation().conserved().all()

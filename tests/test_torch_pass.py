@@ -18,7 +18,6 @@ from symdtd.network.composites import GammaAbove, PaperDefault
 from symdtd.network.join_layers import Add, Concat, Flatten
 from symdtd.network.layer_graph import LayerNetwork
 from symdtd.network.layers import Conv2d, Dense, fold_batchnorm
-from symdtd.network.norm_layers import LocalResponseNorm
 from symdtd.network.overrides import ByLayer
 from symdtd.network.pool_layers import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 
@@ -189,31 +188,6 @@ def test_ties_go_to_the_first_maximum_as_in_numpy():
     t, n, neuron = three_ways(net, X, [0, 1, 1, 0])
     np.testing.assert_array_equal(t.relevance, n.relevance)
     np.testing.assert_allclose(t.relevance.reshape(4, -1), neuron.relevance, atol=ATOL, rtol=0)
-
-
-def lrn_net(seed=11):
-    rng = np.random.default_rng(seed)
-    net = LayerNetwork()
-    net.add_input("x", (3, 6, 6), Box(0, 1))
-    net.add_layer("c1", Conv2d(rng.normal(size=(4, 3, 3, 3)), -rng.uniform(0, 0.3, 4), padding=1))
-    net.add_layer("lrn", LocalResponseNorm(3, alpha=0.5, beta=0.75, k=1.0))
-    net.add_layer("mp", MaxPool2d(2))
-    net.add_layer("fl", Flatten())
-    net.add_layer("y", Dense(np.abs(rng.normal(size=(2, 36))), activation="linear"))
-    return net
-
-
-def test_lrn_on_tensors_is_torch_and_the_identity_on_relevance():
-    net = lrn_net()
-    X = np.random.default_rng(12).uniform(size=(3, 3, 6, 6))
-    model = compile_layers(net, backend="torch")
-    A = model.forward(X, activations=True)
-    expected = torch.nn.LocalResponseNorm(3, alpha=0.5, beta=0.75, k=1.0)(torch.from_numpy(A["c1"]))
-    np.testing.assert_allclose(A["lrn"], expected.numpy(), atol=1e-12)
-    e = model.explain(X, 1, return_layers=True)
-    np.testing.assert_array_equal(e.layers["c1"], e.layers["lrn"])
-    np.testing.assert_allclose(e.relevance, compile_layers(net).explain(X, 1).relevance, atol=ATOL, rtol=0)
-    assert e.conservation().conserved().all()
 
 
 def test_results_are_numpy_and_chunks_join():
