@@ -84,19 +84,6 @@ def none_zero(Z, parts, count, number):
     return float(abs(Z).min()) > bound
 
 
-class _Magnitude:
-    """``Σ_k |p_k|`` of a denominator's parts, computed only when the full zero test needs it."""
-
-    def __init__(self, parts):
-        self.parts = list(parts)
-
-    def plus(self, part):
-        return _Magnitude(self.parts + [part])
-
-    def value(self):
-        return sum(abs(p) for p in self.parts)
-
-
 def run_layers(net, ops, values, keep_pre=None):
     """``(values, pre, winners)`` of every layer from the inputs' *values* (on the backend *ops*).
 
@@ -192,16 +179,17 @@ def _rule_step(plan, layer, R, sources, pre, absorb):
     if const is not None:
         parts.append(const)
     Z = parts[0] + sum(parts[1:]) if len(parts) > 1 else parts[0]   # (1, …) if only constant: broadcast
-    mag = _Magnitude(parts) if len(parts) > 1 else None
+    rounded = parts if len(parts) > 1 else None   # the parts the zero test's magnitude sums
     count = layer.fan_in + len(parts)
     bplus = plan.bplus.get(layer.name) if absorb else None
     if bplus is not None:         # as the neuron-level compile: b⁺ is one more part
         Z = Z + bplus
-        mag, count = (None, count) if mag is None else (mag.plus(bplus), count + 1)
-    if mag is not None and none_zero(Z, parts if bplus is None else parts + [bplus], count, dtype.name):
+        rounded, count = (None, count) if rounded is None else (rounded + [bplus], count + 1)
+    if rounded is not None and none_zero(Z, rounded, count, dtype.name):
         S, lost = R / Z, np.zeros(len(R))    # the common case: no element test, no mask
     else:
-        zero = Z == 0 if mag is None else zero_denominator(Z, mag.value(), count, dtype.name)
+        zero = (Z == 0 if rounded is None else
+                zero_denominator(Z, sum(abs(p) for p in rounded), count, dtype.name))
         S = ops.safe_divide(R, Z, zero)
         lost = ops.lost(R, zero)
     absorbed = np.zeros(len(R)) if bplus is None else ops.row_sum(S * bplus)
