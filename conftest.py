@@ -13,7 +13,8 @@ ROOT = Path(__file__).parent
 #: file (relative to the repository) -> the module its examples import
 NEEDS = {"symdtd/real/dataset.py": "dask", "symdtd/real/dask_cluster.py": "dask",
          "docs/guide/select.md": "dask",
-         "symdtd/real/architectures.py": "torch", "symdtd/real/torch_reference.py": "torch"}
+         "symdtd/real/architectures.py": "torch", "symdtd/real/torch_reference.py": "torch",
+         "symdtd/real/random_weights.py": "torch", "symdtd/compiler/layer_torch.py": "torch"}
 
 
 def pytest_collection_modifyitems(config, items):
