@@ -10,7 +10,10 @@ Nothing here is generated or derived; it is independent of symdtd.
          R_in = X * (S @ W.T) − l * (S @ W⁺.T) − h * (S @ W⁻.T)
     z⁺:  Z = A @ W⁺,   S = R / Z,   R_in = A * (S @ W⁺.T)
 
-Zero denominators give 0 (``S = 0`` where ``Z = 0``).
+Zero denominators give 0 (``S = 0`` where ``Z = 0``). Each object copies the
+weights it is given, so that two implementations timed one after the other never
+share arrays: otherwise the second finds the first's weights in the cache (a batch
+of one row is bound by reading them), and its time says nothing about its code.
 """
 import numpy as np
 
@@ -23,8 +26,8 @@ class PlainMLP:
     """A ReLU MLP (linear last layer) explained with zᴮ at the input and z⁺ above."""
 
     def __init__(self, weights, biases, low, high, dtype=np.float64):
-        self.W = [np.asarray(W, dtype) for W in weights]
-        self.b = [np.asarray(b, dtype) for b in biases]
+        self.W = [np.array(W, dtype) for W in weights]   # copies (see the module's note)
+        self.b = [np.array(b, dtype) for b in biases]
         self.Wp = [np.maximum(W, 0) for W in self.W]
         self.Wn = np.minimum(self.W[0], 0)
         n = self.W[0].shape[0]
@@ -64,7 +67,7 @@ class PlainSkipDAG:
     """
 
     def __init__(self, W1, b1, W2, K2, b2, W3, K3, b3, low, high, dtype=np.float64):
-        c = lambda a: np.asarray(a, dtype)  # noqa: E731
+        c = lambda a: np.array(a, dtype)  # noqa: E731  (copies, see the module's note)
         self.W1, self.b1, self.W2, self.K2 = c(W1), c(b1), c(W2), c(K2)
         self.b2, self.W3, self.K3, self.b3 = c(b2), c(W3), c(K3), c(b3)
         self.W1p, self.W1n = np.maximum(self.W1, 0), np.minimum(self.W1, 0)

@@ -73,6 +73,9 @@ def test_default_chunks_split_a_large_batch(monkeypatch):
     width = 12 + 9 + 7 + 4
     assert model.chunk_rows() == cm.CHUNK_ELEMENTS // width
     assert model.chunk_rows(return_edges=True) == cm.CHUNK_ELEMENTS // (width + model.n_edges)
+    # the budget is in bytes: values of half the size, twice the rows
+    assert compile_network(mlp(np.random.default_rng(0)), np.float32).chunk_rows() == \
+        2 * cm.CHUNK_ELEMENTS // width
     monkeypatch.setattr(cm, "CHUNK_ELEMENTS", 10 * width)  # 10 rows a chunk
     sizes = []
     original = cm.CompiledNetwork._explain

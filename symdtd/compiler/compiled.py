@@ -78,7 +78,8 @@ from .stack import DenseStack
 __all__ = ["compile", "CompiledNetwork", "BatchExplanation", "ConservationReport",
            "RuleKernel", "Term", "rule_kernel", "split_separable", "lambdify", "CHUNK_ELEMENTS"]
 
-#: values (rows × (inputs + neurons)) per chunk of ``explain``/``forward`` (memory flat in rows)
+#: float64 values (rows × (inputs + neurons)) per chunk of ``explain``/``forward``, so that
+#: memory is flat in rows; the budget is in bytes: float32 chunks hold twice the values
 CHUNK_ELEMENTS = 2 ** 20
 
 
@@ -278,8 +279,7 @@ class CompiledNetwork:
         """
         X = check_inputs(X, self.inputs, self._domains, self._low, self._high, self.dtype)
         t = check_target(target, len(X), self.outputs)
-        step = max(1, CHUNK_ELEMENTS // self._width) if chunk_size is None and not return_edges \
-            else self.chunk_rows(chunk_size, return_edges=return_edges)
+        step = self.chunk_rows(chunk_size, return_edges=return_edges)
         options = {"return_neurons": return_neurons, "return_edges": return_edges,
                    "absorb_bias": absorb_bias}
         if step >= len(X):
@@ -295,13 +295,16 @@ class CompiledNetwork:
         """Rows per chunk of :meth:`explain` and :meth:`forward`: *chunk_size* (a
         positive integer) or ``max(1, CHUNK_ELEMENTS // width)``, ``width`` the inputs
         plus neurons (plus edges with *return_edges*): ~40 MB of float64 work arrays.
+        The budget is in bytes: in float32, twice as many rows.
 
         >>> from symdtd import examples
         >>> compile(examples.xor()).chunk_rows(), compile(examples.xor()).chunk_rows(100)
         (209715, 100)
         """
+        if chunk_size is None and not return_edges:   # the common case, cheaply
+            return max(1, CHUNK_ELEMENTS * 8 // (self._width * self.dtype.itemsize))
         width = self._width + (self.n_edges if return_edges else 0)
-        return rows_per_chunk(chunk_size, width, CHUNK_ELEMENTS)
+        return rows_per_chunk(chunk_size, width, CHUNK_ELEMENTS * 8 // self.dtype.itemsize)
 
     def _explain(self, X, t, *, return_neurons, return_edges, absorb_bias):
         """:meth:`explain` on checked rows, all at once: a plain dense stack by its

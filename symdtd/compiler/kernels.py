@@ -68,19 +68,19 @@ class Pass:
         :func:`~symdtd.propagation.arithmetic.zero_denominator` tell a rounding residue of
         parts that cancel from a real denominator; without it ``Z`` must be 0.
         *number* is the name of ``Z``'s float type (default: read from ``Z``).
-        *floor* (per column, see :func:`zero_floor`) is a ``|Z|`` above which
-        that rule cannot call ``Z`` zero: when every finite ``|Z|`` is above
-        it, *mag* is not needed.
+        *floor* (a number: the largest of :func:`zero_floor`'s columns) is a
+        ``Z`` above which that rule cannot call ``Z`` zero: when every ``Z``
+        is finite and above it — two reductions, no temporary array — *mag*
+        is not needed. A denominator with negative entries takes the full test.
         """
         absorb = self.absorb and bplus is not None
         if absorb:
             Z += bplus
             mag, count, floor = (None, count, None) if mag is None else (
                 _value(mag) + bplus, count + 1, None)
-        if floor is not None:
-            az = np.abs(Z)
-            if all_true((az > floor) & (az < np.inf)):
-                return Rb / Z
+        if floor is not None and np.minimum.reduce(Z, axis=None) > floor \
+                and np.maximum.reduce(Z, axis=None) < np.inf:   # NaN fails both
+            return Rb / Z
         if mag is None:
             nonzero = Z != 0
         else:

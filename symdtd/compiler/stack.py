@@ -57,19 +57,30 @@ class StackLayer:
         self.name, self.reuse, self.bplus = block.name, block.reuse, block.bplus
         self.zc, self.zc_abs, self.number = block.zc, block.zc_abs, block.number
         # [f(x, l, h), l, h, g_k(W), a part of Z?] per row-dependent term, in Block's order
-        self.terms = [(t.f_fn, s.l, s.h, M.M, not skip)
+        self.terms = [(t.f_fn, s.l, s.h, self.shared(M.M), not skip)
                       for s in block.segments for t, M, _, skip in s.terms]
         consts = [s.const.M for s in block.segments if s.c_e is not None]
         # segments own disjoint source rows, so adding their constant matrices is exact
-        self.C = None if not consts else consts[0] if len(consts) == 1 else sum(consts)
+        C = None if not consts else consts[0] if len(consts) == 1 else sum(consts)
+        # stored transposed: the backward pass is its only reader, and a row-major
+        # right operand is BLAS's faster matrix-vector product for a small batch
+        self.CT = None if C is None else np.ascontiguousarray(C.T)
         self.n_parts = self.reuse + sum(z for *_, z in self.terms) + (self.zc is not None)
         self.count = block.fan_in + self.n_parts
         pair = self.zc is not None and self.n_parts == 2   # Z = (one product) + constants
         self.single = None
-        if self.n_parts == 1 and len(self.terms) == 1 and self.terms[0][4] and self.C is None:
+        if self.n_parts == 1 and len(self.terms) == 1 and self.terms[0][4] and C is None:
             f, lo, hi, M, _ = self.terms[0]
             self.single = (f, lo, hi, M, M.T)
-        self.floor = zero_floor(self.zc_abs, self.count, self.number) if pair else None
+        floor = zero_floor(self.zc_abs, self.count, self.number) if pair else None
+        # one number for the whole layer: every Z above the largest column floor is nonzero
+        self.floor = None if floor is None else floor.max(initial=0).item()
+
+    def shared(self, M):
+        """*M*, or the forward matrix when they are equal (``g(W) = W``): one copy of the
+        weights read by both passes stays in the cache (a small batch is bound by
+        reading them)."""
+        return self.W if M.shape == self.W.shape and np.array_equal(M, self.W) else M
 
     def forward(self, A):
         """``(P, A_out)``: the pre-activation without bias (kept if Z reuses it) and the activation."""
@@ -107,8 +118,8 @@ class StackLayer:
             T = S @ M.T
             T *= f
             out = accumulate(out, T)
-        if self.C is not None:
-            out = accumulate(out, S @ self.C.T)
+        if self.CT is not None:
+            out = accumulate(out, S @ self.CT)
         return np.zeros((len(R), len(self.W)), R.dtype) if out is None else out
 
 
@@ -173,15 +184,18 @@ class DenseStack:
             A.append(a)
             P.append(p)
         ps = Pass(A, P, None, self.sizes, None, absorb_bias)
-        batch = len(X)
-        rows = np.arange(batch)
-        oc = t if self.out_cols is None else self.out_cols[t]
-        x_f = A[-1][rows, oc]
-        Rg = np.zeros((batch, self.sizes[-1]), X.dtype)
-        Rg[rows, oc] = x_f
-        R, totals = [Rg], []
-        for layer, a, p in zip(self.down, A[-2::-1], P[:0:-1]):
-            totals.append(row_sums(Rg))
+        batch, n = len(X), self.sizes[-1]
+        # row r's explained output in the flattened top generation (cheaper than a 2-D index)
+        flat = np.arange(0, batch * n, n)
+        flat += t if self.out_cols is None else self.out_cols[t]
+        x_f = A[-1].ravel().take(flat)
+        Rg = np.zeros(batch * n, X.dtype)
+        Rg[flat] = x_f
+        Rg = Rg.reshape(batch, n)
+        R, totals = [Rg], [x_f.astype(np.float64)]   # the top generation holds x_f alone
+        for k, (layer, a, p) in enumerate(zip(self.down, A[-2::-1], P[:0:-1])):
+            if k:
+                totals.append(row_sums(Rg))
             Rg = layer.backward(ps, Rg, a, p)
             R.append(Rg)
         R.reverse()
