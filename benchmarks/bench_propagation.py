@@ -71,11 +71,19 @@ def build_dag(p):
 
 
 def median_times(funcs, repeats, stat=statistics.median):
+    """*stat* of each function's times over *repeats* interleaved rounds.
+
+    The order rotates from round to round, so that no implementation always
+    runs right after the same other one: the one after ``PlainMLP`` would
+    otherwise always find NumPy's kernels for these shapes, and freshly freed
+    blocks of the right sizes, warm in the cache.
+    """
     times = [[] for _ in funcs]
-    for _ in range(repeats):
-        for k, f in enumerate(funcs):
+    for r in range(repeats):
+        for i in range(len(funcs)):
+            k = (i + r) % len(funcs)
             t = time.perf_counter()
-            f()
+            funcs[k]()
             times[k].append(time.perf_counter() - t)
     return [stat(t) for t in times]
 

@@ -344,20 +344,25 @@ def warn_negative_outputs(x_f, target, outputs, stacklevel=3):
     >>> print(caught[0].message)  # doctest: +ELLIPSIS
     x_f < 0 in rows [1] (outputs ['y2']): the root search assumes x_f > 0, ...
     """
+    few = _few
     if len(x_f) <= 16:   # a few rows: Python lists cost less than NumPy calls
         rows = [r for r, v in enumerate(x_f.tolist()) if v < 0]
         if not rows:
             return
         targets = np.asarray(target).tolist()
         names = sorted({outputs[targets[r]] for r in rows})
+        if len(rows) <= 5:   # lists of Python ints and names: _few would print them whole
+            few = repr
     else:
         if not np.fmin.reduce(x_f) < 0:
             return   # the common case: no negative output, seen by one reduction
         rows = np.flatnonzero(x_f < 0)
         names = sorted({outputs[t] for t in np.asarray(target)[rows].tolist()})
-    warnings.warn(f"x_f < 0 in rows {_few(rows)} (outputs {_few(names)}): the root search "
-                  "assumes x_f > 0, so their relevance redistributes a negative value",
+    warnings.warn(f"x_f < 0 in rows {few(rows)} (outputs {few(names)}): " + _NEGATIVE,
                   NegativeOutputWarning, stacklevel=stacklevel)
+
+
+_NEGATIVE = "the root search assumes x_f > 0, so their relevance redistributes a negative value"
 
 
 # ------------------------------------------------------------------ helpers

@@ -280,11 +280,12 @@ class CompiledNetwork:
         X = check_inputs(X, self.inputs, self._domains, self._low, self._high, self.dtype)
         t = check_target(target, len(X), self.outputs)
         step = self.chunk_rows(chunk_size, return_edges=return_edges)
-        options = {"return_neurons": return_neurons, "return_edges": return_edges,
-                   "absorb_bias": absorb_bias}
         if step >= len(X):
-            result = self._explain(X, t, **options)
+            result = self._explain(X, t, return_neurons=return_neurons,
+                                   return_edges=return_edges, absorb_bias=absorb_bias)
         else:
+            options = {"return_neurons": return_neurons, "return_edges": return_edges,
+                       "absorb_bias": absorb_bias}
             chunks = ((rows, self._explain(X[rows], t[rows], **options))
                       for rows in progress.chunks(len(X), step, "explain"))
             result = join_chunks(chunks, len(X))

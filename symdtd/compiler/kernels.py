@@ -31,7 +31,8 @@ import numpy as np
 from ..propagation.arithmetic import UNIT_ROUNDOFF, zero_denominator
 from .segments import accumulate
 
-__all__ = ["Block", "MaxPool", "Pass", "PassResult", "denominator", "zero_floor", "all_true", "row_sums"]
+__all__ = ["Block", "MaxPool", "Pass", "PassResult", "denominator", "zero_floor", "all_above", "all_true",
+           "row_sums"]
 
 
 # --------------------------------------------------------------------- runtime
@@ -60,31 +61,22 @@ class Pass:
             self.R[gen] = np.zeros((len(self.A[0]), self.sizes[gen]), self.dtype)
         self.R[gen][rows] += part
 
-    def scale(self, Rb, Z, bplus, rows=slice(None), mag=None, count=1, number=None, floor=None):
+    def scale(self, Rb, Z, bplus, rows=slice(None), mag=None, count=1, number=None):
         """``S = R / Z`` with 0 where ``Z`` is zero; tallies lost and absorbed relevance.
 
-        *mag* (``Σ |part|`` of the *count* roundings that formed ``Z``, or a
-        function computing it when needed) lets
+        *mag* (``Σ |part|`` of the *count* roundings that formed ``Z``) lets
         :func:`~symdtd.propagation.arithmetic.zero_denominator` tell a rounding residue of
         parts that cancel from a real denominator; without it ``Z`` must be 0.
         *number* is the name of ``Z``'s float type (default: read from ``Z``).
-        *floor* (a number: the largest of :func:`zero_floor`'s columns) is a
-        ``Z`` above which that rule cannot call ``Z`` zero: when every ``Z``
-        is finite and above it — two reductions, no temporary array — *mag*
-        is not needed. A denominator with negative entries takes the full test.
         """
         absorb = self.absorb and bplus is not None
         if absorb:
             Z += bplus
-            mag, count, floor = (None, count, None) if mag is None else (
-                _value(mag) + bplus, count + 1, None)
-        if floor is not None and np.minimum.reduce(Z, axis=None) > floor \
-                and np.maximum.reduce(Z, axis=None) < np.inf:   # NaN fails both
-            return Rb / Z
+            mag, count = (None, count) if mag is None else (mag + bplus, count + 1)
         if mag is None:
             nonzero = Z != 0
         else:
-            nonzero = ~zero_denominator(Z, _value(mag), count, number or Z.dtype.name)
+            nonzero = ~zero_denominator(Z, mag, count, number or Z.dtype.name)
         if all_true(nonzero):   # the common case: no zero denominator
             S = Rb / Z
         else:
@@ -145,6 +137,20 @@ def zero_floor(constant_abs, count, number):
     return None if k > 0.01 else (3 * k * np.asarray(constant_abs, np.float64)).astype(number)
 
 
+def all_above(Z, floor):
+    """Every entry of *Z* finite and above the number *floor*, by two reductions.
+
+    A denominator above :func:`zero_floor` (its largest column), or above 0
+    for a rule whose only zeros are exact ones, needs no zero test. NaN fails
+    both comparisons; a negative entry only sends ``Z`` to the full test.
+
+    >>> all_above(np.array([[0.5, 2.0]]), 0), all_above(np.array([[0.5, np.inf]]), 0)
+    (True, False)
+    """
+    return bool(np.minimum.reduce(Z, axis=None) > floor
+                and np.maximum.reduce(Z, axis=None) < np.inf)
+
+
 def all_true(mask):
     """``mask.all()`` for a boolean array, by the faster of two NumPy routes for its size.
 
@@ -175,10 +181,6 @@ def row_sums(a):
     array([3.  , 0.75])
     """
     return (a @ _ones(a.shape[1], a.dtype)).astype(np.float64, copy=False)
-
-
-def _value(mag):
-    return mag() if callable(mag) else mag
 
 
 class PassResult:

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .kernels import Pass, PassResult, denominator, row_sums, zero_floor
+from .kernels import Pass, PassResult, all_above, denominator, row_sums, zero_floor
 from .segments import accumulate
 
 __all__ = ["DenseStack", "StackLayer"]
@@ -95,11 +95,21 @@ class StackLayer:
         return P, out
 
     def backward(self, ps, R, A, P):
-        """The relevance of the generation below, from this layer's relevance *R*."""
+        """The relevance of the generation below, from this layer's relevance *R*.
+
+        When no positive bias is absorbed and every denominator is clearly
+        nonzero (:func:`~symdtd.compiler.kernels.all_above`, two reductions),
+        ``S = R / Z`` directly; otherwise :meth:`Pass.scale
+        <symdtd.compiler.kernels.Pass.scale>` runs the zero test and tallies.
+        """
+        plain = self.bplus is None or not ps.absorb
         if self.single is not None:   # Z is one product (z+, w², …): no lists, no magnitude
             f, lo, hi, M, MT = self.single
             f = f(A, lo, hi)
-            T = ps.scale(R, f @ M, self.bplus, count=self.count, number=self.number) @ MT
+            Z = f @ M
+            S = R / Z if plain and all_above(Z, 0) else ps.scale(
+                R, Z, self.bplus, count=self.count, number=self.number)
+            T = S @ MT
             T *= f
             return T
         F = [f(A, lo, hi) for f, lo, hi, _, _ in self.terms]
@@ -108,8 +118,9 @@ class StackLayer:
         if self.floor is not None:    # Z = Q + c: one row-dependent part and the constants
             Q = parts[0]
             Z = Q + self.zc
-            S = ps.scale(R, Z, self.bplus, mag=lambda: np.abs(Q) + self.zc_abs,
-                         count=self.count, number=self.number, floor=self.floor)
+            S = R / Z if plain and all_above(Z, self.floor) else ps.scale(
+                R, Z, self.bplus, mag=np.abs(Q) + self.zc_abs, count=self.count,
+                number=self.number)
         else:
             Z, mag = denominator(parts, self.zc, self.zc_abs, R)
             S = ps.scale(R, Z, self.bplus, mag=mag, count=self.count, number=self.number)
