@@ -58,6 +58,28 @@ def test_chunked_equals_unchunked_with_a_ragged_last_chunk(seed, chunk):
         <= 1e-12 * np.abs(whole.output).max()
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("options", [{}, {"return_neurons": True}, {"absorb_bias": True}])
+def test_dense_stack_chunks_write_into_the_result_bit_for_bit(dtype, options):
+    # the dense-stack fast path computes each chunk's relevance in the result's rows
+    rng = np.random.default_rng(4)
+    net = mlp(rng)
+    model = compile_network(net, dtype)
+    assert model._stack is not None
+    X = rng.random((50, 12)).astype(dtype)
+    X[7] = 0  # zero denominators
+    target = rng.integers(0, 4, 50)
+    whole = model.explain(X, target, chunk_size=50, **options)
+    parts = model.explain(X, target, chunk_size=8, **options)
+    assert parts.relevance.flags.c_contiguous and parts.relevance.shape == (50, 12)
+    assert (whole.relevance == parts.relevance).all()
+    if options.get("return_neurons"):
+        assert (whole.neurons == parts.neurons).all()
+    for name in ("residual", "output", "lost", "absorbed", "zero_denominators"):
+        assert (getattr(whole.conservation, name) == getattr(parts.conservation, name)).all()
+    assert whole.conservation.zero_denominators[7] > 0
+
+
 def test_chunked_cnn_with_pooling_equals_unchunked():
     model = compile_network(load_model("cnn"))
     rng = np.random.default_rng(5)
@@ -87,7 +109,11 @@ def test_default_chunks_split_a_large_batch(monkeypatch):
     monkeypatch.setattr(cm.CompiledNetwork, "_explain", spy)
     X = np.random.default_rng(1).random((35, 12))
     e = model.explain(X, 0)
-    assert sizes == [10, 10, 10, 5] and e.relevance.shape == (35, 12)
+    # as few chunks of at most 10 rows as possible, of one size: no short last chunk
+    assert sizes == [9, 9, 9, 8] and e.relevance.shape == (35, 12)
+    sizes.clear()
+    model.explain(X, 0, chunk_size=10)   # a size asked for is kept
+    assert sizes == [10, 10, 10, 5]
 
 
 @pytest.mark.parametrize("bad, error", [(0, ValueError), (-3, ValueError), (2.5, TypeError),

@@ -30,7 +30,7 @@ from ..core.domains import Box
 from ..propagation.arithmetic import NegativeOutputWarning
 
 __all__ = ["BatchExplanation", "ConservationReport", "check_inputs", "check_target",
-           "join_chunks", "rows_per_chunk", "warn_negative_outputs"]
+           "even_chunks", "join_chunks", "rows_per_chunk", "warn_negative_outputs"]
 
 
 # ------------------------------------------------------------------ checks
@@ -281,7 +281,24 @@ def rows_per_chunk(chunk_size, width, elements):
     return int(chunk_size)
 
 
-def join_chunks(chunks, batch):
+def even_chunks(n, step):
+    """Rows per chunk for *n* rows in as few chunks of at most *step* rows as
+    possible, all of (nearly) one size.
+
+    A short last chunk costs more than its rows: 1,024 rows in chunks of 878 and
+    146 took 13 % longer than in two of 512 on a dense MLP (BLAS runs small
+    products less efficiently, and the allocator reuses no block of another size).
+
+    >>> even_chunks(1024, 878), even_chunks(1024, 2000), even_chunks(35, 10)
+    (512, 1024, 9)
+    """
+    if step >= n:
+        return n
+    count = -(-n // step)
+    return -(-n // count)
+
+
+def join_chunks(chunks, batch, relevance=None):
     """One :class:`BatchExplanation` from the explanations of consecutive row chunks.
 
     Parameters
@@ -291,6 +308,10 @@ def join_chunks(chunks, batch):
         ``0 … batch``) and its explanation. Each chunk is copied into the
         result as soon as it arrives, so only one is alive at a time.
     batch : int
+    relevance : ndarray, optional
+        The result's ``relevance`` array, shape ``(batch, n_inputs)``. A chunk
+        whose relevance already lies in it (it was computed into its rows) is
+        not copied.
 
     Examples
     --------
@@ -308,9 +329,10 @@ def join_chunks(chunks, batch):
     out = None
     for rows, part in chunks:
         if out is None:
-            out = _empty_like(part, batch)
+            out = _empty_like(part, batch, relevance)
         for name in ("relevance", "output", "target", "neurons", "edges"):
-            if getattr(out, name) is not None:
+            if getattr(out, name) is not None and not (
+                    name == "relevance" and np.may_share_memory(part.relevance, out.relevance)):
                 getattr(out, name)[rows] = getattr(part, name)
         c, pc = out.conservation, part.conservation
         for name in ("residual", "output", "lost", "zero_denominators", "absorbed"):
@@ -320,8 +342,9 @@ def join_chunks(chunks, batch):
     return out
 
 
-def _empty_like(part, batch):
-    """An explanation like *part* (one chunk) with room for *batch* rows."""
+def _empty_like(part, batch, relevance=None):
+    """An explanation like *part* (one chunk) with room for *batch* rows (its
+    relevance in the array *relevance* when given)."""
     def room(a):
         return None if a is None else np.empty((batch,) + a.shape[1:], a.dtype)
 
@@ -329,7 +352,8 @@ def _empty_like(part, batch):
     report = ConservationReport(*(room(getattr(c, name)) for name in (
         "residual", "output", "lost", "zero_denominators", "absorbed")),
         [(label, room(total)) for label, total in c.blocks], list(c.positive_bias), c.dtype)
-    return BatchExplanation(room(part.relevance), room(part.output), room(part.target),
+    relevance = room(part.relevance) if relevance is None else relevance
+    return BatchExplanation(relevance, room(part.output), room(part.target),
                             part.inputs, part.outputs, report, room(part.neurons),
                             part.neuron_names, room(part.edges), part.edge_names)
 
@@ -357,7 +381,9 @@ def warn_negative_outputs(x_f, target, outputs, stacklevel=3):
         if not np.fmin.reduce(x_f) < 0:
             return   # the common case: no negative output, seen by one reduction
         rows = np.flatnonzero(x_f < 0)
-        names = sorted({outputs[t] for t in np.asarray(target)[rows].tolist()})
+        # the outputs met, by counting (a set built row by row costs more)
+        met = np.flatnonzero(np.bincount(np.asarray(target)[rows], minlength=len(outputs)))
+        names = sorted(outputs[i] for i in met.tolist())
     warnings.warn(f"x_f < 0 in rows {few(rows)} (outputs {few(names)}): " + _NEGATIVE,
                   NegativeOutputWarning, stacklevel=stacklevel)
 

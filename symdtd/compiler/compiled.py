@@ -61,6 +61,7 @@ from .batch import (
     ConservationReport,
     check_inputs,
     check_target,
+    even_chunks,
     join_chunks,
     numeric_bound,
     rows_per_chunk,
@@ -230,6 +231,8 @@ class CompiledNetwork:
         X = check_inputs(X, self.inputs, self._domains, self._low, self._high, self.dtype,
                          domain=False)
         step = self.chunk_rows(chunk_size)
+        if chunk_size is None:
+            step = even_chunks(len(X), step)
         out = np.empty((len(X), len(self.outputs)), self.dtype)
         run = self._stack or self._general
         for start in range(0, len(X), step):
@@ -280,15 +283,19 @@ class CompiledNetwork:
         X = check_inputs(X, self.inputs, self._domains, self._low, self._high, self.dtype)
         t = check_target(target, len(X), self.outputs)
         step = self.chunk_rows(chunk_size, return_edges=return_edges)
+        if chunk_size is None:
+            step = even_chunks(len(X), step)
         if step >= len(X):
             result = self._explain(X, t, return_neurons=return_neurons,
                                    return_edges=return_edges, absorb_bias=absorb_bias)
         else:
             options = {"return_neurons": return_neurons, "return_edges": return_edges,
                        "absorb_bias": absorb_bias}
-            chunks = ((rows, self._explain(X[rows], t[rows], **options))
+            # each chunk writes its inputs' relevance straight into the result's rows
+            relevance = np.empty((len(X), len(self.inputs)), self.dtype)
+            chunks = ((rows, self._explain(X[rows], t[rows], into=relevance[rows], **options))
                       for rows in progress.chunks(len(X), step, "explain"))
-            result = join_chunks(chunks, len(X))
+            result = join_chunks(chunks, len(X), relevance)
         warn_negative_outputs(result.output, t, self.outputs)  # once, with the batch's rows
         return result
 
@@ -307,15 +314,19 @@ class CompiledNetwork:
         width = self._width + (self.n_edges if return_edges else 0)
         return rows_per_chunk(chunk_size, width, CHUNK_ELEMENTS * 8 // self.dtype.itemsize)
 
-    def _explain(self, X, t, *, return_neurons, return_edges, absorb_bias):
+    def _explain(self, X, t, *, return_neurons, return_edges, absorb_bias, into=None):
         """:meth:`explain` on checked rows, all at once: a plain dense stack by its
         fast path (:class:`~symdtd.compiler.stack.DenseStack`), the rest block by block
-        (:class:`~symdtd.compiler.blockwise.Blockwise`)."""
+        (:class:`~symdtd.compiler.blockwise.Blockwise`). The inputs' relevance is
+        written into the array *into* when given."""
         if self._stack is not None and not return_edges:
-            run = self._stack.explain(X, t, absorb_bias=absorb_bias)
+            run = self._stack.explain(X, t, absorb_bias=absorb_bias, into=into)
         else:
             run = self._general.explain(X, t, absorb_bias=absorb_bias,
                                         n_edges=self.n_edges if return_edges else None)
+            if into is not None:
+                into[...] = run.R[0]
+                run.R[0] = into
         R, x_f, ps = run.R, run.x_f, run.ps
         output = x_f.astype(np.float64)
         report = ConservationReport(row_sums(R[0]) - output, output, ps.lost, ps.zero_count,

@@ -94,8 +94,9 @@ class StackLayer:
             out = self.activate(out)
         return P, out
 
-    def backward(self, ps, R, A, P):
-        """The relevance of the generation below, from this layer's relevance *R*.
+    def backward(self, ps, R, A, P, into=None):
+        """The relevance of the generation below, from this layer's relevance *R*
+        (written into the array *into* when given: a chunk's rows of the result).
 
         When no positive bias is absorbed and every denominator is clearly
         nonzero (:func:`~symdtd.compiler.kernels.all_above`, two reductions),
@@ -109,7 +110,7 @@ class StackLayer:
             Z = f @ M
             S = R / Z if plain and all_above(Z, 0) else ps.scale(
                 R, Z, self.bplus, count=self.count, number=self.number)
-            T = S @ MT
+            T = np.matmul(S, MT, out=into)
             T *= f
             return T
         F = [f(A, lo, hi) for f, lo, hi, _, _ in self.terms]
@@ -126,12 +127,15 @@ class StackLayer:
             S = ps.scale(R, Z, self.bplus, mag=mag, count=self.count, number=self.number)
         out = None
         for f, (_, _, _, M, _) in zip(F, self.terms):
-            T = S @ M.T
+            T = np.matmul(S, M.T, out=into if out is None else None)
             T *= f
             out = accumulate(out, T)
         if self.CT is not None:
-            out = accumulate(out, S @ self.CT)
-        return np.zeros((len(R), len(self.W)), R.dtype) if out is None else out
+            out = accumulate(out, np.matmul(S, self.CT, out=into if out is None else None))
+        if out is None:   # no term at all: every weight is 0
+            out = np.zeros((len(R), len(self.W)), R.dtype) if into is None else into
+            out[...] = 0
+        return out
 
 
 class DenseStack:
@@ -182,8 +186,9 @@ class DenseStack:
             A = layer.forward(A)[1]
         return A if self.out_cols is None else A[:, self.out_cols]
 
-    def explain(self, X, t, *, absorb_bias) -> PassResult:
-        """Deep Taylor decomposition of output ``t[r]`` of each row of checked *X*.
+    def explain(self, X, t, *, absorb_bias, into=None) -> PassResult:
+        """Deep Taylor decomposition of output ``t[r]`` of each row of checked *X*,
+        the inputs' relevance written into *into* when given.
 
         Returns
         -------
@@ -204,10 +209,11 @@ class DenseStack:
         Rg[flat] = x_f
         Rg = Rg.reshape(batch, n)
         R, totals = [Rg], [x_f.astype(np.float64)]   # the top generation holds x_f alone
+        last = len(self.layers) - 1
         for k, (layer, a, p) in enumerate(zip(self.down, A[-2::-1], P[:0:-1])):
             if k:
                 totals.append(row_sums(Rg))
-            Rg = layer.backward(ps, Rg, a, p)
+            Rg = layer.backward(ps, Rg, a, p, into if k == last else None)
             R.append(Rg)
         R.reverse()
         totals.reverse()
