@@ -15,7 +15,7 @@ from test_compile import DOMAINS, random_inputs
 
 from symdtd import examples
 from symdtd.compiler import compiled as cm
-from symdtd.compiler.kernels import all_true, row_sums, zero_floor
+from symdtd.compiler.kernels import all_above, all_true, row_sums, zero_floor
 from symdtd.compiler.stack import DenseStack
 from symdtd.core.domains import Box
 from symdtd.network.composites import WithParameters
@@ -236,6 +236,19 @@ def test_zero_floor_never_contradicts_the_zero_rule(number):
         zero = zero_denominator(Z, np.abs(P) + np.abs(c), count, number)
         assert not (above & zero).any()
         assert above.sum() > 1000        # the shortcut decides most denominators
+        # the stack's form: one floor for the layer (its largest column), tested by two
+        # reductions; whenever it lets a block of Z through, the full rule finds no zero
+        # (on |Z|: the zero rule is symmetric, and the layers' denominators are ≥ 0)
+        top, passed = floor.max(), 0
+        for cols in np.array_split(np.argsort(-np.abs(Z)), 400):   # largest |Z| first
+            if all_above(np.abs(Z[cols]), top):
+                assert not zero[cols].any()
+                passed += 1
+        assert 0 < passed < 400
+        assert all_above(Z[3000:3020] ** 2 + 2 * top + 1, top)
+        assert not all_above(np.array([1.0, np.inf], dtype), 0)
+        assert not all_above(np.array([1.0, np.nan], dtype), 0)
+        assert not all_above(np.array([1.0, -2.0], dtype), 0)
     assert zero_floor(np.ones(2), int(0.02 / UNIT_ROUNDOFF["float32"]), "float32") is None
 
 

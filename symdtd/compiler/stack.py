@@ -99,8 +99,9 @@ class StackLayer:
         (written into the array *into* when given: a chunk's rows of the result).
 
         When no positive bias is absorbed and every denominator is clearly
-        nonzero (:func:`~symdtd.compiler.kernels.all_above`, two reductions),
-        ``S = R / Z`` directly; otherwise :meth:`Pass.scale
+        nonzero (all above 0 where only an exact 0 counts, above the layer's
+        floor by :func:`~symdtd.compiler.kernels.all_above` where a rounding
+        residue counts too), ``S = R / Z`` directly; otherwise :meth:`Pass.scale
         <symdtd.compiler.kernels.Pass.scale>` runs the zero test and tallies.
         """
         plain = self.bplus is None or not ps.absorb
@@ -108,7 +109,8 @@ class StackLayer:
             f, lo, hi, M, MT = self.single
             f = f(A, lo, hi)
             Z = f @ M
-            S = R / Z if plain and all_above(Z, 0) else ps.scale(
+            # only an exact 0 is a zero here (no magnitude): every Z > 0 (NaN fails) needs no test
+            S = R / Z if plain and np.minimum.reduce(Z, axis=None) > 0 else ps.scale(
                 R, Z, self.bplus, count=self.count, number=self.number)
             T = np.matmul(S, MT, out=into)
             T *= f
