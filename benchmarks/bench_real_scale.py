@@ -33,8 +33,10 @@ compile of VGG-16 ≤ 5 s; peak memory of explain ≤ 1.5× the reference's.
 A last table lists the targets per model and batch and whether each is met.
 
 Run: ``python benchmarks/bench_real_scale.py`` (about an hour on two cores,
-mostly the NumPy backend on VGG-16), or ``--quick`` (batches 1 and 8, 2 runs,
-the NumPy backend only at batch 1 and not on VGG-16).
+mostly the NumPy backend on VGG-16), ``--skip-numpy`` (the same runs without
+the NumPy backend: every target's column, in a fraction of the time), or
+``--quick`` (batches 1 and 8, 2 runs, the NumPy backend only at batch 1 and
+not on VGG-16).
 """
 import argparse
 import gc
@@ -152,6 +154,9 @@ def main():
     parser.add_argument("--batches", nargs="*", type=int, default=[1, 8])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--models", nargs="*", default=list(ARCHITECTURES), choices=list(ARCHITECTURES))
+    parser.add_argument("--skip-numpy", action="store_true",
+                        help="time the torch backend and the reference only (the targets' columns), "
+                             "without the NumPy backend, which takes most of the hour")
     args = parser.parse_args()
     runs = 2 if args.quick else args.runs
     batches = tuple(args.batches)
@@ -172,7 +177,7 @@ def main():
         if getattr(compiled_torch, "dtype", None) != np.float32:
             print(f"(compile_layers has no dtype='float32' here: {name} is explained in float64)")
         for batch in batches:
-            numpy_too = not (args.quick and (name == "VGG-16" or batch > 1))
+            numpy_too = not args.skip_numpy and not (args.quick and (name == "VGG-16" or batch > 1))
             r = row(name, model, batch, runs, numpy_too, seconds, compiled_torch, compiled_numpy)
             results.append(r)
             print(f"| {r['model']} | {r['batch']} | {r['build']:.2f} | {r['torch']:.2f} "
