@@ -16,6 +16,9 @@ neuron's (:meth:`LayerNetwork.rule_for`, :mod:`symdtd.network.layer_rules`),
 from the value classes of its sources (:meth:`LayerNetwork.input_class`); a
 layer's ``rule`` overrides it, as ``add_neuron(rule=...)`` does.
 
+Layers come out again through :meth:`LayerNetwork.remove` and
+:meth:`LayerNetwork.prune` (:mod:`symdtd.network.layer_prune`).
+
 Examples
 --------
 >>> import numpy as np
@@ -51,6 +54,7 @@ from .layer_base import Layer
 from .layer_checks import check_neuron_names, check_new_name, check_sources
 from .layer_inputs import InputLayer, check_inputs
 from .layer_neurons import expand, neuron_expression
+from .layer_prune import prune_layers, remove_layer
 from .layer_rules import layer_rule, structure_key
 
 __all__ = ["LayerNetwork", "InputLayer", "EDGE_LIMIT", "neuron_network"]
@@ -139,91 +143,36 @@ class LayerNetwork:
         return layer
 
     def remove(self, name):
-        """Remove layer *name*, which no other layer may read.
+        """Remove layer *name*, which no other layer may read, and return it.
 
         The last layer added becomes the one :meth:`add_layer` reads by default;
         when *name* was the :attr:`output`, the last remaining layer that is
-        not an input becomes the output (None if there is none).
-
-        Parameters
-        ----------
-        name : str
-
-        Returns
-        -------
-        Layer
+        not an input becomes the output (None if there is none). See
+        :func:`symdtd.network.layer_prune.remove_layer`.
 
         Raises
         ------
         ValueError
             *name* is not a layer of the network, or other layers read it
             (named in the message).
-
-        Examples
-        --------
-        >>> from symdtd.network.layers import Dense
-        >>> net = LayerNetwork()
-        >>> _ = net.add_input("x", (2,))
-        >>> _ = net.add_layer("h", Dense([[1.0, 1.0]]))
-        >>> _ = net.add_layer("y", Dense([[2.0]], activation="linear"))
-        >>> net.remove("h")
-        Traceback (most recent call last):
-        ...
-        ValueError: layer 'h' is read by ['y']; remove those first
-        >>> net.remove("y")
-        Dense('y', shape=(1,))
-        >>> net.output, net.order()
-        ('h', ['x', 'h'])
         """
-        layer = self.layer(name)
-        readers = list(self.graph.succ[name])
-        if readers:
-            raise ValueError(f"layer {name!r} is read by {readers}; remove those first")
-        self.graph.remove_node(name)
+        layer = remove_layer(self, name)
         rest = list(self.graph)
         self._last = rest[-1] if rest else None
-        if self.output == name:
-            layers = [n for n in rest if not isinstance(self.layer(n), InputLayer)]
-            self.output = layers[-1] if layers else None
         return layer
 
     def prune(self, output=None):
-        """Remove every layer *output* does not depend on (unused branches and inputs).
+        """Remove every layer *output* (default :attr:`output`) does not depend on; return their names.
 
-        Parameters
-        ----------
-        output : str, optional
-            The layer to keep with its ancestors (default :attr:`output`); it
-            becomes the output.
-
-        Returns
-        -------
-        list of str
-            The removed layers, readers before their sources.
+        *output* becomes the output; the layers go readers before their sources.
+        See :func:`symdtd.network.layer_prune.prune_layers`.
 
         Raises
         ------
         ValueError
             *output* is not a layer of the network.
-
-        Examples
-        --------
-        >>> from symdtd.network.layers import Dense
-        >>> net = LayerNetwork()
-        >>> _ = net.add_input("x", (2,))
-        >>> _ = net.add_layer("h", Dense([[1.0, 1.0]]))
-        >>> _ = net.add_layer("unused", Dense([[1.0, -1.0]]), ["x"])
-        >>> net.prune("h"), net.output, net.order()
-        (['unused'], 'h', ['x', 'h'])
         """
-        output = self.output if output is None else output
-        self.layer(output)
-        keep = nx.ancestors(self.graph, output) | {output}
-        removed = [n for n in reversed(list(nx.topological_sort(self.graph))) if n not in keep]
-        for n in removed:  # readers first: a reader of a removed layer is never kept
-            self.remove(n)
-        self.output = output
-        return removed
+        return prune_layers(self, output)
 
     # ------------------------------------------------------------------ read
     def layer(self, name):
