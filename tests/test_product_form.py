@@ -4,29 +4,16 @@ Every expected value is worked out by hand in the comments.
 """
 import sympy as sp
 
-from symdtd import Box, Network, Positive, Real, examples, propagate
+from symdtd import Network, Positive, Real, examples, propagate
 from symdtd.core.rules import get_rule
 from symdtd.propagation.product_form import binding, cofactor
 
 R = sp.Rational
 
 
-def tutorial_net():
-    # the network of tutorials/02_networks.ipynb
-    net = Network()
-    net.add_input("x1", Box(0, 1))
-    net.add_input("x2", Box(0, 1))
-    net.add_input("x3", Positive())
-    net.add_neuron("h1", {"x1": 1, "x2": "-1/2"}, bias="-1/8")
-    net.add_neuron("h2", {"x1": "1/2", "x2": 1, "x3": "-1/4"})
-    net.add_neuron("h3", {"h1": 1, "h2": 1, "x3": "1/2"}, bias="-1/4")
-    net.add_neuron("y", {"h3": 1, "h1": "1/2"}, kind="linear")
+def test_zB_pixels_have_no_factor_in_tutorial_02(tutorial02_net):
     for neuron, rule in (("h1", "zB"), ("h2", "zB"), ("h3", "z+"), ("y", "z+")):
-        net.set_rule(neuron, rule)   # pinned: the example is about these rules
-    return net
-
-
-def test_zB_pixels_have_no_factor_in_tutorial_02():
+        tutorial02_net.set_rule(neuron, rule)   # pinned: the example is about these rules
     # x = (3/4, 0, 1/2): h1 = 3/4 − 1/8 = 5/8, h2 = 3/8 − 1/8 = 1/4,
     # h3 = 5/8 + 1/4 + 1/4 − 1/4 = 7/8, y = 7/8 + 5/16 = 19/16.
     # y (z+): q = (7/8, 5/16), Σ = 19/16 → R_h3 = 7/8, h1 gets 5/16.
@@ -34,7 +21,7 @@ def test_zB_pixels_have_no_factor_in_tutorial_02():
     # h1 (zB on [0, 1]): q_x1 = 3/4, q_x2 = 0·(−1/2) − 1·(−1/2) = 1/2, Σ = 5/4;
     #   R_h1 = 5/16 + 35/72 = 115/144, so R_x2 ⊇ (1/2)/(5/4) · 115/144 = 23/72.
     # h2 (zB): q_x2 = 0, q_x3 = x3·w⁺ = 0 (box [0, x3], w < 0) → x2 gets only 23/72.
-    e = propagate(tutorial_net(), {"x1": "3/4", "x2": 0, "x3": "1/2"}, arithmetic="exact")
+    e = propagate(tutorial02_net, {"x1": "3/4", "x2": 0, "x3": "1/2"}, arithmetic="exact")
     assert e.activations["x2"] == 0 and e.relevance["x2"] == R(23, 72)
     assert "x2" not in e.factors and "x1" not in e.factors   # zB on a box: q ≠ x·g
     # c = Σ_j g_ij R_j / D_j: c_h3 = 1; c_h2 = 1·(7/8)/(9/8) = 7/9;

@@ -232,23 +232,10 @@ def test_standalone_and_markdown_do_not_mix(capsys):
 
 
 # --------------------------------------------------- networks and tutorials
-def _tutorial02_net():
-    from symdtd import Box, Positive
-    net = Network()
-    net.add_input("x1", Box(0, 1))
-    net.add_input("x2", Box(0, 1))
-    net.add_input("x3", Positive())
-    net.add_neuron("h1", {"x1": 1, "x2": "-1/2"}, bias="-1/8")
-    net.add_neuron("h2", {"x1": "1/2", "x2": 1, "x3": "-1/4"})
-    net.add_neuron("h3", {"h1": 1, "h2": 1, "x3": "1/2"}, bias="-1/4")
-    net.add_neuron("y", {"h3": 1, "h1": "1/2"}, kind="linear")
-    return net
-
-
-def test_every_cut_carries_the_output_across_skip_connections():
+def test_every_cut_carries_the_output_across_skip_connections(tutorial02_net):
     # at (3/4, 1/4, 1/2): h1 = 3/4 - 1/8 - 1/8 = 1/2, h2 = 3/8 + 1/4 - 1/8 = 1/2,
     # h3 = 1/2 + 1/2 + 1/4 - 1/4 = 1, y = 1 + 1/4 = 5/4
-    report = verify(_tutorial02_net(), {"x1": "3/4", "x2": "1/4", "x3": "1/2"})
+    report = verify(tutorial02_net, {"x1": "3/4", "x2": "1/4", "x3": "1/2"})
     assert [c for _, c in report.cut_totals] == [R(5, 4)] * 4
     assert [t for _, _, t in report.layer_totals] != [R(5, 4)] * 4   # the skips show here
     assert "across cut" in str(report)
@@ -274,6 +261,18 @@ def test_tutorial01_exercise_neuron_overshoots():
 def test_tutorial02_explains_the_generation_totals():
     text = _notebook_text("02_networks.ipynb")
     assert "not** a failure of conservation" in text and "across a cut" in text
+
+
+def test_the_shared_tutorial02_net_is_the_notebooks(tutorial02_net):
+    # tests/conftest.py builds it again; the notebook's own cell must give the same network
+    from symdtd import Box, Positive
+    from symdtd.network.netjson import network_to_dict
+    cells = json.loads((ROOT / "tutorials" / "02_networks.ipynb").read_text())["cells"]
+    sources = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    [build] = [s for s in sources if s.startswith("net = Network()")]
+    scope = {"Network": Network, "Box": Box, "Positive": Positive}
+    exec(build, scope)
+    assert network_to_dict(scope["net"]) == network_to_dict(tutorial02_net)
 
 
 def test_cli_module_keeps_json_loading_separate():
