@@ -136,7 +136,7 @@ def run_case(name, model_for, plain_for, quick, tuned_for=None):
         for batch in BATCHES:
             X = rng.random((batch, SIZES[0])).astype(dtype)
             t = rng.integers(0, SIZES[-1], batch)
-            repeats = {1: 1000, 64: 200, 256: 100, 1024: 60}[batch] // (4 if quick else 1)
+            repeats = {1: 1000, 64: 300, 256: 200, 1024: 100}[batch] // (4 if quick else 1)
             diff = np.abs(model.explain(X, t).relevance - plain.explain(X, t)).max()
             funcs = [lambda: model.explain(X, t), lambda: plain.explain(X, t)]
             if tuned:

@@ -206,3 +206,22 @@ def test_a_dense_layer_on_a_flattened_box_input():
     mine = compile_layers(net).explain(X, [0, 1, 0])
     theirs = symdtd.compile(net.neurons()).explain(X.reshape(3, -1), [0, 1, 0])
     np.testing.assert_allclose(mine.relevance.reshape(3, -1), theirs.relevance, atol=1e-10, rtol=0)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")   # NumPy's own overflow warnings
+def test_an_overflow_of_float32_is_refused_at_layer_level():
+    # the layer pass, like the neuron-level one, refuses NaN born of ∞ − ∞, naming the rows
+    rng = np.random.default_rng(8)
+    net = LayerNetwork()
+    net.add_input("x", (40,), Box(0, 1))
+    W = rng.uniform(0.5, 1, (6, 40)) * 2e37
+    W[0] *= -1
+    net.add_layer("h", Dense(W))
+    net.add_layer("y", Dense(rng.uniform(0.1, 1, (3, 6)), activation="linear"))
+    X = np.full((4, 40), 0.001)
+    X[2] = 1.0
+    model = compile_layers(net, dtype="float32")
+    with pytest.raises(ValueError, match=r"float32 arithmetic overflowed in rows \[2\]"):
+        model.explain(X, 0)
+    e = compile_layers(net).explain(X, 0)    # float64 has the range
+    assert np.isfinite(e.relevance).all()

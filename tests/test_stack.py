@@ -138,6 +138,47 @@ def test_fast_path_float32_and_float64_on_a_wide_mlp(dtype, monkeypatch):
     assert e.conservation.conserved().all()
 
 
+@pytest.mark.parametrize("scale, finite", [(1e30, True), (5e36, False)])
+def test_the_quick_zero_test_skips_the_check_for_inf_only_when_z_is_bounded(
+        scale, finite, monkeypatch):
+    # zB at the inputs of a box: |Z_j| ≤ Σ_i max(|l_i|, |h_i|)·|W_ij| + |c_j|; with weights
+    # near float32's largest value that bound exceeds a quarter of it (no Z overflows here)
+    rng = np.random.default_rng(8)
+    W = [rng.uniform(0.5, 1, (40, 6)) * scale, rng.uniform(0.1, 1, (6, 3)) / scale]
+    W[0][:, 0] *= -1
+    net = Network.from_dense(W, [np.zeros(6), np.zeros(3)], input_domain=Box(0, 1))
+    fast, general = both_paths(monkeypatch, net, dtype=np.float32)
+    assert fast._stack.layers[0].finite is finite
+    X = rng.random((9, 40)).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        e = fast.explain(X, 0, return_neurons=True)
+        assert_same_explanations(e, general.explain(X, 0, return_neurons=True))
+    assert np.isfinite(e.relevance).all()
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")   # NumPy's own overflow warnings
+def test_an_overflow_of_float32_is_refused_naming_the_rows(monkeypatch):
+    # weights near float32's largest value: X @ W reaches ∞ in some rows, and ∞ − ∞
+    # would leak NaN into the relevance; both paths refuse, naming those rows
+    rng = np.random.default_rng(8)
+    W = [rng.uniform(0.5, 1, (40, 6)) * 2e37, rng.uniform(0.1, 1, (6, 3))]
+    W[0][:, 0] *= -1
+    net = Network.from_dense(W, [np.zeros(6), np.zeros(3)], input_domain=Box(0, 1))
+    fast, general = both_paths(monkeypatch, net, dtype=np.float32)
+    X = np.full((4, 40), 0.001, np.float32)
+    X[[1, 3]] = 1.0
+    with np.errstate(over="ignore"):
+        assert np.isinf(X @ W[0].astype(np.float32)).any(axis=1).tolist() == [False, True, False, True]
+    for model in (fast, general):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with pytest.raises(ValueError, match=r"float32 arithmetic overflowed in rows \[1, 3\]"):
+                model.explain(X, 0)
+    e = cm.compile(net, np.float64).explain(X, 0)   # float64 has the range
+    assert np.isfinite(e.relevance).all() and e.conservation.conserved().all()
+
+
 def test_lost_relevance_of_a_dead_output_by_hand():
     # h = max(0, x1 + x2 - 1/2); y = 2h - 1/2: at x = 0, h = 0 and y = -1/2 has z+'s
     # denominator Σ h·w⁺ = 0, so y's relevance -1/2 is lost (one zero denominator)

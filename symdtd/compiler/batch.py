@@ -30,7 +30,7 @@ from ..core.domains import Box
 from ..propagation.arithmetic import NegativeOutputWarning
 
 __all__ = ["BatchExplanation", "ConservationReport", "check_inputs", "check_target",
-           "even_chunks", "join_chunks", "rows_per_chunk", "warn_negative_outputs"]
+           "check_finite", "even_chunks", "join_chunks", "rows_per_chunk", "warn_negative_outputs"]
 
 
 # ------------------------------------------------------------------ checks
@@ -356,6 +356,35 @@ def _empty_like(part, batch, relevance=None):
     return BatchExplanation(relevance, room(part.output), room(part.target),
                             part.inputs, part.outputs, report, room(part.neurons),
                             part.neuron_names, room(part.edges), part.edge_names)
+
+
+def check_finite(summary, dtype):
+    """Refuse an explanation whose float arithmetic overflowed.
+
+    *summary* holds one float64 figure per row that is finite whenever every
+    output and relevance of the row is (its conservation residual, or its
+    output plus the inputs' total): weights near the float type's largest
+    value can overflow the forward pass to ∞, and ∞ − ∞ then leaks NaN into
+    the relevance. One reduction decides the common case.
+
+    Raises
+    ------
+    ValueError
+        Naming the rows and the float type, and what to do instead.
+
+    >>> check_finite(np.array([0.0, 1e-7]), np.float32)
+    >>> check_finite(np.array([0.0, np.nan, np.inf]), np.float32)
+    Traceback (most recent call last):
+    ...
+    ValueError: the float32 arithmetic overflowed in rows [1, 2]: ...
+    """
+    if math.isfinite(np.add.reduce(summary)):
+        return
+    rows = np.flatnonzero(~np.isfinite(summary))
+    if len(rows):   # (a sum of huge finite figures may overflow on its own)
+        raise ValueError(f"the {np.dtype(dtype).name} arithmetic overflowed in rows {_few(rows)}: "
+                         "their output or relevance is not finite; compile with "
+                         "dtype=np.float64, or scale the weights down")
 
 
 def warn_negative_outputs(x_f, target, outputs, stacklevel=3):

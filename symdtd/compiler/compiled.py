@@ -59,6 +59,7 @@ from ..network.rule_choice import as_composite
 from .batch import (
     BatchExplanation,
     ConservationReport,
+    check_finite,
     check_inputs,
     check_target,
     even_chunks,
@@ -272,7 +273,8 @@ class CompiledNetwork:
             Wrong width or dtype of ``X``, NaN or inf in ``X``, a value outside
             its input's domain, a ``target`` out of range, a ``chunk_size``
             that is not a positive integer; the message names the argument
-            and the offending rows.
+            and the offending rows. Also when the float arithmetic overflowed
+            (weights near the float type's largest value), naming the rows.
 
         Warns
         -----
@@ -296,6 +298,7 @@ class CompiledNetwork:
             chunks = ((rows, self._explain(X[rows], t[rows], into=relevance[rows], **options))
                       for rows in progress.chunks(len(X), step, "explain"))
             result = join_chunks(chunks, len(X), relevance)
+        check_finite(result.conservation.residual, self.dtype)
         warn_negative_outputs(result.output, t, self.outputs)  # once, with the batch's rows
         return result
 

@@ -46,7 +46,7 @@ class Pass:
         self.A, self.P, self.slots, self.sizes, self.absorb = A, P, slots, sizes, absorb
         self.dtype = A[0].dtype
         self.R = [None] * len(A)
-        self.lost, self.absorbed = np.zeros(batch), np.zeros(batch)
+        self.lost, self.absorbed = np.zeros((2, batch))   # two rows of one array: one call
         self.zero_count = np.zeros(batch, dtype=np.int64)
         self.edges = None if n_edges is None else np.zeros((batch, n_edges), self.dtype)
 

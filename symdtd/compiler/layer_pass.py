@@ -81,7 +81,7 @@ from ..core.numbers import RealLike
 from ..network.composites import Composite, WithParameters
 from ..network.layer_graph import LayerNetwork
 from ..network.rule_choice import as_composite
-from .batch import check_target, rows_per_chunk
+from .batch import check_finite, check_target, rows_per_chunk
 from .layer_plan import BACKENDS, DTYPES, LayerPlan, backend_ops, check_dtype
 from .layer_results import LayerConservation, LayerExplanation, join_explanations
 from .layer_step import backward_step, run_layers
@@ -225,7 +225,7 @@ class CompiledLayerNetwork:
         ------
         ValueError
             A wrong input shape, a value outside its domain, a bad target or
-            batch size.
+            batch size; an overflow of the float arithmetic (naming the rows).
         """
         net = self.net
         output = output or net.output
@@ -237,11 +237,16 @@ class CompiledLayerNetwork:
         step = B if batch_size is None else rows_per_chunk(batch_size, 1, 1)
         absorb = self.absorb_bias if absorb_bias is None else bool(absorb_bias)
         if step >= B:
-            return self._explain(values, t, output, return_layers, absorb)
-        parts = ((rows, self._explain({k: v[rows] for k, v in values.items()}, t[rows], output,
-                                      return_layers, absorb))
-                 for rows in (slice(a, a + step) for a in range(0, B, step)))
-        return join_explanations(parts, B)
+            result = self._explain(values, t, output, return_layers, absorb)
+        else:
+            parts = ((rows, self._explain({k: v[rows] for k, v in values.items()}, t[rows],
+                                          output, return_layers, absorb))
+                     for rows in (slice(a, a + step) for a in range(0, B, step)))
+            result = join_explanations(parts, B)
+        # the output and the inputs' totals: finite unless the float arithmetic overflowed
+        check_finite(result.output + sum(result.totals[name] for name in net.inputs
+                                         if name in result.totals), self.dtype)
+        return result
 
     def _explain(self, values, t, output, return_layers, absorb):
         """:meth:`explain` of checked rows, all at once."""

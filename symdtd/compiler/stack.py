@@ -75,6 +75,21 @@ class StackLayer:
         floor = zero_floor(self.zc_abs, self.count, self.number) if pair else None
         # one number for the whole layer: every Z above the largest column floor is nonzero
         self.floor = None if floor is None else floor.max(initial=0).item()
+        self.finite = pair and self.reuse and gen.index == 1 and self.bounded(block.segments)
+
+    def bounded(self, segments):
+        """Whether ``Z = X @ W + c`` stays finite for every checked input row: its
+        sources are the network's inputs, each in a finite box, so that
+        ``|Z_j| ≤ Σ_i max(|l_i|, |h_i|)·|W_ij| + |c_j|`` (then the quick zero test
+        needs no check for ∞)."""
+        if len(segments) != 1 or len(segments[0].l) != len(self.W):
+            return False
+        s = segments[0]
+        reach = np.maximum(np.abs(s.l), np.abs(s.h)).astype(np.float64)
+        if not np.isfinite(reach).all():
+            return False
+        bound = reach @ np.abs(self.W.astype(np.float64)) + np.abs(self.zc.astype(np.float64))
+        return bool(bound.max(initial=0) < np.finfo(self.number).max / 4)
 
     def shared(self, M):
         """*M*, or the forward matrix when they are equal (``g(W) = W``): one copy of the
@@ -121,7 +136,9 @@ class StackLayer:
         if self.floor is not None:    # Z = Q + c: one row-dependent part and the constants
             Q = parts[0]
             Z = Q + self.zc
-            S = R / Z if plain and all_above(Z, self.floor) else ps.scale(
+            clear = np.minimum.reduce(Z, axis=None) > self.floor if self.finite \
+                else all_above(Z, self.floor)   # a bounded Z needs no check for ∞
+            S = R / Z if plain and clear else ps.scale(
                 R, Z, self.bplus, mag=np.abs(Q) + self.zc_abs, count=self.count,
                 number=self.number)
         else:
@@ -202,14 +219,12 @@ class DenseStack:
             A.append(a)
             P.append(p)
         ps = Pass(A, P, None, self.sizes, None, absorb_bias)
-        batch, n = len(X), self.sizes[-1]
-        # row r's explained output in the flattened top generation (cheaper than a 2-D index)
-        flat = np.arange(0, batch * n, n)
-        flat += t if self.out_cols is None else self.out_cols[t]
-        x_f = A[-1].ravel().take(flat)
-        Rg = np.zeros(batch * n, X.dtype)
-        Rg[flat] = x_f
-        Rg = Rg.reshape(batch, n)
+        batch = len(X)
+        rows = np.arange(batch)
+        oc = t if self.out_cols is None else self.out_cols[t]
+        x_f = A[-1][rows, oc]
+        Rg = np.zeros((batch, self.sizes[-1]), X.dtype)
+        Rg[rows, oc] = x_f
         R, totals = [Rg], [x_f.astype(np.float64)]   # the top generation holds x_f alone
         last = len(self.layers) - 1
         for k, (layer, a, p) in enumerate(zip(self.down, A[-2::-1], P[:0:-1])):
