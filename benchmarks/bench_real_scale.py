@@ -145,6 +145,18 @@ def row(name, model, batch, runs, numpy_too, seconds, compiled_torch, compiled_n
 MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": "65536", "MALLOC_TRIM_THRESHOLD_": "65536"}
 
 
+def numpy_time(r):
+    """The NumPy backend's time cell, or – when it was not timed."""
+    return "–" if r["numpy"] != r["numpy"] else f"{r['numpy']:.2f} ({r['numpy'] / r['ref']:.2f}×)"
+
+
+def numpy_memory(r):
+    """The NumPy backend's memory cell, or – when it was not measured."""
+    if r["m_numpy"] != r["m_numpy"]:
+        return "–"
+    return f"{r['m_numpy']:.0f} ({r['m_numpy'] / r['m_ref']:.2f}×) [{r['traced']:.0f}]"
+
+
 def main():
     if any(os.environ.get(k) != v for k, v in MALLOC_ENV.items()):
         os.execve(sys.executable, [sys.executable] + sys.argv, {**os.environ, **MALLOC_ENV})
@@ -181,10 +193,10 @@ def main():
             r = row(name, model, batch, runs, numpy_too, seconds, compiled_torch, compiled_numpy)
             results.append(r)
             print(f"| {r['model']} | {r['batch']} | {r['build']:.2f} | {r['torch']:.2f} "
-                  f"({r['torch'] / r['ref']:.2f}×) [{r['first']:.2f}] | {r['numpy']:.2f} "
-                  f"({r['numpy'] / r['ref']:.2f}×) | {r['ref']:.2f} | {r['m_torch']:.0f} "
-                  f"({r['m_torch'] / r['m_ref']:.2f}×) | {r['m_numpy']:.0f} ({r['m_numpy'] / r['m_ref']:.2f}×) "
-                  f"[{r['traced']:.0f}] | {r['m_ref']:.0f} | {r['kept']:.0f} | {r['diff']:.1e} |", flush=True)
+                  f"({r['torch'] / r['ref']:.2f}×) [{r['first']:.2f}] | {numpy_time(r)} | "
+                  f"{r['ref']:.2f} | {r['m_torch']:.0f} ({r['m_torch'] / r['m_ref']:.2f}×) | "
+                  f"{numpy_memory(r)} | {r['m_ref']:.0f} | {r['kept']:.0f} | {r['diff']:.1e} |",
+                  flush=True)
         del compiled_torch, compiled_numpy, model
         gc.collect()
     print("\ntargets (issue 12):\n\n| model | batch | target | measured | met |\n|---|---|---|---|---|")
