@@ -5,20 +5,8 @@ and :meth:`~symdtd.network.layer_graph.LayerNetwork.prune` call these;
 :func:`remove_layer` refuses a layer that another layer reads and moves the
 network's output when it removes it, :func:`prune_layers` removes the
 layers of unused branches (the ``torch.fx`` importer,
-:mod:`symdtd.real.fx_import`, prunes through it).
-
-Examples
---------
->>> from symdtd.network.layer_graph import LayerNetwork
->>> from symdtd.network.layers import Dense
->>> net = LayerNetwork()
->>> _ = net.add_input("x", (2,))
->>> _ = net.add_layer("h", Dense([[1.0, 1.0]]))
->>> _ = net.add_layer("unused", Dense([[1.0, -1.0]]), ["x"])
->>> prune_layers(net, "h"), net.output
-(['unused'], 'h')
->>> remove_layer(net, "h"), net.output, net.order()
-(Dense('h', shape=(1,)), None, ['x'])
+:mod:`symdtd.real.fx_import`, prunes through it). Each function's docstring
+has a runnable example.
 """
 from __future__ import annotations
 
