@@ -140,9 +140,9 @@ def zero_floor(constant_abs, count, number):
 def all_above(Z, floor):
     """Every entry of *Z* finite and above the number *floor*, by two reductions.
 
-    A denominator above :func:`zero_floor` (its largest column), or above 0
-    for a rule whose only zeros are exact ones, needs no zero test. NaN fails
-    both comparisons; a negative entry only sends ``Z`` to the full test.
+    A denominator above the largest column of :func:`zero_floor` needs no
+    zero test. NaN fails both comparisons; a negative entry only sends ``Z``
+    to the full test.
 
     >>> all_above(np.array([[0.5, 2.0]]), 0), all_above(np.array([[0.5, np.inf]]), 0)
     (True, False)

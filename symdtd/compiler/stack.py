@@ -152,8 +152,10 @@ class StackLayer:
         if self.CT is not None:
             out = accumulate(out, np.matmul(S, self.CT, out=into if out is None else None))
         if out is None:   # no term at all: every weight is 0
-            out = np.zeros((len(R), len(self.W)), R.dtype) if into is None else into
-            out[...] = 0
+            if into is None:
+                return np.zeros((len(R), len(self.W)), R.dtype)
+            into[...] = 0
+            return into
         return out
 
 
