@@ -4,6 +4,7 @@ import numpy as np
 
 from symdtd.compiler.layer_pass import compile_layers
 from symdtd.network.join_layers import Flatten
+from symdtd.network.layer_base import identity
 from symdtd.network.layer_graph import LayerNetwork
 from symdtd.network.layers import Conv2d, Dense
 
@@ -52,3 +53,34 @@ def test_repeated_explain_calls_agree_with_a_hand_computed_z_plus():
                     if patch.sum() > 0:
                         R[u:u + 3, v:v + 3] += patch / patch.sum() * Ra[c, u, v]
         np.testing.assert_allclose(first.relevance[row, 0], R, rtol=1e-12, atol=1e-14)
+
+
+def test_float32_modified_weight_is_g_of_the_float32_weight():
+    # in float32 g acts on the float32 weights (no float64 temporary): w² is the float32 square
+    # of the rounded weight, which can differ from the rounded float64 square in the last bit
+    rng = np.random.default_rng(2)
+    dense = Dense(rng.normal(size=(40, 50)))
+    square = lambda w, gamma: w ** 2                                   # noqa: E731
+    w32 = dense.weight.astype(np.float32)
+    got = dense.modified_weight(square, None, np.float32)
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, w32 * w32)
+    # the float32 weights themselves are kept once and shared by g = identity's later users
+    assert dense.modified_weight(identity, None, np.float32) is dense.modified_weight(identity, None, "float32")
+    np.testing.assert_array_equal(dense.modified_weight(identity, None, np.float32), w32)
+    # float64 stays g of the float64 weights
+    np.testing.assert_array_equal(dense.modified_weight(square, None, np.float64), dense.weight ** 2)
+
+
+def test_weights_whose_sum_overflows_are_finite_and_nan_or_inf_are_refused():
+    big = np.full((2, 3), 1e308)                  # finite entries, their sum overflows
+    np.testing.assert_array_equal(Dense(big).weight, big)
+    for bad in (np.nan, np.inf, -np.inf):
+        w = big.copy()
+        w[1, 2] = bad
+        try:
+            Dense(w)
+        except ValueError as e:
+            assert "Dense weight must be finite" in str(e)
+        else:
+            raise AssertionError(f"a weight {bad} was accepted")
