@@ -4,7 +4,10 @@ For each architecture (:mod:`symdtd.real.architectures`, random weights, biases 
 and batch (1 and 8), in float32, one process, 2 torch threads, prints:
 
 * **import + compile**: ``layers_from_torch(model, (3, 224, 224), Box(0, 1))``
-  then ``compile_layers(net, backend="torch", dtype="float32")`` (seconds);
+  then ``compile_layers(net, backend="torch", dtype="float32")`` (seconds): the
+  fastest of ``--runs`` builds and, in brackets, the first (the one a user waits
+  for, when the process is first given memory for the weight copies; the target
+  is judged on it);
 * **explain** with the NumPy and the torch backend, and the reference
   :func:`symdtd.real.torch_reference.dtd_reference` (modified weights ×
   gradient, what Zennit does), each the minimum of ``--runs`` runs (default 5),
@@ -106,12 +109,22 @@ def compile_float32(net, **kwargs):
 
 
 def build(model, runs):
+    """``(first, fastest)`` import + compile times, the torch-compiled and the NumPy-compiled network.
+
+    The first build is the one a user waits for: the process has not yet been
+    given the memory the weight copies need.
+    """
+    times = []
+
     def once():
+        t = time.perf_counter()
         net = layers_from_torch(model, SHAPE, Box(0, 1))
-        return compile_float32(net, backend="torch"), net
-    seconds = best(once, runs)
-    compiled, net = once()
-    return seconds, compiled, compile_float32(net)
+        compiled = compile_float32(net, backend="torch")
+        times.append(time.perf_counter() - t)
+        return compiled, net
+    for _ in range(runs):
+        compiled, net = once()
+    return (times[0], min(times)), compiled, compile_float32(net)
 
 
 def row(name, model, batch, runs, numpy_too, seconds, compiled_torch, compiled_numpy):
@@ -130,7 +143,8 @@ def row(name, model, batch, runs, numpy_too, seconds, compiled_torch, compiled_n
     m_ref, m_torch = peak_rss(reference), peak_rss(mine)
     kept = sum(w.nbytes for layer in (compiled_torch.net.layer(n) for n in compiled_torch.net.order())
                for w in getattr(layer, "modified_weights", {}).values()) / 2 ** 20
-    out = dict(model=name, batch=batch, build=seconds, ref=t_ref, torch=t_torch, m_ref=m_ref,
+    out = dict(model=name, batch=batch, build=seconds[1], first_build=seconds[0], ref=t_ref,
+               torch=t_torch, m_ref=m_ref,
                first=t_first, kept=kept,
                m_torch=m_torch, diff=diff, numpy=np.nan, m_numpy=np.nan, traced=np.nan)
     if numpy_too:
@@ -173,7 +187,7 @@ def main():
     runs = 2 if args.quick else args.runs
     batches = tuple(args.batches)
     torch.set_num_threads(2)
-    header = ("| model | batch | import+compile s | explain torch s (× ref) [first call] | "
+    header = ("| model | batch | import+compile s [first] | explain torch s (× ref) [first call] | "
               "explain NumPy s (× ref) | reference s | peak torch MB (× ref) | "
               "peak NumPy MB (× ref) [tracemalloc] | reference MB | modified weights kept MB | "
               "max rel. diff |")
@@ -192,7 +206,7 @@ def main():
             numpy_too = not args.skip_numpy and not (args.quick and (name == "VGG-16" or batch > 1))
             r = row(name, model, batch, runs, numpy_too, seconds, compiled_torch, compiled_numpy)
             results.append(r)
-            print(f"| {r['model']} | {r['batch']} | {r['build']:.2f} | {r['torch']:.2f} "
+            print(f"| {r['model']} | {r['batch']} | {r['build']:.2f} [{r['first_build']:.2f}] | {r['torch']:.2f} "
                   f"({r['torch'] / r['ref']:.2f}×) [{r['first']:.2f}] | {numpy_time(r)} | "
                   f"{r['ref']:.2f} | {r['m_torch']:.0f} ({r['m_torch'] / r['m_ref']:.2f}×) | "
                   f"{numpy_memory(r)} | {r['m_ref']:.0f} | {r['kept']:.0f} | {r['diff']:.1e} |",
@@ -207,7 +221,8 @@ def main():
               f"{r['m_torch'] / r['m_ref']:.2f}× | {r['m_torch'] <= 1.5 * r['m_ref']} |")
     for r in results:
         if r["model"] == "VGG-16" and r["batch"] == batches[0]:
-            print(f"| VGG-16 | – | import + compile ≤ 5 s | {r['build']:.2f} s | {r['build'] <= 5} |")
+            print(f"| VGG-16 | – | import + compile ≤ 5 s (first build) | {r['first_build']:.2f} s "
+                  f"(fastest {r['build']:.2f} s) | {r['first_build'] <= 5} |")
 
 
 if __name__ == "__main__":

@@ -99,25 +99,26 @@ def source_plan(net, name, source, rule, dtype):
         gamma = float(rule.parameters["gamma"])
     shape = net.layer(source).shape
     kind = net.input_class(source)
-    if kind == "box":
+    if kind == "box" and base.uses_bounds:
         low, high = (b.reshape(shape) for b in net.base_input(source).bounds())   # a view: its shape
         lx, hx = np.isinf(low), np.isinf(high)
-        low, high = np.where(lx, 0.0, low), np.where(hx, 0.0, high)
+        low, high = np.where(lx, 0.0, low)[None], np.where(hx, 0.0, high)[None]
+        key = lx * 2 + hx
+        groups = [(k, None if (key == k).all() else (key == k).astype(dtype))
+                  for k in np.unique(key)]
     else:
-        lx, hx = np.full(shape, kind == "real"), np.ones(shape, bool)
-        low, high = np.zeros(shape), np.zeros(shape)
-    if not base.uses_bounds:
-        lx, hx = np.zeros(shape, bool), np.zeros(shape, bool)
-    key = lx * 2 + hx
+        # one group, its bounds unused (bound to x, or not in the rule): one broadcast 0, not
+        # arrays of the source's shape (VGG-16's sources hold 15 million entries)
+        low = high = np.zeros((1,) * (len(shape) + 1))
+        groups = [((kind == "real") * 2 + 1 if base.uses_bounds else 0, None)]
     plan = []
-    for k in np.unique(key):
+    for k, mask in groups:
         kernel = rule_kernel(rule, bool(k & 2), bool(k & 1))
         if not kernel.separable:
             raise ValueError(f"layer {name!r}: rule {rule.name!r} does not split into "
                              "f(x)·g(w) terms; layer-level propagation needs a separable rule "
                              "(use the neuron view: symdtd.compile(net.neurons(...)))")
-        mask = None if (key == k).all() else (key == k).astype(dtype)
-        plan.append((mask, kernel, low[None].astype(dtype), high[None].astype(dtype), gamma))
+        plan.append((mask, kernel, low.astype(dtype), high.astype(dtype), gamma))
     return plan
 
 

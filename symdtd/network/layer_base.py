@@ -27,9 +27,15 @@ __all__ = ["Layer", "ACTIVATIONS", "as_array", "identity", "check_activation", "
 ACTIVATIONS = ("relu", "linear")
 
 
-def as_array(value, what, shape=None):
-    """*value* as a finite float64 array (of *shape* if given); ValueError naming *what*."""
-    arr = np.array(value, dtype=np.float64)
+def as_array(value, what, shape=None, *, keep_float32=False):
+    """*value* as a finite float64 array (of *shape* if given), always a copy; ValueError naming *what*.
+
+    With *keep_float32*, a float32 array stays float32 (a layer's weights: every
+    float32 number is a float64 number, so nothing is lost, and a float32 model's
+    weights take half the memory; a float64 pass converts them once, exactly).
+    """
+    keep = keep_float32 and getattr(value, "dtype", None) == np.float32
+    arr = np.array(value, dtype=np.float32 if keep else np.float64)
     if shape is not None and arr.shape != tuple(shape):
         raise ValueError(f"{what} must have shape {tuple(shape)}, got {arr.shape}")
     # one read of the array, no temporary: a sum of finite numbers that is not finite has

@@ -77,9 +77,10 @@ def to_array(tensor):
 def weight_view(tensor):
     """A parameter as a NumPy array, without a copy when it is float32 or float64 on the CPU.
 
-    For the layers, which copy their parameters into float64 themselves: a
-    VGG-16 has 138 million weights, and every copy of them in float64 costs
-    1.1 GB and seconds. Half precision is converted to float64.
+    For the layers, which copy their parameters themselves (weights stay in
+    float32 when they are float32, biases go to float64): a VGG-16 has 138
+    million weights, and every copy of them costs 0.55 GB in float32, 1.1 GB in
+    float64, and seconds. Half precision is converted to float64.
     """
     tensor = tensor.detach().cpu()
     if not tensor.is_floating_point() or tensor.is_complex() or tensor.element_size() < 4:
