@@ -15,7 +15,7 @@ from test_compile import DOMAINS, random_inputs
 
 from symdtd import examples
 from symdtd.compiler import compiled as cm
-from symdtd.compiler.kernels import all_above, all_true, row_sums, zero_floor
+from symdtd.compiler.kernels import BlockTotals, all_above, all_true, row_sums, zero_floor
 from symdtd.compiler.stack import DenseStack
 from symdtd.core.domains import Box
 from symdtd.network.composites import WithParameters
@@ -308,3 +308,24 @@ def test_row_sums_and_all_true_against_plain_python():
         assert all_true(m) is True
         m[-1, -1] = False
         assert all_true(m) is False
+
+
+def test_the_fast_paths_block_totals_are_summed_when_read_and_match_a_hand_sum():
+    # 2-2-1 net, x = (1, 1/2): h = (max(0, 1 - 1/2), max(0, 1 + 1/2 - 1)) = (1/2, 1/2), y = 1;
+    # the totals entering each layer are row sums of its relevance: y holds x_f = 1, and
+    # (nothing lost) h's relevance sums to 1 as well; the report lists them by layer
+    net = Network.from_dense([[[1, 1], [-1, 1]], [[1], [1]]], [[0, -1], [0]], input_domain=Box(0, 1))
+    model = cm.compile(net)
+    e = model.explain(np.array([[1.0, 0.5]]), return_neurons=True)
+    blocks = e.conservation.blocks
+    assert isinstance(blocks, BlockTotals) and blocks.items is None   # not summed yet
+    assert len(blocks) == 2
+    (lh, th), (ly, ty) = blocks
+    assert [lh, ly] == [label for label, _ in model.explain(np.array([[1.0, 0.5]])).conservation.blocks]
+    assert th.dtype == ty.dtype == np.float64
+    hidden = e.neurons[:, [e.neuron_names.index(n) for n in ("h1_1", "h1_2")]]
+    assert th.tolist() == [math.fsum(hidden[0].tolist())] and ty.tolist() == [1.0]
+    assert blocks.pending is None and "total 1" in str(e.conservation)
+    # totals given (the general path's) are read as they are, the relevance is never needed
+    fixed = BlockTotals(["a"], [np.array([2.0])], [None])
+    assert fixed[0][1].tolist() == [2.0] and list(fixed)[0][0] == "a"

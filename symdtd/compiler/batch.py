@@ -168,8 +168,10 @@ class ConservationReport:
         How many neurons per row had a zero denominator and relevance to pass.
     absorbed : ndarray
         Relevance absorbed by positive biases (``absorb_bias=True``).
-    blocks : list of (str, ndarray)
-        Relevance entering each block (generation × rule), per row.
+    blocks : sequence of (str, ndarray)
+        Relevance entering each block (generation × rule), per row: a list,
+        or a :class:`~symdtd.compiler.kernels.BlockTotals` that sums it when
+        first read.
     positive_bias : list of str
         Neurons whose positive bias takes the root out of the domain.
     dtype : numpy.dtype

@@ -70,7 +70,7 @@ from .batch import (
 )
 from .blocks import DENSE_THRESHOLD, NetworkBlocks
 from .blockwise import Blockwise
-from .kernels import row_sums
+from .kernels import BlockTotals, row_sums
 from .layer_pass import CompiledLayerNetwork, compile_layers
 from .rule_kernels import RuleKernel, lambdify, rule_kernel
 from .separable import Term, split_separable
@@ -333,7 +333,7 @@ class CompiledNetwork:
         R, x_f, ps = run.R, run.x_f, run.ps
         output = x_f.astype(np.float64)
         report = ConservationReport(row_sums(R[0]) - output, output, ps.lost, ps.zero_count,
-                                    ps.absorbed, list(zip(self._labels, run.totals)),
+                                    ps.absorbed, BlockTotals(self._labels, run.totals, R[1:]),
                                     list(self.positive_bias), self.dtype)
         neurons = np.concatenate(R[1:], axis=1) if return_neurons else None
         return BatchExplanation(R[0], x_f, t, self.inputs, self.outputs, report, neurons,

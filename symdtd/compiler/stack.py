@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .kernels import Pass, PassResult, all_above, denominator, row_sums, zero_floor
+from .kernels import Pass, PassResult, all_above, denominator, zero_floor
 from .segments import accumulate
 
 __all__ = ["DenseStack", "StackLayer"]
@@ -227,16 +227,14 @@ class DenseStack:
         x_f = A[-1][rows, oc]
         Rg = np.zeros((batch, self.sizes[-1]), X.dtype)
         Rg[rows, oc] = x_f
-        R, totals = [Rg], [x_f.astype(np.float64)]   # the top generation holds x_f alone
+        R = [Rg]
         last = len(self.layers) - 1
         for k, (layer, a, p) in enumerate(zip(self.down, A[-2::-1], P[:0:-1])):
-            if k:
-                totals.append(row_sums(Rg))
             Rg = layer.backward(ps, Rg, a, p, into if k == last else None)
             R.append(Rg)
         R.reverse()
-        totals.reverse()
-        return PassResult(R, x_f, totals, ps)
+        # summed when the report is read (the top generation's total is x_f: it holds x_f alone)
+        return PassResult(R, x_f, [None] * len(self.layers), ps)
 
     def __repr__(self):
         return (f"DenseStack({len(self.layers)} layers: "
