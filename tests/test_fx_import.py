@@ -501,3 +501,27 @@ def test_bad_input_shape_and_models():
         warnings.simplefilter("error")
         net = layers_from_torch(nn.Linear(4, 2).eval(), (4,))        # a bare leaf module
     assert net.order() == ["x", "0"]
+
+
+def test_a_float32_model_keeps_float32_weights_and_explains_as_its_float64_copy():
+    # every float32 number is a float64 number: keeping the weights in float32 loses nothing,
+    # so the float64 pass must give bit for bit what the same model converted to float64 gives
+    torch.manual_seed(3)
+    model = nn.Sequential(nn.Conv2d(1, 3, 3), nn.ReLU(), nn.Flatten(), nn.Linear(3 * 4 * 4, 4)).eval()
+    net32 = layers_from_torch(model, (1, 6, 6), Box(0, 1))
+    net64 = layers_from_torch(model.double(), (1, 6, 6), Box(0, 1))
+    weighted = [n for n in net32.order() if hasattr(net32.layer(n), "weight")]
+    assert len(weighted) == 2
+    for n in weighted:
+        w32, w64 = net32.layer(n).weight, net64.layer(n).weight
+        assert w32.dtype == np.float32 and w64.dtype == np.float64
+        assert (w32.astype(np.float64) == w64).all()
+        assert net32.layer(n).bias.dtype == np.float64
+    X = np.random.default_rng(0).uniform(size=(3, 1, 6, 6))
+    e32, e64 = compile_layers(net32).explain(X, [0, 1, 2]), compile_layers(net64).explain(X, [0, 1, 2])
+    np.testing.assert_array_equal(e32.relevance, e64.relevance)
+    # the neuron view reads the same numbers, as Python floats
+    weights = [d["weight"] for _, _, d in net32.neurons().graph.edges(data=True)]
+    assert all(type(w) is float for w in weights)
+    given = {float(v) for n in weighted for v in net32.layer(n).weight.ravel()}
+    assert set(weights) <= given and len(weights) == 3 * 16 * 9 + 48 * 4
