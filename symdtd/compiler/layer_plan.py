@@ -110,6 +110,8 @@ def source_plan(net, name, source, rule, dtype):
         # one group, its bounds unused (bound to x, or not in the rule): one broadcast 0, not
         # arrays of the source's shape (VGG-16's sources hold 15 million entries)
         low = high = np.zeros((1,) * (len(shape) + 1))
+        # the key's bits as above: 2 = the low bound is x's own (a real source), 1 = the high
+        # bound is (any source but a box); 0 = a rule without bounds
         groups = [((kind == "real") * 2 + 1 if base.uses_bounds else 0, None)]
     plan = []
     for k, mask in groups:

@@ -106,7 +106,8 @@ def expand(net, output, window, limit):
                 needed[layer.sources[k]][src] = True
                 total += len(dst)
                 if total <= limit:
-                    kept[k].append((dst + start, src, w))
+                    # float64 whatever the layer keeps (float32 weights are float64 numbers)
+                    kept[k].append((dst + start, src, w.astype(np.float64, copy=False)))
         edges[name] = kept if total <= limit else None
     if total > limit:
         raise ValueError(f"the window needs {total} edges, more than limit={limit}; "

@@ -124,7 +124,7 @@ class Dense(Layer):
         n_in = self.input_shapes[0][0]
         dst = np.repeat(np.arange(len(out)), n_in)
         src = np.tile(np.arange(n_in), len(out))
-        return [(dst, src, self.weight[out].ravel().astype(np.float64))]
+        return [(dst, src, self.weight[out].ravel())]
 
 
 class Conv2d(Layer):
@@ -225,7 +225,7 @@ class Conv2d(Layer):
         dst = np.broadcast_to(np.arange(len(out))[:, None], inside.shape)[inside]
         src = ((channel * H + r) * W + s)[inside]
         weight = self.weight[c[:, None], k, p, q][inside]
-        return [(dst, src, weight.astype(np.float64))]
+        return [(dst, src, weight)]
 
 
 def fold_batchnorm(layer, gamma, beta, mean, var, eps=1e-5):
